@@ -1,0 +1,234 @@
+"""The catalog's values: mods, games, tags, genres, resources, failures, and what Steam says.
+
+All are frozen attrs classes; change them with ``attrs.evolve``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from pathlib import Path
+
+import attrs
+
+from openworkshop.states import ModState
+
+__all__ = [
+    "MAX_STEAM_ID",
+    "AppDetails",
+    "Archive",
+    "DownloadItem",
+    "DownloadOutcome",
+    "Failure",
+    "FailureReason",
+    "Game",
+    "Genre",
+    "ItemDetails",
+    "ItemExtras",
+    "Mod",
+    "Resource",
+    "ResourceType",
+    "Tag",
+]
+
+MAX_STEAM_ID = 2**64 - 1
+"""Mod and game ids are Steam ids: unsigned 64-bit integers."""
+
+
+class ResourceType(str, Enum):
+    LOGO = "logo"
+    SCREENSHOT = "screenshot"
+
+
+class FailureReason(str, Enum):
+    """Why a download failed, stable across Steam's changing wording."""
+
+    ACCESS_DENIED = "access_denied"
+    NOT_FOUND = "not_found"
+    TIMEOUT = "timeout"
+    NO_CONNECTION = "no_connection"
+    RATE_LIMITED = "rate_limited"
+    LOGIN_REQUIRED = "login_required"
+    IO_ERROR = "io_error"
+    UNKNOWN = "unknown"
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed."""
+        return self in _TRANSIENT
+
+
+_TRANSIENT = frozenset(
+    {
+        FailureReason.TIMEOUT,
+        FailureReason.NO_CONNECTION,
+        FailureReason.RATE_LIMITED,
+        FailureReason.UNKNOWN,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class Archive:
+    """A stored ZIP archive of one version of a mod."""
+
+    key: str
+    size: int
+    sha256: str
+
+
+@attrs.frozen(kw_only=True)
+class Mod:
+    """A mod the server has, or is fetching."""
+
+    id: int
+    name: str = ""
+    game_id: int | None = None
+    state: ModState = ModState.QUEUED
+    size: int = 0
+    """The mod's size in bytes, unpacked."""
+    source: str = "steam"
+    downloads: int = 0
+    short_description: str = ""
+    description: str = ""
+    date_creation: dt.datetime | None = None
+    date_update: dt.datetime | None = None
+    date_request: dt.datetime | None = None
+    """When a client last asked for it."""
+    date_checked: dt.datetime | None = None
+    """When it was last compared with Steam (the update cooldown counts from here)."""
+    date_queued: dt.datetime | None = None
+    """When the current piece of work was requested (for /statistics/delay)."""
+    time_updated: int | None = None
+    """Steam's ``time_updated`` of the archived version."""
+    hcontent_file: str | None = None
+    """Steam's ``hcontent_file`` (depot manifest id) of the archived version."""
+    archive: Archive | None = None
+    """The servable archive, kept through an update until the new one replaces it."""
+    attempts: int = 0
+    """Failed attempts of the current piece of work (reset when it succeeds)."""
+    not_before: dt.datetime | None = None
+    """A queued mod is not claimed before this moment (retry backoff)."""
+    lease_until: dt.datetime | None = None
+    """A worker holds the mod until then; an expired lease means the worker died."""
+
+
+@attrs.frozen(kw_only=True)
+class Game:
+    id: int
+    name: str = ""
+    type: str = "game"
+    logo: str = ""
+    short_description: str = ""
+    description: str = ""
+    source: str = "steam"
+    creation_date: dt.datetime | None = None
+    """When the game was registered on this server."""
+    mods_count: int = 0
+    mods_downloads: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Genre:
+    id: int
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class Tag:
+    id: int
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class Resource:
+    id: int
+    owner_id: int
+    type: ResourceType
+    url: str
+    date_event: dt.datetime
+
+
+@attrs.frozen(kw_only=True)
+class Failure:
+    """The last failed attempt to fetch a mod, kept after its row is gone."""
+
+    mod_id: int
+    reason: FailureReason
+    attempts: int
+    date: dt.datetime
+    detail: str = ""
+
+
+# --- what Steam says (the Steam source port's values) -----------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ItemExtras:
+    """What the workshop page (or the keyed service API) adds to an item's details."""
+
+    dependencies: tuple[int, ...] = ()
+    screenshots: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemDetails:
+    """One workshop item as Steam describes it."""
+
+    id: int
+    app_id: int
+    title: str
+    description: str = ""
+    file_size: int = 0
+    file_url: str = ""
+    """Set for legacy items, which are fetched over HTTP instead of steamcmd."""
+    hcontent_file: str = ""
+    preview_url: str = ""
+    time_created: int = 0
+    time_updated: int = 0
+    tags: tuple[str, ...] = ()
+    banned: bool = False
+    is_collection: bool = False
+    extras: ItemExtras | None = None
+    """Present when the details call already gave what the page would (the keyed API)."""
+
+    def version(self) -> tuple[int, str]:
+        return (self.time_updated, self.hcontent_file)
+
+
+@attrs.frozen(kw_only=True)
+class AppDetails:
+    """A game (app) as the store describes it."""
+
+    id: int
+    name: str
+    type: str = "game"
+    header_image: str = ""
+    short_description: str = ""
+    description: str = ""
+    genres: tuple[tuple[int, str], ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class DownloadItem:
+    """One item to fetch into a folder."""
+
+    app_id: int
+    mod_id: int
+    file_url: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class DownloadOutcome:
+    """The result for one item of a download batch: a folder, or a reason."""
+
+    mod_id: int
+    path: Path | None = None
+    reason: FailureReason | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None

@@ -1,0 +1,247 @@
+"""Every error the core raises, under one root.
+
+An error a client can see carries the seed's ``message`` and ``error_id``; an adapter maps
+the *type* to its transport (the HTTP adapter: to a status code) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+__all__ = [
+    "AlreadyProcessing",
+    "AlreadyUpToDate",
+    "ArchiveError",
+    "CheckedRecently",
+    "ConflictingRequest",
+    "EndHourOutOfRange",
+    "FilterTooComplex",
+    "IllegalTransition",
+    "InvalidParameter",
+    "ListSizeOutOfRange",
+    "ModDamaged",
+    "ModNotFound",
+    "ModNotOnServer",
+    "ModNotOnSteam",
+    "ModStillLoading",
+    "NotReady",
+    "NotUpdatable",
+    "PageSizeOutOfRange",
+    "ParameterProblem",
+    "SteamConfigurationError",
+    "StartHourOutOfRange",
+    "StorageError",
+    "UpstreamError",
+    "UpstreamRateLimited",
+    "UpstreamUnavailable",
+    "WorkshopError",
+]
+
+
+class WorkshopError(Exception):
+    """Root of every error raised by Open Workshop."""
+
+
+class ApiError(WorkshopError):
+    """An error a client sees, with the seed's message and error_id."""
+
+    message: ClassVar[str] = "internal error"
+    error_id: ClassVar[int] = 0
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message is not None:
+            self.message = message  # type: ignore[misc]
+
+    def body(self) -> dict[str, object]:
+        """The JSON body the seed defines for this error."""
+        return {"message": self.message, "error_id": self.error_id}
+
+
+# --- /download/steam/{id}, /download/{id}, /update/steam/{id} ---------------------------
+
+
+class NotReady(ApiError):
+    """The server cannot download at all (no steamcmd), and does not have the mod."""
+
+    message = "the server is not ready to process requests"
+    error_id = 1
+
+
+class ModNotFound(ApiError, LookupError):
+    """Steam does not know the mod (or it is private), and the server does not have it."""
+
+    message = "this mod was not found"
+    error_id = 2
+
+
+class AlreadyProcessing(ApiError):
+    """The mod is already queued or downloading."""
+
+    message = "your request is already being processed"
+    error_id = 3
+
+
+class ModNotOnServer(ApiError, LookupError):
+    """``/download/{id}`` of a mod the server does not have."""
+
+    message = "the mod is not on the server"
+    error_id = 1
+
+
+class ModDamaged(ApiError):
+    """The mod's row existed but its archive was missing; the row was removed."""
+
+    message = "the mod is damaged"
+    error_id = 2
+
+
+class ModStillLoading(ApiError):
+    """``/download/{id}`` of a mod still in state 3 or 2 with no earlier version."""
+
+    message = "this mod is still loading"
+    error_id = 3
+
+
+class NotUpdatable(ApiError, LookupError):
+    """``/update/steam/{id}`` of a mod that is not in state 0 here."""
+
+    message = "mod not found on locale"
+    error_id = 1
+
+
+class CheckedRecently(ApiError):
+    """The update cooldown has not passed since the last check against Steam."""
+
+    message = "check for relevance was made earlier"
+    error_id = 2
+
+    def __init__(self, retry_after: float = 0.0) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class ModNotOnSteam(ApiError, LookupError):
+    """Steam no longer knows a mod the server has."""
+
+    message = "mod not found on steam"
+    error_id = 3
+
+
+class AlreadyUpToDate(ApiError):
+    """The mod already has Steam's latest version."""
+
+    message = "mod already update"
+    error_id = 4
+
+
+# --- query validation ---------------------------------------------------------------
+
+
+class ParameterProblem(ApiError, ValueError):
+    """A request parameter is malformed or out of range."""
+
+    def __init__(self, message: str | None = None, *, details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.details = list(details)
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class PageSizeOutOfRange(ParameterProblem):
+    """``page_size`` is outside 1..50."""
+
+    message = "incorrect page size"
+    error_id = 1
+
+
+class FilterTooComplex(ParameterProblem):
+    """The filters together name more elements than the endpoint's limit."""
+
+    error_id = 2
+
+    def __init__(self, limit: int, *, details: Sequence[str] = ()) -> None:
+        super().__init__(
+            f"the maximum complexity of filters is {limit} elements in sum", details=details
+        )
+        self.limit = limit
+
+
+class ListSizeOutOfRange(ParameterProblem):
+    """``/condition/mod/{ids}`` with fewer than 1 or more than 50 ids."""
+
+    message = "the size of the array is not correct"
+    error_id = 1
+
+
+class StartHourOutOfRange(ParameterProblem):
+    message = "start_hour exits 24 hour format"
+    error_id = 1
+
+
+class EndHourOutOfRange(ParameterProblem):
+    message = "end_hour exits 24 hour format"
+    error_id = 2
+
+
+class ConflictingRequest(ParameterProblem):
+    """A range whose start lies after its end."""
+
+    message = "conflicting request"
+    error_id = 3
+
+
+class InvalidParameter(ParameterProblem):
+    """A value that cannot be read (not a number, not a list, unknown sort...)."""
+
+    message = "invalid parameter"
+    error_id = 4
+
+
+# --- internal errors (never shown to a client as such) ------------------------------
+
+
+class IllegalTransition(WorkshopError, ValueError):
+    """A mod was asked to move between two states that have no edge between them."""
+
+    def __init__(self, source: object, target: object) -> None:
+        super().__init__(f"illegal mod state transition {source!r} -> {target!r}")
+        self.source = source
+        self.target = target
+
+
+class UpstreamError(WorkshopError):
+    """Steam could not answer; ``transient`` says whether trying again may help."""
+
+    transient: ClassVar[bool] = True
+
+
+class UpstreamUnavailable(UpstreamError, ConnectionError):
+    """Timeout, refused or reset connection, 5xx, or an answer that cannot be read."""
+
+
+class UpstreamRateLimited(UpstreamError):
+    """Steam said to slow down (HTTP 429, ``Rate Limit Exceeded``)."""
+
+    def __init__(self, message: str = "rate limited by Steam", retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SteamConfigurationError(UpstreamError):
+    """The configuration is wrong (e.g. Steam rejected the Web API key); retrying cannot help."""
+
+    transient = False
+
+
+class StorageError(WorkshopError):
+    """The storage backend failed."""
+
+
+class ArchiveError(WorkshopError, OSError):
+    """An archive could not be written or read."""

@@ -1,0 +1,283 @@
+"""The ports: what the core needs from the outside world, and nothing more.
+
+Adapters implement these; ``openworkshop.testing`` has an in-memory implementation of each.
+Every method that may block is ``async``. No port may hold state that only one process can
+hold: several server processes may share one storage and one archive store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from openworkshop.domain import (
+    AppDetails,
+    Archive,
+    DownloadItem,
+    DownloadOutcome,
+    Failure,
+    Game,
+    Genre,
+    ItemDetails,
+    ItemExtras,
+    Mod,
+    Resource,
+    ResourceType,
+    Tag,
+)
+from openworkshop.query import GameListQuery, ModListQuery, PageQuery
+from openworkshop.states import ModState
+
+__all__ = [
+    "ArchiveStore",
+    "CatalogSummary",
+    "Clock",
+    "Page",
+    "StatRow",
+    "SteamSource",
+    "Storage",
+]
+
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Page(Generic[T]):
+    """One page of a listing: the total matching, the offset, and the items."""
+
+    total: int
+    offset: int
+    items: list[T]
+
+
+@attrs.frozen(kw_only=True)
+class StatRow:
+    """A statistics counter for one hour or one day."""
+
+    type: str
+    count: int
+    at: dt.datetime
+    """The start of the hour (for hourly rows) or of the day (for daily rows), UTC."""
+
+
+@attrs.frozen(kw_only=True)
+class CatalogSummary:
+    """What ``/statistics/info/all`` reports."""
+
+    mods: int
+    games: int
+    genres: int
+    mods_tags: int
+    mods_dependencies: int
+    statistics_days: int
+    mods_sent_count: int
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware UTC."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start, never going back."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait (a fake clock may advance instead)."""
+
+
+@runtime_checkable
+class SteamSource(Protocol):
+    """Valve's servers. Every call here costs the mirror its standing: the core batches."""
+
+    max_details_batch: int
+    """How many ids one :meth:`details` call may take (100 for GetPublishedFileDetails)."""
+    max_download_batch: int
+    """How many items one :meth:`download` call (one steamcmd login) may take (25)."""
+    can_download: bool
+    """False when downloading is impossible (no steamcmd found): the server is 'not ready'."""
+
+    async def details(self, ids: Sequence[int]) -> Mapping[int, ItemDetails | None]:
+        """Details of many items in one upstream call; ``None`` for missing/private ones.
+
+        Raises UpstreamUnavailable, UpstreamRateLimited or SteamConfigurationError.
+        """
+
+    async def app(self, app_id: int) -> AppDetails | None:
+        """A game's store details; ``None`` for an unknown app."""
+
+    async def extras(self, item: ItemDetails) -> ItemExtras | None:
+        """What the workshop page adds (dependencies, screenshots, tags, description).
+
+        ``None`` when the page says the item does not exist.
+        """
+
+    async def download(
+        self, items: Sequence[DownloadItem], folder: Path
+    ) -> Mapping[int, DownloadOutcome]:
+        """Fetch items into ``folder`` in one session; one outcome per item.
+
+        A folder that came back is the item's files, complete; the caller removes it.
+        """
+
+
+@runtime_checkable
+class ArchiveStore(Protocol):
+    """Where the ZIP archives live. ``put`` is atomic: an archive is whole or absent."""
+
+    async def put(self, key: str, build: Callable[[IO[bytes]], None]) -> Archive:
+        """Write an archive under ``key``: ``build`` writes its bytes (run off the event loop);
+        the store hashes them while they are written and makes them visible under ``key``
+        only once complete. A failure leaves nothing behind."""
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def remove(self, key: str) -> None:
+        """Remove an archive; removing a missing one is not an error."""
+
+    async def size(self, key: str) -> int | None: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """A filesystem path to the archive if the store has one (for zero-copy sending)."""
+
+    def open(self, key: str) -> IO[bytes]:
+        """Open the archive for reading (blocking; call it off the event loop)."""
+
+    async def keys(self) -> list[str]:
+        """Every complete archive's key."""
+
+    async def sweep(self) -> int:
+        """Remove leftovers of interrupted writes; return how many."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """The catalog, the work queue and the statistics.
+
+    Writes that can race between processes are compare-and-set on a mod's state.
+    """
+
+    async def open(self) -> None:
+        """Prepare the store (create or migrate the schema)."""
+
+    async def close(self) -> None: ...
+
+    # --- mods ---------------------------------------------------------------------
+
+    async def get_mod(self, mod_id: int) -> Mod | None: ...
+
+    async def get_mods(self, ids: Sequence[int]) -> dict[int, Mod]: ...
+
+    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
+        """Write ``mod`` if the stored row is in state ``expect`` (``None``: no row yet).
+
+        Returns whether it was written. ``downloads`` is never written here (see
+        :meth:`add_download`), so concurrent downloads are never lost.
+        """
+
+    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
+        """Remove a mod and its tags, dependencies and resources; with ``expect``, only
+        if it is in that state. Returns whether a row was removed."""
+
+    async def claim(
+        self, state: ModState, limit: int, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Mod]:
+        """Atomically take up to ``limit`` mods for work, oldest request first.
+
+        ``QUEUED``: mods due (``not_before`` passed) are moved to ``DOWNLOADING``; mods in
+        ``DOWNLOADING`` whose lease expired (their worker died) are taken again.
+        ``AVAILABLE``: mods whose lease is unset or expired (pages still to parse).
+        Taken mods carry ``lease_until``; two claimers never get the same mod.
+        """
+
+    async def renew(self, ids: Sequence[int], *, lease_until: dt.datetime) -> None:
+        """Extend the lease of mods a live worker is still working on."""
+
+    async def add_download(self, mod_id: int, *, now: dt.datetime) -> None:
+        """Count one download of the mod's archive and set its last request date."""
+
+    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
+        """Set the mod's last request date."""
+
+    async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]: ...
+
+    async def queue_size(self) -> int:
+        """Mods waiting or downloading."""
+
+    async def archived(self) -> list[tuple[int, str]]:
+        """(mod id, archive key) of every mod that claims an archive."""
+
+    # --- catalog ------------------------------------------------------------------
+
+    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+        """Downloadable mods (states 1 and 0) matching the query, sorted and paged."""
+
+    async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
+        """Replace the mod's tags; tags are per game and created on first use."""
+
+    async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None: ...
+
+    async def dependencies(self, mod_id: int, limit: int) -> tuple[list[int], int]:
+        """Up to ``limit`` ids the mod depends on, and how many there are in all."""
+
+    async def set_resources(
+        self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
+    ) -> None:
+        """Replace the mod's logo and screenshots (URLs kept in order)."""
+
+    async def list_resources(
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+    ) -> Page[Resource]: ...
+
+    async def get_game(self, game_id: int) -> Game | None:
+        """The game with ``mods_count`` and ``mods_downloads`` over its downloadable mods."""
+
+    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
+        """Insert or replace a game and its genres (genres are created on first use)."""
+
+    async def list_games(self, query: GameListQuery) -> Page[Game]: ...
+
+    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]: ...
+
+    async def mod_tags(self, mod_ids: Sequence[int], tag_ids: Sequence[int]) -> dict[int, list[Tag]]:
+        """Tags of each mod (only ``tag_ids`` when given); mods without any are left out."""
+
+    async def list_genres(self, page: PageQuery) -> Page[Genre]: ...
+
+    async def game_genres(
+        self, game_ids: Sequence[int], genre_ids: Sequence[int]
+    ) -> dict[int, list[Genre]]: ...
+
+    # --- failures -----------------------------------------------------------------
+
+    async def put_failure(self, failure: Failure) -> None: ...
+
+    async def get_failure(self, mod_id: int) -> Failure | None: ...
+
+    async def clear_failure(self, mod_id: int) -> None: ...
+
+    # --- statistics and shared flags ------------------------------------------------
+
+    async def count(self, type: str, *, at: dt.datetime, n: int = 1) -> None:
+        """Add ``n`` to the type's counter for the hour and for the day of ``at``."""
+
+    async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]: ...
+
+    async def day_stats(self, start: dt.date, end: dt.date) -> list[StatRow]: ...
+
+    async def add_delay(self, kind: str, ms: int, *, at: dt.datetime) -> None:
+        """Record one processing delay sample (``fast`` or ``full``)."""
+
+    async def delays(self, kind: str, last: int) -> list[int]:
+        """The ``last`` most recent samples of a kind."""
+
+    async def summary(self) -> CatalogSummary: ...
+
+    async def get_flag(self, name: str) -> str | None:
+        """A value shared by every process on this storage (e.g. the upstream pause)."""
+
+    async def set_flag(self, name: str, value: str | None) -> None: ...
