@@ -1,0 +1,205 @@
+"""Every setting, with its default and help, read from the environment in this one place.
+
+Settings are data (as in datasette): ``SETTINGS`` lists each one, and ``docs/settings.md`` is
+checked against it by a test, so none goes undocumented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from openworkshop.errors import WorkshopError
+
+__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError"]
+
+
+class SettingsError(WorkshopError, ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@attrs.frozen(kw_only=True)
+class Setting:
+    name: str
+    env: str
+    default: Any
+    help: str
+
+
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting(name="host", env="OPENWORKSHOP_HOST", default="127.0.0.1", help="Address to listen on."),
+    Setting(name="port", env="OPENWORKSHOP_PORT", default=8000, help="Port to listen on."),
+    Setting(
+        name="data_dir",
+        env="OPENWORKSHOP_DATA_DIR",
+        default=Path("openworkshop-data"),
+        help="Folder for the SQLite database, the archives and steamcmd's downloads.",
+    ),
+    Setting(
+        name="steam_api_url",
+        env="OPENWORKSHOP_STEAM_API_URL",
+        default="https://api.steampowered.com",
+        help="Base URL of Steam's Web API.",
+    ),
+    Setting(
+        name="steam_community_url",
+        env="OPENWORKSHOP_STEAM_COMMUNITY_URL",
+        default="https://steamcommunity.com",
+        help="Base URL of the Steam Community (workshop pages).",
+    ),
+    Setting(
+        name="steam_store_url",
+        env="OPENWORKSHOP_STEAM_STORE_URL",
+        default="https://store.steampowered.com",
+        help="Base URL of the Steam store (appdetails).",
+    ),
+    Setting(
+        name="steamcmd",
+        env="OPENWORKSHOP_STEAMCMD",
+        default="steamcmd",
+        help="Path or name of the steamcmd executable.",
+    ),
+    Setting(
+        name="steam_api_key",
+        env="OPENWORKSHOP_STEAM_API_KEY",
+        default=None,
+        help="Steam Web API key (optional): details, required items and screenshots in one "
+        "batched call, so no workshop page is fetched.",
+    ),
+    Setting(
+        name="steam_username",
+        env="OPENWORKSHOP_STEAM_USERNAME",
+        default=None,
+        help="Steam account for games that refuse anonymous downloads (optional).",
+    ),
+    Setting(
+        name="steam_password",
+        env="OPENWORKSHOP_STEAM_PASSWORD",
+        default=None,
+        help="Password of that account; passed to steamcmd in a 0600 runscript, never on "
+        "a command line.",
+    ),
+    Setting(
+        name="update_cooldown",
+        env="OPENWORKSHOP_UPDATE_COOLDOWN",
+        default=3 * 3600.0,
+        help="Seconds between two checks of one mod against Steam.",
+    ),
+    Setting(
+        name="gather_window",
+        env="OPENWORKSHOP_GATHER_WINDOW",
+        default=0.25,
+        help="Seconds a worker waits for more requests to batch together.",
+    ),
+    Setting(
+        name="workers",
+        env="OPENWORKSHOP_WORKERS",
+        default=2,
+        help="Download batches worked on at once in one process.",
+    ),
+    Setting(
+        name="max_attempts",
+        env="OPENWORKSHOP_MAX_ATTEMPTS",
+        default=4,
+        help="Attempts of one mod before a transient failure counts as final.",
+    ),
+    Setting(
+        name="retry_base",
+        env="OPENWORKSHOP_RETRY_BASE",
+        default=5.0,
+        help="First retry delay in seconds; doubles each attempt, with jitter.",
+    ),
+    Setting(
+        name="rate_limit_pause",
+        env="OPENWORKSHOP_RATE_LIMIT_PAUSE",
+        default=300.0,
+        help="Seconds all upstream work pauses after Steam signals rate limiting.",
+    ),
+    Setting(
+        name="upstream_per_minute",
+        env="OPENWORKSHOP_UPSTREAM_PER_MINUTE",
+        default=60,
+        help="Ceiling on calls to Valve per minute, per process.",
+    ),
+    Setting(
+        name="steamcmd_timeout",
+        env="OPENWORKSHOP_STEAMCMD_TIMEOUT",
+        default=1800.0,
+        help="Seconds one steamcmd session may run before it is killed.",
+    ),
+    Setting(
+        name="lease",
+        env="OPENWORKSHOP_LEASE",
+        default=30.0,
+        help="Seconds a worker holds a mod before another process may take it over.",
+    ),
+    Setting(
+        name="client_rate",
+        env="OPENWORKSHOP_CLIENT_RATE",
+        default=30,
+        help="Requests per minute one client may make to endpoints that can call Valve.",
+    ),
+    Setting(
+        name="accel_redirect",
+        env="OPENWORKSHOP_ACCEL_REDIRECT",
+        default=None,
+        help="URL prefix for X-Accel-Redirect (behind nginx); unset sends files directly.",
+    ),
+)
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    default = setting.default
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{setting.env}: cannot read {raw!r}: {exc}") from None
+    return raw or None
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """The server's configuration. Build it in code, or with :meth:`from_env`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("openworkshop-data")
+    steam_api_url: str = "https://api.steampowered.com"
+    steam_community_url: str = "https://steamcommunity.com"
+    steam_store_url: str = "https://store.steampowered.com"
+    steamcmd: str = "steamcmd"
+    steam_api_key: str | None = None
+    steam_username: str | None = None
+    steam_password: str | None = attrs.field(default=None, repr=False)
+    update_cooldown: float = 3 * 3600.0
+    gather_window: float = 0.25
+    workers: int = 2
+    max_attempts: int = 4
+    retry_base: float = 5.0
+    rate_limit_pause: float = 300.0
+    upstream_per_minute: int = 60
+    steamcmd_timeout: float = 1800.0
+    lease: float = 30.0
+    client_rate: int = 30
+    accel_redirect: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from environment variables (``OPENWORKSHOP_*``), then ``overrides``."""
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = environ.get(setting.env)
+            if raw is not None and raw != "":
+                values[setting.name] = _convert(setting, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
