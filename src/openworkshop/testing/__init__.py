@@ -4,6 +4,17 @@ They are product, not scaffolding: same behaviour as the real adapters, in one p
 """
 
 from openworkshop.testing.catalog import CatalogApp, CatalogItem, SteamCatalog
+from openworkshop.testing.fakes import FakeClock, FakeSteamSource, MemoryArchiveStore
 from openworkshop.testing.sample import sample_catalog
+from openworkshop.testing.storage import MemoryStorage
 
-__all__ = ["CatalogApp", "CatalogItem", "SteamCatalog", "sample_catalog"]
+__all__ = [
+    "CatalogApp",
+    "CatalogItem",
+    "FakeClock",
+    "FakeSteamSource",
+    "MemoryArchiveStore",
+    "MemoryStorage",
+    "SteamCatalog",
+    "sample_catalog",
+]

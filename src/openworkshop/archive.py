@@ -1,0 +1,229 @@
+"""ZIP archives of mods: packing a folder, and the filesystem archive store.
+
+Entries are compressed with ``ZIP_BZIP2`` (the seed's format), streamed in chunks so a mod
+of several GB never sits in memory. Only regular files inside the item's folder are packed:
+symlinks, device files, FIFOs and anything resolving outside the folder are left out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import socket
+import time
+import stat
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from openworkshop.domain import Archive
+from openworkshop.errors import ArchiveError
+
+__all__ = ["FileArchiveStore", "HashingWriter", "pack_folder", "packable_files"]
+
+_CHUNK = 1 << 20
+_TEMP_SUFFIX = ".partial"
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
+"""This host, in temporary names (so a sweep knows which writers it can check are alive)."""
+
+
+def packable_files(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every regular file under ``folder`` (not following links), with its archive name."""
+    root = folder.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        # do not descend into symlinked folders (os.walk lists them as dirnames)
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue  # symlinks, devices, FIFOs, sockets
+            resolved = path.resolve()
+            if not resolved.is_relative_to(root):
+                continue
+            yield path, resolved.relative_to(root).as_posix()
+
+
+def pack_folder(folder: Path, out: IO[bytes], *, compresslevel: int = 9) -> int:
+    """Write a ZIP_BZIP2 archive of ``folder`` to ``out``; return the bytes packed (unpacked size).
+
+    Blocking and CPU-bound (bz2 releases the GIL): run it in a thread.
+    """
+    total = 0
+    with zipfile.ZipFile(
+        out, "w", compression=zipfile.ZIP_BZIP2, compresslevel=compresslevel, allowZip64=True
+    ) as archive:
+        for path, name in packable_files(folder):
+            info = zipfile.ZipInfo.from_file(path, name)
+            info.compress_type = zipfile.ZIP_BZIP2
+            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
+                while chunk := source.read(_CHUNK):
+                    target.write(chunk)
+                    total += len(chunk)
+    return total
+
+
+class HashingWriter:
+    """A write-only binary file that hashes (sha256) and counts what passes through."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        n = self._raw.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+        return n
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def tell(self) -> int:
+        return self.size
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class FileArchiveStore:
+    """Archives as files under one folder, written to a temporary name and renamed into place.
+
+    Safe for several processes on one folder: temporary names are unique, ``rename`` is
+    atomic, and a reader holding an archive open keeps reading it after it is replaced.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not key or key.startswith(("/", ".")) or ".." in key.split("/") or "\\" in key:
+            raise ArchiveError(f"bad archive key {key!r}")
+        return self.root / key
+
+    async def put(self, key: str, build: Callable[[IO[bytes]], None]) -> Archive:
+        target = self._path(key)
+        return await asyncio.to_thread(self._put, key, target, build)
+
+    def _put(self, key: str, target: Path, build: Callable[[IO[bytes]], None]) -> Archive:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        owner = f"{_HOST}~{os.getpid()}"
+        temp = target.with_name(f".{target.name}.{owner}~{uuid.uuid4().hex}{_TEMP_SUFFIX}")
+        try:
+            with temp.open("xb") as raw:
+                writer = HashingWriter(raw)
+                build(writer)  # type: ignore[arg-type]
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(temp, target)
+            _fsync_dir(target.parent)
+        except BaseException as exc:
+            temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError | zipfile.BadZipFile | ValueError):
+                raise ArchiveError(f"cannot write archive {key}: {exc}") from exc
+            raise
+        return Archive(key=key, size=writer.size, sha256=writer.hexdigest())
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self._path(key).is_file)
+
+    async def remove(self, key: str) -> None:
+        path = self._path(key)
+        await asyncio.to_thread(path.unlink, True)
+
+    async def size(self, key: str) -> int | None:
+        def _size() -> int | None:
+            try:
+                return self._path(key).stat().st_size
+            except FileNotFoundError:
+                return None
+
+        return await asyncio.to_thread(_size)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ArchiveError(f"archive {key} is missing") from exc
+
+    async def keys(self) -> list[str]:
+        def _keys() -> list[str]:
+            if not self.root.is_dir():
+                return []
+            return sorted(
+                p.relative_to(self.root).as_posix()
+                for p in self.root.rglob("*")
+                if p.is_file() and not p.name.startswith(".")
+            )
+
+        return await asyncio.to_thread(_keys)
+
+    async def sweep(self) -> int:
+        """Remove temporary files of writes that died: their process on this host is gone,
+        or (another host's) they have not changed for an hour."""
+
+        def _sweep() -> int:
+            if not self.root.is_dir():
+                return 0
+            removed = 0
+            host = _HOST
+            for path in self.root.rglob(f".*{_TEMP_SUFFIX}"):
+                if _temp_is_live(path, host):
+                    continue
+                path.unlink(missing_ok=True)
+                removed += 1
+            return removed
+
+        return await asyncio.to_thread(_sweep)
+
+
+def _temp_is_live(path: Path, host: str) -> bool:
+    try:
+        owner_host, pid_text, _ = path.name.rsplit(".", 2)[1].split("~")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if owner_host == host:
+        if pid == os.getpid():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    try:
+        return time.time() - path.stat().st_mtime < 3600
+    except FileNotFoundError:
+        return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

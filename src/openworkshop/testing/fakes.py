@@ -1,0 +1,252 @@
+"""In-memory fakes of the Steam source, the archive store and the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+import attrs
+
+from openworkshop.domain import (
+    AppDetails,
+    Archive,
+    DownloadItem,
+    DownloadOutcome,
+    FailureReason,
+    ItemDetails,
+    ItemExtras,
+)
+from openworkshop.errors import ArchiveError, UpstreamError, UpstreamUnavailable
+from openworkshop.testing.catalog import SteamCatalog
+
+__all__ = ["FakeClock", "FakeSteamSource", "MemoryArchiveStore"]
+
+_REASONS = {
+    "Access Denied": FailureReason.ACCESS_DENIED,
+    "File Not Found": FailureReason.NOT_FOUND,
+    "Timeout": FailureReason.TIMEOUT,
+    "No Connection": FailureReason.NO_CONNECTION,
+    "I/O Operation Failed": FailureReason.IO_ERROR,
+    "Rate Limit Exceeded": FailureReason.RATE_LIMITED,
+    "Failure": FailureReason.UNKNOWN,
+}
+
+
+class FakeClock:
+    """A clock that moves only when told to, or when someone sleeps on it."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self._now = start or dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+        self._mono = 1000.0
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        self._now += dt.timedelta(seconds=seconds)
+        self._mono += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance(seconds)
+        await asyncio.sleep(0)
+
+
+class FakeSteamSource:
+    """The Steam source port, answering from a :class:`SteamCatalog` in memory.
+
+    ``calls`` counts each kind of upstream call (``details``, ``app``, ``extras``, ``download``
+    sessions); ``fail_next`` and ``fault_rate`` inject failures.
+    """
+
+    max_details_batch = 100
+    max_download_batch = 25
+
+    def __init__(
+        self,
+        catalog: SteamCatalog | None = None,
+        *,
+        can_download: bool = True,
+        with_key: bool = False,
+        login_delay: float = 0.0,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.catalog = catalog if catalog is not None else SteamCatalog()
+        self.can_download = can_download
+        self.with_key = with_key
+        self.login_delay = login_delay
+        self.fault_rate = fault_rate
+        self.calls: Counter[str] = Counter()
+        self.downloaded: list[list[int]] = []
+        self._rng = random.Random(seed)
+        self._next_errors: dict[str, list[UpstreamError | FailureReason]] = {}
+
+    def fail_next(self, call: str, error: UpstreamError | FailureReason, times: int = 1) -> None:
+        """Make the next ``times`` calls of a kind fail: raise ``error``, or (for downloads)
+        fail every item with a :class:`FailureReason`."""
+        self._next_errors.setdefault(call, []).extend([error] * times)
+
+    def _fault(self, call: str) -> UpstreamError | FailureReason | None:
+        pending = self._next_errors.get(call)
+        if pending:
+            return pending.pop(0)
+        if self.fault_rate and self._rng.random() < self.fault_rate:
+            if call == "download":
+                return self._rng.choice(
+                    [FailureReason.TIMEOUT, FailureReason.NO_CONNECTION, FailureReason.UNKNOWN]
+                )
+            return UpstreamUnavailable(f"injected fault in {call}")
+        return None
+
+    def _raise_fault(self, call: str) -> None:
+        fault = self._fault(call)
+        if isinstance(fault, UpstreamError):
+            raise fault
+
+    async def details(self, ids: Sequence[int]) -> Mapping[int, ItemDetails | None]:
+        if len(ids) > self.max_details_batch:
+            raise ValueError(f"{len(ids)} ids in one details call; at most {self.max_details_batch}")
+        self.calls["details"] += 1
+        await asyncio.sleep(0)
+        self._raise_fault("details")
+        out: dict[int, ItemDetails | None] = {}
+        for mod_id in ids:
+            item = self.catalog.items.get(mod_id)
+            if item is None or not item.visible:
+                out[mod_id] = None
+            elif self.with_key:
+                extras = ItemExtras(
+                    dependencies=item.dependencies,
+                    screenshots=item.screenshots,
+                    tags=item.details.tags,
+                    description=item.details.description,
+                )
+                out[mod_id] = attrs.evolve(item.details, extras=extras)
+            else:
+                out[mod_id] = item.details
+        return out
+
+    async def app(self, app_id: int) -> AppDetails | None:
+        self.calls["app"] += 1
+        await asyncio.sleep(0)
+        self._raise_fault("app")
+        app = self.catalog.apps.get(app_id)
+        return None if app is None else app.details
+
+    async def extras(self, item: ItemDetails) -> ItemExtras | None:
+        if item.extras is not None:
+            return item.extras
+        self.calls["extras"] += 1
+        await asyncio.sleep(0)
+        self._raise_fault("extras")
+        found = self.catalog.items.get(item.id)
+        if found is None or not found.visible:
+            return None
+        return ItemExtras(
+            dependencies=found.dependencies,
+            screenshots=found.screenshots,
+            tags=found.details.tags,
+            description=found.details.description,
+        )
+
+    async def download(
+        self, items: Sequence[DownloadItem], folder: Path
+    ) -> Mapping[int, DownloadOutcome]:
+        if len(items) > self.max_download_batch:
+            raise ValueError(f"{len(items)} items in one session; at most {self.max_download_batch}")
+        self.calls["download"] += 1
+        self.downloaded.append([i.mod_id for i in items])
+        if self.login_delay:
+            await asyncio.sleep(self.login_delay)
+        fault = self._fault("download")
+        if isinstance(fault, UpstreamError):
+            raise fault
+        outcomes: dict[int, DownloadOutcome] = {}
+        for want in items:
+            item = self.catalog.items.get(want.mod_id)
+            app = self.catalog.apps.get(want.app_id)
+            reason: FailureReason | None = None
+            if isinstance(fault, FailureReason):
+                reason = fault
+            elif item is None:
+                reason = FailureReason.NOT_FOUND
+            elif not item.visible:
+                reason = FailureReason.ACCESS_DENIED
+            elif item.download_error is not None:
+                reason = _REASONS.get(item.download_error, FailureReason.UNKNOWN)
+            elif app is not None and not app.anonymous:
+                reason = FailureReason.UNKNOWN
+            if reason is not None or item is None:
+                outcomes[want.mod_id] = DownloadOutcome(
+                    mod_id=want.mod_id, reason=reason or FailureReason.NOT_FOUND
+                )
+                continue
+            target = folder / "steamapps/workshop/content" / str(want.app_id) / str(want.mod_id)
+            await asyncio.to_thread(item.materialize, target)
+            outcomes[want.mod_id] = DownloadOutcome(mod_id=want.mod_id, path=target)
+        return outcomes
+
+
+class MemoryArchiveStore:
+    """Archives kept as bytes in memory; ``put`` is atomic (visible only when complete)."""
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, bytes] = {}
+        self.fail_next_put = False
+
+    async def put(self, key: str, build: Callable[[IO[bytes]], None]) -> Archive:
+        buffer = io.BytesIO()
+
+        def _build() -> None:
+            if self.fail_next_put:
+                self.fail_next_put = False
+                raise OSError("injected write failure")
+            build(buffer)
+
+        try:
+            await asyncio.to_thread(_build)
+        except OSError as exc:
+            raise ArchiveError(f"cannot write archive {key}: {exc}") from exc
+        data = buffer.getvalue()
+        self._blobs[key] = data
+        return Archive(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    async def exists(self, key: str) -> bool:
+        return key in self._blobs
+
+    async def remove(self, key: str) -> None:
+        self._blobs.pop(key, None)
+
+    async def size(self, key: str) -> int | None:
+        data = self._blobs.get(key)
+        return None if data is None else len(data)
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return io.BytesIO(self._blobs[key])
+        except KeyError as exc:
+            raise ArchiveError(f"archive {key} is missing") from exc
+
+    async def keys(self) -> list[str]:
+        return sorted(self._blobs)
+
+    async def sweep(self) -> int:
+        return 0
+
+    def damage(self, key: str) -> None:
+        """Lose an archive behind the catalog's back (a disk problem, a careless admin)."""
+        self._blobs.pop(key, None)

@@ -1,0 +1,412 @@
+"""``MemoryStorage``: the Storage port in one process's memory.
+
+Same rules as the SQLite adapter (the storage contract tests run on both). Every method holds
+one lock for its whole body, so each is atomic as the port requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
+from openworkshop.ports import CatalogSummary, Page, StatRow
+from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort, PageQuery
+from openworkshop.states import ModState
+
+__all__ = ["MemoryStorage"]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _nocase(text: str) -> str:
+    """SQLite's NOCASE: ASCII letters folded, everything else as is."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+class _Key:
+    """A sort key where None sorts before any value (as NULL does in SQLite)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Key) -> bool:
+        if self.value is None:
+            return other.value is not None
+        if other.value is None:
+            return False
+        return bool(self.value < other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _page(items: list[Any], page: PageQuery) -> Page[Any]:
+    offset = page.offset
+    return Page(total=len(items), offset=offset, items=items[offset : offset + page.page_size])
+
+
+def _sorted(items: Iterable[Any], key: Callable[[Any], Any], descending: bool) -> list[Any]:
+    return sorted(items, key=lambda i: (_Key(key(i)), _Key(i.id)), reverse=descending)
+
+
+class MemoryStorage:
+    """The catalog, queue and statistics in memory. Nothing survives the process."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._mods: dict[int, Mod] = {}
+        self._games: dict[int, Game] = {}
+        self._genres: dict[int, Genre] = {}
+        self._game_genres: dict[int, list[int]] = {}
+        self._tags: dict[int, tuple[int | None, Tag]] = {}
+        self._tag_ids: dict[tuple[int | None, str], int] = {}
+        self._mod_tags: dict[int, list[int]] = {}
+        self._deps: dict[int, list[int]] = {}
+        self._resources: dict[int, Resource] = {}
+        self._failures: dict[int, Failure] = {}
+        self._hours: dict[tuple[dt.datetime, str], int] = defaultdict(int)
+        self._days: dict[tuple[dt.date, str], int] = defaultdict(int)
+        self._delays: dict[str, list[int]] = defaultdict(list)
+        self._flags: dict[str, str] = {}
+        self._ids = itertools.count(1)
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    # --- mods -------------------------------------------------------------------------
+
+    async def get_mod(self, mod_id: int) -> Mod | None:
+        return self._mods.get(mod_id)
+
+    async def get_mods(self, ids: Sequence[int]) -> dict[int, Mod]:
+        return {i: self._mods[i] for i in ids if i in self._mods}
+
+    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
+        async with self._lock:
+            current = self._mods.get(mod.id)
+            if expect is None:
+                if current is not None:
+                    return False
+            elif current is None or current.state is not expect:
+                return False
+            else:
+                mod = attrs.evolve(mod, downloads=current.downloads)
+            self._mods[mod.id] = mod
+            return True
+
+    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
+        async with self._lock:
+            current = self._mods.get(mod_id)
+            if current is None or (expect is not None and current.state is not expect):
+                return False
+            del self._mods[mod_id]
+            self._mod_tags.pop(mod_id, None)
+            self._deps.pop(mod_id, None)
+            for rid in [r.id for r in self._resources.values() if r.owner_id == mod_id]:
+                del self._resources[rid]
+            return True
+
+    async def claim(
+        self, state: ModState, limit: int, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Mod]:
+        async with self._lock:
+            if state is ModState.QUEUED:
+                due = [
+                    m
+                    for m in self._mods.values()
+                    if (m.state is ModState.QUEUED and (m.not_before is None or m.not_before <= now))
+                    or (
+                        m.state is ModState.DOWNLOADING
+                        and (m.lease_until is None or m.lease_until < now)
+                    )
+                ]
+                target = ModState.DOWNLOADING
+            elif state is ModState.AVAILABLE:
+                due = [
+                    m
+                    for m in self._mods.values()
+                    if m.state is ModState.AVAILABLE
+                    and (m.lease_until is None or m.lease_until < now)
+                ]
+                target = ModState.AVAILABLE
+            else:
+                raise ValueError(f"cannot claim mods in state {state!r}")
+            due.sort(key=lambda m: (_Key(m.date_queued), m.id))
+            taken = []
+            for mod in due[:limit]:
+                mod = attrs.evolve(mod, state=target, lease_until=lease_until)
+                self._mods[mod.id] = mod
+                taken.append(mod)
+            return taken
+
+    async def renew(self, ids: Sequence[int], *, lease_until: dt.datetime) -> None:
+        async with self._lock:
+            for i in ids:
+                if i in self._mods:
+                    self._mods[i] = attrs.evolve(self._mods[i], lease_until=lease_until)
+
+    async def add_download(self, mod_id: int, *, now: dt.datetime) -> None:
+        async with self._lock:
+            mod = self._mods.get(mod_id)
+            if mod is not None:
+                self._mods[mod_id] = attrs.evolve(mod, downloads=mod.downloads + 1, date_request=now)
+
+    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
+        async with self._lock:
+            mod = self._mods.get(mod_id)
+            if mod is not None:
+                self._mods[mod_id] = attrs.evolve(mod, date_request=now)
+
+    async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]:
+        return {i: self._mods[i].state for i in ids if i in self._mods}
+
+    async def queue_size(self) -> int:
+        waiting = (ModState.QUEUED, ModState.DOWNLOADING)
+        return sum(1 for m in self._mods.values() if m.state in waiting)
+
+    async def archived(self) -> list[tuple[int, str]]:
+        return [(m.id, m.archive.key) for m in self._mods.values() if m.archive is not None]
+
+    # --- catalog ----------------------------------------------------------------------
+
+    def _mod_tag_names(self, mod_id: int) -> list[str]:
+        return [self._tags[t][1].name for t in self._mod_tags.get(mod_id, ())]
+
+    def _relevance(self, mod: Mod, terms: list[str]) -> float | None:
+        words = _words(mod.name) * 3 + _words(" ".join(self._mod_tag_names(mod.id))) * 2
+        words += _words(mod.short_description) + _words(mod.description)
+        if not all(t in words for t in terms):
+            return None
+        return -float(sum(words.count(t) for t in terms))  # lower is better, as bm25
+
+    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+        mods = [m for m in self._mods.values() if m.state.downloadable]
+        if query.games:
+            games = set(query.games)
+            mods = [m for m in mods if m.game_id in games]
+        if query.allowed_ids:
+            allowed = set(query.allowed_ids)
+            mods = [m for m in mods if m.id in allowed]
+        if query.tags:
+            wanted = set(query.tags)
+            mods = [m for m in mods if wanted <= set(self._mod_tags.get(m.id, ()))]
+        if query.exclude_dependent:
+            mods = [m for m in mods if not self._deps.get(m.id)]
+        if query.primary_sources:
+            sources = set(query.primary_sources)
+            mods = [m for m in mods if m.source in sources]
+        if query.name:
+            needle = query.name.casefold()
+            mods = [m for m in mods if needle in m.name.casefold()]
+        rank: dict[int, float] = {}
+        if query.q:
+            terms = _words(query.q)
+            for mod in mods:
+                score = self._relevance(mod, terms) if terms else None
+                if score is not None:
+                    rank[mod.id] = score
+            mods = [m for m in mods if m.id in rank]
+        keys: dict[ModSort, Callable[[Mod], Any]] = {
+            ModSort.NAME: lambda m: _nocase(m.name),
+            ModSort.SIZE: lambda m: m.size,
+            ModSort.DATE_CREATION: lambda m: m.date_creation,
+            ModSort.DATE_UPDATE: lambda m: m.date_update,
+            ModSort.DATE_REQUEST: lambda m: m.date_request,
+            ModSort.SOURCE: lambda m: m.source,
+            ModSort.DOWNLOADS: lambda m: m.downloads,
+            ModSort.RELEVANCE: lambda m: rank.get(m.id),
+        }
+        return _page(_sorted(mods, keys[query.sort], query.descending), query.page)
+
+    async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
+        async with self._lock:
+            ids = []
+            for name in dict.fromkeys(names):
+                key = (game_id, name)
+                if key not in self._tag_ids:
+                    tag_id = len(self._tag_ids) + 1
+                    self._tag_ids[key] = tag_id
+                    self._tags[tag_id] = (game_id, Tag(id=tag_id, name=name))
+                ids.append(self._tag_ids[key])
+            self._mod_tags[mod_id] = ids
+
+    async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None:
+        async with self._lock:
+            self._deps[mod_id] = list(dict.fromkeys(ids))
+
+    async def dependencies(self, mod_id: int, limit: int) -> tuple[list[int], int]:
+        deps = self._deps.get(mod_id, [])
+        return deps[:limit], len(deps)
+
+    async def set_resources(
+        self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
+    ) -> None:
+        async with self._lock:
+            for rid in [r.id for r in self._resources.values() if r.owner_id == mod_id]:
+                del self._resources[rid]
+            for kind, url in resources:
+                rid = next(self._ids)
+                self._resources[rid] = Resource(
+                    id=rid, owner_id=mod_id, type=kind, url=url, date_event=now
+                )
+
+    async def list_resources(
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+    ) -> Page[Resource]:
+        owners, kinds = set(mod_ids), set(types)
+        found = [
+            r
+            for r in self._resources.values()
+            if r.owner_id in owners and (not kinds or r.type in kinds)
+        ]
+        return _page(sorted(found, key=lambda r: r.id), page)
+
+    def _with_stats(self, game: Game) -> Game:
+        mods = [m for m in self._mods.values() if m.game_id == game.id and m.state.downloadable]
+        return attrs.evolve(
+            game, mods_count=len(mods), mods_downloads=sum(m.downloads for m in mods)
+        )
+
+    async def get_game(self, game_id: int) -> Game | None:
+        game = self._games.get(game_id)
+        return None if game is None else self._with_stats(game)
+
+    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
+        async with self._lock:
+            self._games[game.id] = game
+            for genre in genres:
+                self._genres[genre.id] = genre
+            self._game_genres[game.id] = list(dict.fromkeys(g.id for g in genres))
+
+    async def list_games(self, query: GameListQuery) -> Page[Game]:
+        games = [self._with_stats(g) for g in self._games.values()]
+        if query.type_app:
+            types = set(query.type_app)
+            games = [g for g in games if g.type in types]
+        if query.genres:
+            wanted = set(query.genres)
+            games = [g for g in games if wanted <= set(self._game_genres.get(g.id, ()))]
+        if query.primary_sources:
+            sources = set(query.primary_sources)
+            games = [g for g in games if g.source in sources]
+        if query.name:
+            needle = query.name.casefold()
+            games = [g for g in games if needle in g.name.casefold()]
+        keys: dict[GameSort, Callable[[Game], Any]] = {
+            GameSort.NAME: lambda g: _nocase(g.name),
+            GameSort.TYPE: lambda g: g.type,
+            GameSort.CREATION_DATE: lambda g: g.creation_date,
+            GameSort.MODS_DOWNLOADS: lambda g: g.mods_downloads,
+            GameSort.MODS_COUNT: lambda g: g.mods_count,
+            GameSort.SOURCE: lambda g: g.source,
+        }
+        return _page(_sorted(games, keys[query.sort], query.descending), query.page)
+
+    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+        tags = [tag for owner, tag in self._tags.values() if owner == game_id]
+        return _page(sorted(tags, key=lambda t: t.id), page)
+
+    async def mod_tags(self, mod_ids: Sequence[int], tag_ids: Sequence[int]) -> dict[int, list[Tag]]:
+        only = set(tag_ids)
+        out: dict[int, list[Tag]] = {}
+        for mod_id in mod_ids:
+            ids = sorted(t for t in self._mod_tags.get(mod_id, ()) if not only or t in only)
+            if ids:
+                out[mod_id] = [self._tags[t][1] for t in ids]
+        return out
+
+    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+        return _page(sorted(self._genres.values(), key=lambda g: g.id), page)
+
+    async def game_genres(
+        self, game_ids: Sequence[int], genre_ids: Sequence[int]
+    ) -> dict[int, list[Genre]]:
+        only = set(genre_ids)
+        out: dict[int, list[Genre]] = {}
+        for game_id in game_ids:
+            ids = sorted(g for g in self._game_genres.get(game_id, ()) if not only or g in only)
+            if ids:
+                out[game_id] = [self._genres[g] for g in ids]
+        return out
+
+    # --- failures -------------------------------------------------------------------------
+
+    async def put_failure(self, failure: Failure) -> None:
+        self._failures[failure.mod_id] = failure
+
+    async def get_failure(self, mod_id: int) -> Failure | None:
+        return self._failures.get(mod_id)
+
+    async def clear_failure(self, mod_id: int) -> None:
+        self._failures.pop(mod_id, None)
+
+    # --- statistics and flags ---------------------------------------------------------------
+
+    async def count(self, type: str, *, at: dt.datetime, n: int = 1) -> None:
+        at = at.astimezone(dt.UTC)
+        self._hours[(at.replace(minute=0, second=0, microsecond=0), type)] += n
+        self._days[(at.date(), type)] += n
+
+    async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]:
+        rows = [
+            StatRow(type=t, count=c, at=hour)
+            for (hour, t), c in self._hours.items()
+            if hour.date() == day and start_hour <= hour.hour <= end_hour and c > 0
+        ]
+        return sorted(rows, key=lambda r: (r.at, r.type))
+
+    async def day_stats(self, start: dt.date, end: dt.date) -> list[StatRow]:
+        rows = [
+            StatRow(type=t, count=c, at=dt.datetime.combine(day, dt.time(), dt.UTC))
+            for (day, t), c in self._days.items()
+            if start <= day <= end and c > 0
+        ]
+        return sorted(rows, key=lambda r: (r.at, r.type))
+
+    async def add_delay(self, kind: str, ms: int, *, at: dt.datetime) -> None:
+        self._delays[kind].append(ms)
+
+    async def delays(self, kind: str, last: int) -> list[int]:
+        return list(reversed(self._delays[kind][-last:])) if last > 0 else []
+
+    async def summary(self) -> CatalogSummary:
+        return CatalogSummary(
+            mods=sum(1 for m in self._mods.values() if m.state.downloadable),
+            games=len(self._games),
+            genres=len(self._genres),
+            mods_tags=len(self._tags),
+            mods_dependencies=sum(1 for deps in self._deps.values() if deps),
+            statistics_days=len({day for day, _ in self._days}),
+            mods_sent_count=sum(c for (_, t), c in self._days.items() if t == "files_sent"),
+        )
+
+    async def get_flag(self, name: str) -> str | None:
+        return self._flags.get(name)
+
+    async def set_flag(self, name: str, value: str | None) -> None:
+        if value is None:
+            self._flags.pop(name, None)
+        else:
+            self._flags[name] = value
