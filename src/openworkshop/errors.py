@@ -75,6 +75,16 @@ class ModNotFound(ApiError, LookupError):
     message = "this mod was not found"
     error_id = 2
 
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
 
 class AlreadyProcessing(ApiError):
     """The mod is already queued or downloading."""

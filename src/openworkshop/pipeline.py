@@ -1,0 +1,408 @@
+"""The download pipeline: from a queued mod to an archive (state 1) and a parsed page (state 0).
+
+A worker claims queued mods from storage (atomically, with a lease, so several processes can
+share one queue), looks their details up in one call, registers new games with one store call
+each, downloads them in steamcmd sessions of up to 25 items, packs each into a ZIP_BZIP2
+archive off the event loop, and swaps it in. Failures retry with backoff or end for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import attrs
+
+from openworkshop import statistics as stats
+from openworkshop.archive import pack_folder
+from openworkshop.domain import (
+    DownloadItem,
+    DownloadOutcome,
+    Failure,
+    FailureReason,
+    Game,
+    Genre,
+    ItemDetails,
+    ItemExtras,
+    Mod,
+    ResourceType,
+)
+from openworkshop.errors import (
+    ArchiveError,
+    SteamConfigurationError,
+    UpstreamError,
+    UpstreamRateLimited,
+)
+from openworkshop.ports import ArchiveStore, Clock, SteamSource, Storage
+from openworkshop.settings import Settings
+from openworkshop.states import ModState, check_failure, check_transition
+from openworkshop.text import short_description
+from openworkshop.upstream import UpstreamGate
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger("openworkshop.pipeline")
+
+
+def _utc(timestamp: int) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp > 0 else None
+
+
+def is_newer(details: ItemDetails, mod: Mod) -> bool:
+    """Whether Steam has a version the archive does not."""
+    if mod.archive is None:
+        return True
+    if mod.time_updated is not None and details.time_updated > mod.time_updated:
+        return True
+    return bool(
+        details.hcontent_file and mod.hcontent_file and details.hcontent_file != mod.hcontent_file
+    )
+
+
+class Pipeline:
+    """Takes queued mods through download, packing and page parsing."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        steam: SteamSource,
+        archives: ArchiveStore,
+        clock: Clock,
+        settings: Settings,
+        gate: UpstreamGate,
+        downloads_dir: Path,
+        record: stats.Recorder,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.storage = storage
+        self.steam = steam
+        self.archives = archives
+        self.clock = clock
+        self.settings = settings
+        self.gate = gate
+        self.downloads_dir = downloads_dir
+        self.record = record
+        self.rng = rng or random.Random()
+        self.wakeup = asyncio.Event()
+        self._games: dict[int, asyncio.Future[None]] = {}
+        self._sessions = asyncio.Semaphore(max(1, settings.workers))
+
+    # --- leases -----------------------------------------------------------------------
+
+    def _lease(self) -> dt.datetime:
+        return self.clock.now() + dt.timedelta(seconds=self.settings.lease)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, ids: Sequence[int]):  # type: ignore[no-untyped-def]
+        """Renew the lease of ``ids`` while the body works on them."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.settings.lease / 3)
+                with contextlib.suppress(Exception):
+                    await self.storage.renew(ids, lease_until=self._lease())
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- the loop ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Work until cancelled: claim, download, parse; sleep when there is nothing."""
+        while True:
+            try:
+                worked = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug or a storage failure must not kill the worker
+                log.exception("pipeline step failed")
+                worked = False
+            if not worked:
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=1.0)
+
+    async def step(self) -> bool:
+        """One round: a batch of queued mods, then pages still to parse. Returns whether
+        there was anything to do."""
+        if await self.gate.paused_until() is not None:
+            return False
+        if self.settings.gather_window > 0:
+            # let requests that arrive close together share the calls
+            await asyncio.sleep(self.settings.gather_window)
+        claimed = await self.storage.claim(
+            ModState.QUEUED,
+            self.steam.max_details_batch,
+            now=self.clock.now(),
+            lease_until=self._lease(),
+        )
+        if claimed:
+            async with self._holding([m.id for m in claimed]):
+                await self._download_batch(claimed)
+        pending = await self.storage.claim(
+            ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
+        )
+        if pending:
+            await self._enrich_again(pending)
+        return bool(claimed or pending)
+
+    async def drain(self, rounds: int = 100) -> None:
+        """Run steps until nothing is left to do (for tests and embedding)."""
+        for _ in range(rounds):
+            if not await self.step():
+                return
+
+    # --- a batch ----------------------------------------------------------------------
+
+    async def _download_batch(self, mods: list[Mod]) -> None:
+        ids = [m.id for m in mods]
+        try:
+            found = await self.gate.call(lambda: self.steam.details(ids))
+        except UpstreamError as exc:
+            await self._retry_all(mods, _reason_of(exc), str(exc))
+            return
+        to_fetch: list[tuple[Mod, ItemDetails]] = []
+        for mod in mods:
+            details = found.get(mod.id)
+            if details is None:
+                await self._fail(mod, FailureReason.NOT_FOUND, "Steam does not list this item")
+            elif details.is_collection:
+                await self._fail(mod, FailureReason.NOT_FOUND, "a collection, not a mod")
+            elif details.banned:
+                await self._fail(mod, FailureReason.ACCESS_DENIED, "banned on Steam")
+            elif mod.archive is not None and not is_newer(details, mod):
+                # an update that turned out to be the version we have
+                await self._put(
+                    attrs.evolve(
+                        mod, state=ModState.READY, date_checked=self.clock.now(), lease_until=None
+                    ),
+                    ModState.DOWNLOADING,
+                )
+            else:
+                to_fetch.append((mod, details))
+        await self._register_games({d.app_id for _, d in to_fetch})
+        groups = [
+            to_fetch[i : i + self.steam.max_download_batch]
+            for i in range(0, len(to_fetch), self.steam.max_download_batch)
+        ]
+        await asyncio.gather(*(self._download_group(group) for group in groups))
+
+    async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
+        folder = self.downloads_dir / uuid.uuid4().hex
+        items = [
+            DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group
+        ]
+        try:
+            async with self._sessions:
+                outcomes = await self.gate.call(lambda: self.steam.download(items, folder))
+        except UpstreamError as exc:
+            await self._retry_all([m for m, _ in group], _reason_of(exc), str(exc))
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+            return
+        try:
+            if any(o.reason is FailureReason.RATE_LIMITED for o in outcomes.values()):
+                await self.gate.pause()
+            await asyncio.gather(
+                *(self._finish(mod, details, outcomes.get(mod.id)) for mod, details in group)
+            )
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def _finish(self, mod: Mod, details: ItemDetails, outcome: DownloadOutcome | None) -> None:
+        if outcome is None or outcome.path is None:
+            reason = outcome.reason if outcome is not None else FailureReason.UNKNOWN
+            detail = outcome.detail if outcome is not None else "no result from the download"
+            await self._fail(mod, reason or FailureReason.UNKNOWN, detail)
+            return
+        path = outcome.path
+        version = f"{details.time_updated}-{uuid.uuid4().hex[:12]}"
+        key = f"{mod.id}/{version}.zip"
+        try:
+            packed = await self.archives.put(key, lambda out: _pack(path, out))
+        except ArchiveError as exc:
+            await self._fail(mod, FailureReason.IO_ERROR, str(exc))
+            return
+        finally:
+            await asyncio.to_thread(shutil.rmtree, path, True)
+        now = self.clock.now()
+        first = mod.archive is None
+        done = attrs.evolve(
+            mod,
+            state=check_transition(mod.state, ModState.AVAILABLE),
+            name=details.title,
+            game_id=details.app_id,
+            size=details.file_size or packed.size,
+            description=details.description,
+            short_description=short_description(details.description),
+            date_creation=_utc(details.time_created),
+            date_update=_utc(details.time_updated),
+            date_checked=now,
+            time_updated=details.time_updated,
+            hcontent_file=details.hcontent_file or None,
+            archive=packed,
+            attempts=0,
+            not_before=None,
+            lease_until=self._lease(),
+        )
+        if not await self.storage.put_mod(done, expect=ModState.DOWNLOADING):
+            # another worker took the mod over (our lease ran out): keep its work, drop ours
+            await self.archives.remove(key)
+            return
+        if mod.archive is not None:
+            await self.archives.remove(mod.archive.key)
+        await self.storage.clear_failure(mod.id)
+        await self.record.count(stats.DOWNLOAD_OK)
+        if first and mod.date_queued is not None:
+            waited = (now - mod.date_queued).total_seconds() * 1000
+            await self.record.delay("full", max(1, round(waited)))
+        await self._enrich(done, details)
+
+    # --- page details -------------------------------------------------------------------
+
+    async def _enrich(self, mod: Mod, details: ItemDetails) -> None:
+        """State 1 → 0: tags, dependencies and screenshots from the page (or the keyed API)."""
+        extras: ItemExtras | None
+        try:
+            if details.extras is not None:
+                extras = details.extras
+            else:
+                extras = await self.gate.call(lambda: self.steam.extras(details))
+        except UpstreamError as exc:
+            await self._enrich_later(mod, str(exc))
+            return
+        extras = extras or ItemExtras(tags=details.tags)
+        tags = extras.tags or details.tags
+        await self.storage.set_mod_tags(mod.id, mod.game_id, tags)
+        await self.storage.set_dependencies(mod.id, [d for d in extras.dependencies if d != mod.id])
+        resources: list[tuple[ResourceType, str]] = []
+        if details.preview_url:
+            resources.append((ResourceType.LOGO, details.preview_url))
+        resources += [(ResourceType.SCREENSHOT, url) for url in extras.screenshots]
+        await self.storage.set_resources(mod.id, resources, now=self.clock.now())
+        ready = attrs.evolve(
+            mod, state=check_transition(mod.state, ModState.READY), lease_until=None, attempts=0
+        )
+        await self.storage.put_mod(ready, expect=ModState.AVAILABLE)
+
+    async def _enrich_later(self, mod: Mod, detail: str) -> None:
+        attempts = mod.attempts + 1
+        if attempts >= self.settings.max_attempts:
+            log.warning("giving up on the page of mod %s: %s", mod.id, detail)
+            ready = attrs.evolve(mod, state=ModState.READY, lease_until=None, attempts=0)
+            await self.storage.put_mod(ready, expect=ModState.AVAILABLE)
+            return
+        later = self.clock.now() + dt.timedelta(seconds=self._backoff(attempts))
+        await self.storage.put_mod(
+            attrs.evolve(mod, attempts=attempts, lease_until=later), expect=ModState.AVAILABLE
+        )
+
+    async def _enrich_again(self, mods: list[Mod]) -> None:
+        """Pages left unparsed by a failure or a dead worker."""
+        for mod in mods:
+            details = ItemDetails(id=mod.id, app_id=mod.game_id or 0, title=mod.name)
+            await self._enrich(mod, details)
+
+    # --- games ------------------------------------------------------------------------
+
+    async def _register_games(self, app_ids: Iterable[int]) -> None:
+        await asyncio.gather(*(self._register_game(a) for a in app_ids))
+
+    async def _register_game(self, app_id: int) -> None:
+        """One store call per new game, shared by every batch that needs it."""
+        pending = self._games.get(app_id)
+        if pending is not None:
+            await asyncio.shield(pending)
+            return
+        if await self.storage.get_game(app_id) is not None:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._games[app_id] = future
+        try:
+            try:
+                app = await self.gate.call(lambda: self.steam.app(app_id))
+            except UpstreamError as exc:
+                log.warning("store details of app %s failed: %s", app_id, exc)
+                return  # registered by a later batch
+            now = self.clock.now()
+            if app is None:
+                game = Game(id=app_id, name=str(app_id), creation_date=now)
+                genres: list[Genre] = []
+            else:
+                game = Game(
+                    id=app_id,
+                    name=app.name,
+                    type="game" if app.type == "game" else "app",
+                    logo=app.header_image,
+                    short_description=app.short_description,
+                    description=app.description,
+                    creation_date=now,
+                )
+                genres = [Genre(id=i, name=n) for i, n in app.genres]
+            await self.storage.put_game(game, genres)
+        finally:
+            future.set_result(None)
+            self._games.pop(app_id, None)
+
+    # --- failures ---------------------------------------------------------------------
+
+    def _backoff(self, attempts: int) -> float:
+        base = self.settings.retry_base * 2 ** max(0, attempts - 1)
+        return base * (0.5 + self.rng.random())
+
+    async def _retry_all(self, mods: Sequence[Mod], reason: FailureReason, detail: str) -> None:
+        await asyncio.gather(*(self._fail(m, reason, detail) for m in mods))
+
+    async def _fail(self, mod: Mod, reason: FailureReason, detail: str) -> None:
+        """A transient failure goes back to the queue with backoff while attempts remain;
+        otherwise the failure is final: the mod leaves the catalog (or, for a failed update,
+        goes back to serving its previous archive) and the reason is kept."""
+        attempts = mod.attempts + 1
+        now = self.clock.now()
+        if reason.transient and attempts < self.settings.max_attempts:
+            later = now + dt.timedelta(seconds=self._backoff(attempts))
+            retry = attrs.evolve(
+                mod,
+                state=check_transition(mod.state, ModState.QUEUED),
+                attempts=attempts,
+                not_before=later,
+                lease_until=None,
+            )
+            await self.storage.put_mod(retry, expect=mod.state)
+            return
+        await self.record.count(stats.DOWNLOAD_ERROR)
+        await self.storage.put_failure(
+            Failure(mod_id=mod.id, reason=reason, attempts=attempts, date=now, detail=detail[:500])
+        )
+        target = check_failure(mod.state, has_archive=mod.archive is not None)
+        if target is None:
+            await self.storage.delete_mod(mod.id, expect=mod.state)
+        else:
+            back = attrs.evolve(
+                mod, state=target, attempts=0, not_before=None, lease_until=None, date_checked=now
+            )
+            await self.storage.put_mod(back, expect=mod.state)
+
+
+def _pack(folder: Path, out: object) -> None:
+    pack_folder(folder, out)  # type: ignore[arg-type]
+
+
+def _reason_of(exc: UpstreamError) -> FailureReason:
+    if isinstance(exc, UpstreamRateLimited):
+        return FailureReason.RATE_LIMITED
+    if isinstance(exc, SteamConfigurationError):
+        return FailureReason.LOGIN_REQUIRED
+    return FailureReason.NO_CONNECTION

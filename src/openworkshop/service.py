@@ -1,0 +1,454 @@
+"""``Workshop``: every use case behind the API, over the ports.
+
+It knows nothing of HTTP: each method takes validated query objects (see ``query.py``) and
+returns the core's values or raises the core's errors. ``views.py`` turns results into the
+seed's JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import attrs
+
+from openworkshop import statistics as stats
+from openworkshop.clock import SystemClock
+from openworkshop.domain import Archive, Failure, Game, Genre, Mod, Resource, Tag
+from openworkshop.errors import (
+    AlreadyProcessing,
+    AlreadyUpToDate,
+    CheckedRecently,
+    ModDamaged,
+    ModNotFound,
+    ModNotOnServer,
+    ModNotOnSteam,
+    ModStillLoading,
+    NotReady,
+    NotUpdatable,
+    UpstreamError,
+)
+from openworkshop.pipeline import Pipeline, is_newer
+from openworkshop.ports import ArchiveStore, CatalogSummary, Clock, Page, StatRow, SteamSource, Storage
+from openworkshop.query import (
+    ConditionQuery,
+    DayStatsQuery,
+    GameGenresQuery,
+    GameInfoQuery,
+    GameListQuery,
+    HourStatsQuery,
+    ModInfoQuery,
+    ModListQuery,
+    ModTagsQuery,
+    PageQuery,
+    ResourcesQuery,
+)
+from openworkshop.settings import Settings
+from openworkshop.states import ModState
+from openworkshop.upstream import DetailsBatcher, UpstreamGate
+
+__all__ = ["ArchiveHandle", "ModInfo", "Queued", "Workshop"]
+
+log = logging.getLogger("openworkshop")
+
+DEPENDENCIES_SHOWN = 20
+DELAY_SAMPLES = 20
+FLUSH_EVERY = 2.0
+
+
+@attrs.frozen(kw_only=True)
+class Queued:
+    """A request was added to the queue (``/download/steam`` answers 202)."""
+
+    mod_id: int
+    unsuccessful_attempts: bool
+    updating: bool
+
+    def body(self) -> dict[str, object]:
+        return {
+            "message": "request added to queue",
+            "error_id": 0,
+            "unsuccessful_attempts": self.unsuccessful_attempts,
+            "updating": self.updating,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ArchiveHandle:
+    """A cached mod ready to send: its archive and how to reach the bytes."""
+
+    mod: Mod
+    archive: Archive
+    path: Path | None
+    """A local file (for zero-copy sending), when the store has one."""
+    store: ArchiveStore
+
+    @property
+    def filename(self) -> str:
+        return f"{self.mod.name or self.mod.id}.zip"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.archive.sha256}"'
+
+    def open(self) -> IO[bytes]:
+        """Open the archive (blocking: call it off the event loop)."""
+        return self.store.open(self.archive.key)
+
+
+@attrs.frozen(kw_only=True)
+class ModInfo:
+    mod: Mod | None
+    dependencies: tuple[list[int], int] | None
+    game: Game | None
+    failure: Failure | None
+
+
+class Workshop:
+    """The mirror: takes its ports as keyword arguments, does nothing until started.
+
+    ``async with Workshop(...)`` (or ``await start()`` / ``await stop()``) opens the storage,
+    reconciles rows with archives, and runs the download workers (``workers=False`` for a
+    process that only serves).
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        steam: SteamSource,
+        archives: ArchiveStore,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        downloads_dir: Path | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.storage = storage
+        self.steam = steam
+        self.archives = archives
+        self.clock: Clock = SystemClock() if clock is None else clock
+        self.settings = Settings() if settings is None else settings
+        self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
+        if downloads_dir is None:
+            self._own_tmp = tempfile.TemporaryDirectory(prefix="openworkshop-")
+            downloads_dir = Path(self._own_tmp.name)
+        self.downloads_dir = downloads_dir
+        self.record = stats.Recorder(storage, self.clock)
+        self.gate = UpstreamGate(
+            storage=storage,
+            clock=self.clock,
+            per_minute=self.settings.upstream_per_minute,
+            pause=self.settings.rate_limit_pause,
+        )
+        self.batcher = DetailsBatcher(
+            steam=steam, gate=self.gate, window=min(self.settings.gather_window, 0.05)
+        )
+        self.pipeline = Pipeline(
+            storage=storage,
+            steam=steam,
+            archives=archives,
+            clock=self.clock,
+            settings=self.settings,
+            gate=self.gate,
+            downloads_dir=downloads_dir,
+            record=self.record,
+            rng=rng,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Workshop:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self, *, workers: bool = True) -> None:
+        await self.storage.open()
+        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        await self.archives.sweep()
+        await self.reconcile()
+        await self.record.count(stats.START)
+        await self.record.flush()
+        if workers and self.steam.can_download:
+            self._tasks.append(asyncio.create_task(self.pipeline.run()))
+        self._tasks.append(asyncio.create_task(self._flush_forever()))
+        self.started = True
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.record.flush()
+        await self.storage.close()
+        if self._own_tmp is not None:
+            self._own_tmp.cleanup()
+        self.started = False
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self.record.flush()
+            except Exception:
+                log.exception("could not write statistics")
+
+    async def reconcile(self) -> tuple[int, int]:
+        """Rows whose archive is gone are removed (damaged); archives no row claims are
+        removed. Returns (rows removed, archives removed)."""
+        claimed = await self.storage.archived()
+        keys = set(await self.archives.keys())
+        rows_removed = 0
+        for mod_id, key in claimed:
+            if key not in keys:
+                mod = await self.storage.get_mod(mod_id)
+                if mod is not None and mod.archive is not None and mod.archive.key == key:
+                    await self._forget_damaged(mod)
+                    rows_removed += 1
+        claimed_keys = {key for _, key in await self.storage.archived()}
+        orphans = keys - claimed_keys
+        for key in orphans:
+            await self.archives.remove(key)
+        return rows_removed, len(orphans)
+
+    async def _forget_damaged(self, mod: Mod) -> None:
+        if mod.state.downloadable:
+            await self.storage.delete_mod(mod.id, expect=mod.state)
+        else:  # an update in flight keeps going, without a previous archive to fall back on
+            await self.storage.put_mod(attrs.evolve(mod, archive=None), expect=mod.state)
+        await self.record.count(stats.DAMAGED_MOD)
+
+    # --- downloads ----------------------------------------------------------------------
+
+    async def request_download(self, mod_id: int) -> ArchiveHandle | Queued:
+        """``/download/steam/{id}``: the cached archive, or the mod queued for download.
+
+        A cached mod checked within the update cooldown costs Steam nothing. Raises
+        AlreadyProcessing, ModNotFound (a final failure within the cooldown), NotReady.
+        """
+        started = time.perf_counter()
+        now = self.clock.now()
+        mod = await self.storage.get_mod(mod_id)
+        if mod is not None and mod.state in (ModState.QUEUED, ModState.DOWNLOADING):
+            raise AlreadyProcessing()
+        if mod is not None and mod.archive is not None:
+            if mod.state is ModState.READY and self._stale(mod, now):
+                queued = await self._check_for_update(mod, now)
+                if queued is not None:
+                    return queued
+            handle = await self._handle(mod)
+            await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
+            return handle
+        failure = await self.storage.get_failure(mod_id)
+        if failure is not None and not failure.reason.transient and not self._stale_failure(
+            failure, now
+        ):
+            raise ModNotFound(reason=failure.reason.value)
+        if not self.steam.can_download:
+            raise NotReady()
+        fresh = Mod(id=mod_id, state=ModState.QUEUED, date_queued=now, date_request=now)
+        if not await self.storage.put_mod(fresh, expect=None):
+            raise AlreadyProcessing()
+        self.pipeline.wakeup.set()
+        return Queued(mod_id=mod_id, unsuccessful_attempts=failure is not None, updating=False)
+
+    def _stale(self, mod: Mod, now: dt.datetime) -> bool:
+        if mod.date_checked is None:
+            return True
+        return (now - mod.date_checked).total_seconds() >= self.settings.update_cooldown
+
+    def _stale_failure(self, failure: Failure, now: dt.datetime) -> bool:
+        return (now - failure.date).total_seconds() >= self.settings.update_cooldown
+
+    async def _check_for_update(self, mod: Mod, now: dt.datetime) -> Queued | None:
+        """Compare a cached mod with Steam; queue the newer version if there is one.
+
+        If Steam cannot answer, the cached archive is served (and checked next time)."""
+        try:
+            details = await self.batcher.get(mod.id)
+        except UpstreamError as exc:
+            log.info("update check of %s skipped: %s", mod.id, exc)
+            return None
+        if details is not None and is_newer(details, mod):
+            if await self._requeue(mod, now):
+                await self.record.count(stats.UPDATING_MOD)
+                return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
+            raise AlreadyProcessing()
+        await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+        return None
+
+    async def _requeue(self, mod: Mod, now: dt.datetime) -> bool:
+        again = attrs.evolve(
+            mod,
+            state=ModState.QUEUED,
+            date_queued=now,
+            date_checked=now,
+            attempts=0,
+            not_before=None,
+            lease_until=None,
+        )
+        done = await self.storage.put_mod(again, expect=ModState.READY)
+        if done:
+            self.pipeline.wakeup.set()
+        return done
+
+    async def _handle(self, mod: Mod) -> ArchiveHandle:
+        assert mod.archive is not None
+        if not await self.archives.exists(mod.archive.key):
+            await self._forget_damaged(mod)
+            raise ModDamaged()
+        return ArchiveHandle(
+            mod=mod,
+            archive=mod.archive,
+            path=self.archives.local_path(mod.archive.key),
+            store=self.archives,
+        )
+
+    async def cached(self, mod_id: int) -> ArchiveHandle:
+        """``/download/{id}``: the archive the server has, never a call to Steam.
+
+        During an update the previous version is served until the new one replaces it.
+        Raises ModNotOnServer, ModStillLoading, ModDamaged.
+        """
+        mod = await self.storage.get_mod(mod_id)
+        if mod is None:
+            await self.record.count(stats.MOD_NOT_FOUND_LOCAL)
+            raise ModNotOnServer()
+        if mod.archive is None:
+            raise ModStillLoading()
+        return await self._handle(mod)
+
+    async def sent(self, handle: ArchiveHandle) -> None:
+        """Count one archive sent to a client."""
+        await self.storage.add_download(handle.mod.id, now=self.clock.now())
+        await self.record.count(stats.FILES_SENT)
+
+    async def request_update(self, mod_id: int) -> Queued:
+        """``/update/steam/{id}``. Raises NotUpdatable, CheckedRecently, ModNotOnSteam,
+        AlreadyUpToDate, or UpstreamError when Steam cannot answer."""
+        now = self.clock.now()
+        mod = await self.storage.get_mod(mod_id)
+        if mod is None or mod.state is not ModState.READY:
+            raise NotUpdatable()
+        if not self._stale(mod, now):
+            assert mod.date_checked is not None
+            waited = (now - mod.date_checked).total_seconds()
+            raise CheckedRecently(retry_after=self.settings.update_cooldown - waited)
+        details = await self.batcher.get(mod.id, wait=False)
+        if details is None:
+            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            raise ModNotOnSteam()
+        if not is_newer(details, mod):
+            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            raise AlreadyUpToDate()
+        if not await self._requeue(mod, now):
+            raise AlreadyProcessing()
+        await self.record.count(stats.UPDATING_MOD)
+        return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
+
+    # --- catalog --------------------------------------------------------------------------
+
+    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+        return await self.storage.list_mods(query)
+
+    async def list_games(self, query: GameListQuery) -> Page[Game]:
+        return await self.storage.list_games(query)
+
+    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+        return await self.storage.list_tags(game_id, page)
+
+    async def mod_tags(self, query: ModTagsQuery) -> dict[int, list[Tag]]:
+        return await self.storage.mod_tags(query.mod_ids, query.tag_ids)
+
+    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+        return await self.storage.list_genres(page)
+
+    async def game_genres(self, query: GameGenresQuery) -> dict[int, list[Genre]]:
+        return await self.storage.game_genres(query.game_ids, query.genre_ids)
+
+    async def list_resources(self, query: ResourcesQuery) -> Page[Resource]:
+        return await self.storage.list_resources(query.mod_ids, query.types, query.page)
+
+    async def mod_info(self, query: ModInfoQuery) -> ModInfo:
+        mod = await self.storage.get_mod(query.mod_id)
+        dependencies = None
+        game = None
+        failure = None
+        if mod is not None and query.dependencies:
+            dependencies = await self.storage.dependencies(mod.id, DEPENDENCIES_SHOWN)
+        if mod is not None and query.game and mod.game_id is not None:
+            game = await self.storage.get_game(mod.game_id)
+        if mod is None or mod.attempts:
+            failure = await self.storage.get_failure(query.mod_id)
+        return ModInfo(mod=mod, dependencies=dependencies, game=game, failure=failure)
+
+    async def game_info(self, query: GameInfoQuery) -> Game | None:
+        return await self.storage.get_game(query.game_id)
+
+    async def conditions(self, query: ConditionQuery) -> dict[int, ModState]:
+        return await self.storage.mod_states(query.mod_ids)
+
+    async def queue_size(self) -> int:
+        return await self.storage.queue_size()
+
+    # --- statistics -------------------------------------------------------------------------
+
+    async def count_request(self, endpoint: str) -> None:
+        """Count one request to an endpoint (a name of ``statistics.ENDPOINT_TYPES``)."""
+        await self.record.count(endpoint)
+
+    async def delay_stats(self) -> dict[str, int]:
+        """Average of the last 20 samples of each kind, in ms; 0 when there are none."""
+        out = {}
+        for kind in ("fast", "full"):
+            samples = await self.storage.delays(kind, DELAY_SAMPLES)
+            out[kind] = round(sum(samples) / len(samples)) if samples else 0
+        return out
+
+    async def hour_stats(self, query: HourStatsQuery) -> list[StatRow]:
+        await self.record.flush()
+        day = query.day or self.clock.now().date()
+        return await self.storage.hour_stats(day, query.start_hour, query.end_hour)
+
+    async def day_stats(self, query: DayStatsQuery) -> list[StatRow]:
+        await self.record.flush()
+        start, end = query.resolve(self.clock.now().date())
+        return await self.storage.day_stats(start, end)
+
+    async def summary(self) -> CatalogSummary:
+        await self.record.flush()
+        return await self.storage.summary()
+
+    @staticmethod
+    def type_map(accept_language: str | None) -> tuple[str, dict[str, str]]:
+        language = stats.choose_language(accept_language)
+        return language, stats.type_map(language)
+
+    # --- for embedding and tests ----------------------------------------------------------
+
+    async def wait_until(self, mod_ids: Sequence[int], states: Sequence[ModState], timeout: float) -> dict[int, ModState | None]:
+        """Poll until every mod is in one of ``states`` or gone; returns their states."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.storage.mod_states(mod_ids)
+            current = {i: found.get(i) for i in mod_ids}
+            if all(s is None or s in states for s in current.values()):
+                return current
+            if time.monotonic() > deadline:
+                return current
+            await asyncio.sleep(0.02)

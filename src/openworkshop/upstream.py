@@ -1,0 +1,134 @@
+"""Guarding Valve's servers: the shared pause after rate limiting, a ceiling on calls per
+minute, and merging of concurrent details look-ups into one call."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+from openworkshop.domain import ItemDetails
+from openworkshop.errors import UpstreamRateLimited
+from openworkshop.ports import Clock, SteamSource, Storage
+
+__all__ = ["DetailsBatcher", "UpstreamGate"]
+
+T = TypeVar("T")
+
+PAUSE_FLAG = "upstream_paused_until"
+
+
+class UpstreamGate:
+    """Every call to Steam passes here.
+
+    After Steam signals rate limiting, all upstream work of every process sharing the storage
+    pauses for a cool-off (the end of the pause is a storage flag). Within a process, calls
+    are held under a ceiling per minute (a sliding window).
+    """
+
+    def __init__(
+        self, *, storage: Storage, clock: Clock, per_minute: int, pause: float
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._per_minute = max(1, per_minute)
+        self._pause = pause
+        self._recent: list[float] = []
+        self._lock = asyncio.Lock()
+        self.calls = 0
+
+    async def paused_until(self) -> dt.datetime | None:
+        raw = await self._storage.get_flag(PAUSE_FLAG)
+        if raw is None:
+            return None
+        until = dt.datetime.fromisoformat(raw)
+        return until if until > self._clock.now() else None
+
+    async def pause(self, seconds: float | None = None) -> None:
+        until = self._clock.now() + dt.timedelta(seconds=seconds or self._pause)
+        current = await self.paused_until()
+        if current is None or until > current:
+            await self._storage.set_flag(PAUSE_FLAG, until.isoformat())
+
+    async def _admit(self, wait: bool) -> None:
+        until = await self.paused_until()
+        if until is not None:
+            if not wait:
+                raise UpstreamRateLimited("upstream calls are paused after rate limiting")
+            await self._clock.sleep((until - self._clock.now()).total_seconds())
+        async with self._lock:
+            while True:
+                now = self._clock.monotonic()
+                self._recent = [t for t in self._recent if now - t < 60.0]
+                if len(self._recent) < self._per_minute:
+                    self._recent.append(now)
+                    self.calls += 1
+                    return
+                if not wait:
+                    raise UpstreamRateLimited("the ceiling of upstream calls per minute is reached")
+                await self._clock.sleep(60.0 - (now - self._recent[0]) + 0.01)
+
+    async def call(self, fn: Callable[[], Awaitable[T]], *, wait: bool = True) -> T:
+        """Run one upstream call; on rate limiting, pause everyone and re-raise."""
+        await self._admit(wait)
+        try:
+            return await fn()
+        except UpstreamRateLimited as exc:
+            await self.pause(exc.retry_after)
+            raise
+
+
+class DetailsBatcher:
+    """Merges details look-ups made close together into one upstream call.
+
+    Callers ``await get(id)``; ids gathered within ``window`` seconds (or until a batch is
+    full) go out in one call, and every caller of one id shares the answer.
+    """
+
+    def __init__(self, *, steam: SteamSource, gate: UpstreamGate, window: float) -> None:
+        self._steam = steam
+        self._gate = gate
+        self._window = window
+        self._pending: dict[int, asyncio.Future[ItemDetails | None]] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def get(self, mod_id: int, *, wait: bool = False) -> ItemDetails | None:
+        future = self._pending.get(mod_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._pending[mod_id] = future
+            if len(self._pending) >= self._steam.max_details_batch:
+                self._flush_now(wait)
+            elif self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_later(wait))
+        return await asyncio.shield(future)
+
+    async def _flush_later(self, wait: bool) -> None:
+        await asyncio.sleep(self._window)
+        self._flusher = None
+        await self._send(self._take(), wait)
+
+    def _flush_now(self, wait: bool) -> None:
+        batch = self._take()
+        task = asyncio.create_task(self._send(batch, wait))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    def _take(self) -> dict[int, asyncio.Future[ItemDetails | None]]:
+        batch, self._pending = self._pending, {}
+        return batch
+
+    async def _send(self, batch: Mapping[int, asyncio.Future[ItemDetails | None]], wait: bool) -> None:
+        if not batch:
+            return
+        ids: Sequence[int] = list(batch)
+        try:
+            found = await self._gate.call(lambda: self._steam.details(ids), wait=wait)
+        except Exception as exc:  # every waiter gets the same error
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for mod_id, future in batch.items():
+            if not future.done():
+                future.set_result(found.get(mod_id))
