@@ -36,7 +36,9 @@ async def main() -> None:
         with handle.open() as raw, zipfile.ZipFile(raw) as archive:
             print(f"{handle.filename}: {handle.archive.size} bytes, sha256 {handle.archive.sha256}")
             for info in archive.infolist():
-                print(f"  {info.filename} ({info.file_size} bytes, bzip2={info.compress_type == zipfile.ZIP_BZIP2})")
+                print(
+                    f"  {info.filename} ({info.file_size} bytes, bzip2={info.compress_type == zipfile.ZIP_BZIP2})"
+                )
 
 
 if __name__ == "__main__":

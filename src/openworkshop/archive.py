@@ -11,8 +11,8 @@ import asyncio
 import hashlib
 import os
 import socket
-import time
 import stat
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator

@@ -184,12 +184,15 @@ class Pipeline:
             elif details.banned:
                 await self._fail(mod, FailureReason.ACCESS_DENIED, "banned on Steam")
             elif mod.archive is not None and not is_newer(details, mod):
-                # an update that turned out to be the version we have
-                await self._put(
+                # an update that turned out to be the version we have: abandoned like a
+                # failed update, back to serving the archive
+                back = check_failure(mod.state, has_archive=True)
+                assert back is not None
+                await self.storage.put_mod(
                     attrs.evolve(
-                        mod, state=ModState.READY, date_checked=self.clock.now(), lease_until=None
+                        mod, state=back, date_checked=self.clock.now(), lease_until=None, attempts=0
                     ),
-                    ModState.DOWNLOADING,
+                    expect=mod.state,
                 )
             else:
                 to_fetch.append((mod, details))
@@ -202,9 +205,7 @@ class Pipeline:
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
         folder = self.downloads_dir / uuid.uuid4().hex
-        items = [
-            DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group
-        ]
+        items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
         try:
             async with self._sessions:
                 outcomes = await self.gate.call(lambda: self.steam.download(items, folder))
@@ -221,7 +222,9 @@ class Pipeline:
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    async def _finish(self, mod: Mod, details: ItemDetails, outcome: DownloadOutcome | None) -> None:
+    async def _finish(
+        self, mod: Mod, details: ItemDetails, outcome: DownloadOutcome | None
+    ) -> None:
         if outcome is None or outcome.path is None:
             reason = outcome.reason if outcome is not None else FailureReason.UNKNOWN
             detail = outcome.detail if outcome is not None else "no result from the download"
@@ -359,7 +362,7 @@ class Pipeline:
     # --- failures ---------------------------------------------------------------------
 
     def _backoff(self, attempts: int) -> float:
-        base = self.settings.retry_base * 2 ** max(0, attempts - 1)
+        base = self.settings.retry_base * 2.0 ** max(0, attempts - 1)
         return base * (0.5 + self.rng.random())
 
     async def _retry_all(self, mods: Sequence[Mod], reason: FailureReason, detail: str) -> None:

@@ -243,7 +243,9 @@ class Storage(Protocol):
 
     async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]: ...
 
-    async def mod_tags(self, mod_ids: Sequence[int], tag_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    async def mod_tags(
+        self, mod_ids: Sequence[int], tag_ids: Sequence[int]
+    ) -> dict[int, list[Tag]]:
         """Tags of each mod (only ``tag_ids`` when given); mods without any are left out."""
 
     async def list_genres(self, page: PageQuery) -> Page[Genre]: ...

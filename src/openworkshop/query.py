@@ -124,7 +124,7 @@ class _Reader:
     def _complain(self, name: str, what: str) -> None:
         self.problems.append(f"{name}: {what}")
 
-    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_PAGE) -> int:
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_PAGE) -> int:
         raw = self.raw(name)
         if raw is None:
             return default
@@ -148,7 +148,7 @@ class _Reader:
             return DEFAULT_PAGE_SIZE
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         raw = self.raw(name)
         if raw is None:
             return default
@@ -336,7 +336,7 @@ class PageQuery:
 
     @classmethod
     def _read(cls, reader: _Reader) -> PageQuery:
-        return cls(page_size=reader.page_size(), page=reader.int("page", 0))
+        return cls(page_size=reader.page_size(), page=reader.integer("page", 0))
 
 
 @attrs.frozen(kw_only=True)
@@ -351,10 +351,10 @@ class ModFields:
     @classmethod
     def _read(cls, reader: _Reader) -> ModFields:
         return cls(
-            general=reader.bool("general", True),
-            short_description=reader.bool("short_description", False),
-            description=reader.bool("description", False),
-            dates=reader.bool("dates", False),
+            general=reader.boolean("general", True),
+            short_description=reader.boolean("short_description", False),
+            description=reader.boolean("description", False),
+            dates=reader.boolean("dates", False),
         )
 
 
@@ -407,7 +407,7 @@ class ModListQuery:
             tags=reader.list("tags", _small_int, "an id"),
             games=tuple(dict.fromkeys(games + game)),
             allowed_ids=reader.list("allowed_ids", parse_id, "a Steam id"),
-            exclude_dependent=reader.bool("dependencies", False),
+            exclude_dependent=reader.boolean("dependencies", False),
             primary_sources=reader.list("primary_sources", _source, "a source name"),
             name=reader.text("name"),
             q=q,
@@ -438,10 +438,10 @@ class GameFields:
     @classmethod
     def _read(cls, reader: _Reader) -> GameFields:
         return cls(
-            short_description=reader.bool("short_description", False),
-            description=reader.bool("description", False),
-            dates=reader.bool("dates", False),
-            statistics=reader.bool("statistics", False),
+            short_description=reader.boolean("short_description", False),
+            description=reader.boolean("description", False),
+            dates=reader.boolean("dates", False),
+            statistics=reader.boolean("statistics", False),
         )
 
 
@@ -508,7 +508,7 @@ class ModTagsQuery:
         query = cls(
             mod_ids=mod_ids,
             tag_ids=reader.list("tags", _small_int, "an id"),
-            only_ids=reader.bool("only_ids", False),
+            only_ids=reader.boolean("only_ids", False),
         )
         reader.done()
         _check_complexity(ASSOCIATION_LIMIT, mods_ids_list=query.mod_ids, tags=query.tag_ids)
@@ -530,7 +530,7 @@ class GameGenresQuery:
         query = cls(
             game_ids=game_ids,
             genre_ids=reader.list("genres", _small_int, "an id"),
-            only_ids=reader.bool("only_ids", False),
+            only_ids=reader.boolean("only_ids", False),
         )
         reader.done()
         _check_complexity(ASSOCIATION_LIMIT, games_ids_list=query.game_ids, genres=query.genre_ids)
@@ -574,8 +574,8 @@ class ModInfoQuery:
         reader = _Reader(params, ("dependencies", "game", *_MOD_FIELD_NAMES))
         query = cls(
             mod_id=ident,
-            dependencies=reader.bool("dependencies", False),
-            game=reader.bool("game", False),
+            dependencies=reader.boolean("dependencies", False),
+            game=reader.boolean("game", False),
             fields=ModFields._read(reader),
         )
         reader.done()
@@ -625,8 +625,8 @@ class HourStatsQuery:
     def from_params(cls, params: Params) -> HourStatsQuery:
         reader = _Reader(params, ("select_date", "start_hour", "end_hour"))
         day = reader.date("select_date")
-        start = reader.int("start_hour", 0, minimum=-(10**9), maximum=10**9)
-        end = reader.int("end_hour", 23, minimum=-(10**9), maximum=10**9)
+        start = reader.integer("start_hour", 0, minimum=-(10**9), maximum=10**9)
+        end = reader.integer("end_hour", 23, minimum=-(10**9), maximum=10**9)
         reader.done()
         if not 0 <= start <= 23:
             raise StartHourOutOfRange()

@@ -37,7 +37,15 @@ from openworkshop.errors import (
     UpstreamError,
 )
 from openworkshop.pipeline import Pipeline, is_newer
-from openworkshop.ports import ArchiveStore, CatalogSummary, Clock, Page, StatRow, SteamSource, Storage
+from openworkshop.ports import (
+    ArchiveStore,
+    CatalogSummary,
+    Clock,
+    Page,
+    StatRow,
+    SteamSource,
+    Storage,
+)
 from openworkshop.query import (
     ConditionQuery,
     DayStatsQuery,
@@ -255,8 +263,10 @@ class Workshop:
             await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
             return handle
         failure = await self.storage.get_failure(mod_id)
-        if failure is not None and not failure.reason.transient and not self._stale_failure(
-            failure, now
+        if (
+            failure is not None
+            and not failure.reason.transient
+            and not self._stale_failure(failure, now)
         ):
             raise ModNotFound(reason=failure.reason.value)
         if not self.steam.can_download:
@@ -441,7 +451,9 @@ class Workshop:
 
     # --- for embedding and tests ----------------------------------------------------------
 
-    async def wait_until(self, mod_ids: Sequence[int], states: Sequence[ModState], timeout: float) -> dict[int, ModState | None]:
+    async def wait_until(
+        self, mod_ids: Sequence[int], states: Sequence[ModState], timeout: float
+    ) -> dict[int, ModState | None]:
         """Poll until every mod is in one of ``states`` or gone; returns their states."""
         deadline = time.monotonic() + timeout
         while True:

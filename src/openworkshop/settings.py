@@ -30,7 +30,9 @@ class Setting:
 
 
 SETTINGS: Final[tuple[Setting, ...]] = (
-    Setting(name="host", env="OPENWORKSHOP_HOST", default="127.0.0.1", help="Address to listen on."),
+    Setting(
+        name="host", env="OPENWORKSHOP_HOST", default="127.0.0.1", help="Address to listen on."
+    ),
     Setting(name="port", env="OPENWORKSHOP_PORT", default=8000, help="Port to listen on."),
     Setting(
         name="data_dir",

@@ -12,8 +12,8 @@ __all__ = [
     "ENDPOINT_TYPES",
     "EVENT_TYPES",
     "FALLBACK_TEXT",
-    "Recorder",
     "TYPE_MAP",
+    "Recorder",
     "choose_language",
     "type_map",
 ]

@@ -27,9 +27,7 @@ class UpstreamGate:
     are held under a ceiling per minute (a sliding window).
     """
 
-    def __init__(
-        self, *, storage: Storage, clock: Clock, per_minute: int, pause: float
-    ) -> None:
+    def __init__(self, *, storage: Storage, clock: Clock, per_minute: int, pause: float) -> None:
         self._storage = storage
         self._clock = clock
         self._per_minute = max(1, per_minute)
@@ -118,7 +116,9 @@ class DetailsBatcher:
         batch, self._pending = self._pending, {}
         return batch
 
-    async def _send(self, batch: Mapping[int, asyncio.Future[ItemDetails | None]], wait: bool) -> None:
+    async def _send(
+        self, batch: Mapping[int, asyncio.Future[ItemDetails | None]], wait: bool
+    ) -> None:
         if not batch:
             return
         ids: Sequence[int] = list(batch)

@@ -116,7 +116,9 @@ class FakeSteamSource:
 
     async def details(self, ids: Sequence[int]) -> Mapping[int, ItemDetails | None]:
         if len(ids) > self.max_details_batch:
-            raise ValueError(f"{len(ids)} ids in one details call; at most {self.max_details_batch}")
+            raise ValueError(
+                f"{len(ids)} ids in one details call; at most {self.max_details_batch}"
+            )
         self.calls["details"] += 1
         await asyncio.sleep(0)
         self._raise_fault("details")
@@ -164,7 +166,9 @@ class FakeSteamSource:
         self, items: Sequence[DownloadItem], folder: Path
     ) -> Mapping[int, DownloadOutcome]:
         if len(items) > self.max_download_batch:
-            raise ValueError(f"{len(items)} items in one session; at most {self.max_download_batch}")
+            raise ValueError(
+                f"{len(items)} items in one session; at most {self.max_download_batch}"
+            )
         self.calls["download"] += 1
         self.downloaded.append([i.mod_id for i in items])
         if self.login_delay:

@@ -21,11 +21,41 @@ _TAGS = {
     322330: ["Item", "Character", "Server only", "Client only", "All clients require"],
     281990: ["Graphics", "Fixes", "Overhaul", "Balance", "Gameplay", "Species"],
 }
-_WORDS = (
-    "Better Faster Bigger Tiny Epic Realistic Harmony Core Extended Expanded Medieval "
-    "Space Vanilla Simple Advanced Colony Ship Weapons Armor Hair Animals Traders Power "
-    "Farming Combat Music Interface Textures Lighting Storage Factions Events Quests"
-).split()
+_WORDS = [
+    "Better",
+    "Faster",
+    "Bigger",
+    "Tiny",
+    "Epic",
+    "Realistic",
+    "Harmony",
+    "Core",
+    "Extended",
+    "Expanded",
+    "Medieval",
+    "Space",
+    "Vanilla",
+    "Simple",
+    "Advanced",
+    "Colony",
+    "Ship",
+    "Weapons",
+    "Armor",
+    "Hair",
+    "Animals",
+    "Traders",
+    "Power",
+    "Farming",
+    "Combat",
+    "Music",
+    "Interface",
+    "Textures",
+    "Lighting",
+    "Storage",
+    "Factions",
+    "Events",
+    "Quests",
+]
 
 PRIVATE_MOD_ID = 3000000001
 UNFETCHABLE_MOD_ID = 3000000002

@@ -136,7 +136,9 @@ class MemoryStorage:
                 due = [
                     m
                     for m in self._mods.values()
-                    if (m.state is ModState.QUEUED and (m.not_before is None or m.not_before <= now))
+                    if (
+                        m.state is ModState.QUEUED and (m.not_before is None or m.not_before <= now)
+                    )
                     or (
                         m.state is ModState.DOWNLOADING
                         and (m.lease_until is None or m.lease_until < now)
@@ -171,7 +173,9 @@ class MemoryStorage:
         async with self._lock:
             mod = self._mods.get(mod_id)
             if mod is not None:
-                self._mods[mod_id] = attrs.evolve(mod, downloads=mod.downloads + 1, date_request=now)
+                self._mods[mod_id] = attrs.evolve(
+                    mod, downloads=mod.downloads + 1, date_request=now
+                )
 
     async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
         async with self._lock:
@@ -328,7 +332,9 @@ class MemoryStorage:
         tags = [tag for owner, tag in self._tags.values() if owner == game_id]
         return _page(sorted(tags, key=lambda t: t.id), page)
 
-    async def mod_tags(self, mod_ids: Sequence[int], tag_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    async def mod_tags(
+        self, mod_ids: Sequence[int], tag_ids: Sequence[int]
+    ) -> dict[int, list[Tag]]:
         only = set(tag_ids)
         out: dict[int, list[Tag]] = {}
         for mod_id in mod_ids:

@@ -1,0 +1,272 @@
+"""Query validation: every error of the seed with its error_id, and the api.md decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from openworkshop.domain import ResourceType
+from openworkshop.errors import (
+    ConflictingRequest,
+    EndHourOutOfRange,
+    FilterTooComplex,
+    InvalidParameter,
+    ListSizeOutOfRange,
+    PageSizeOutOfRange,
+    StartHourOutOfRange,
+)
+from openworkshop.query import (
+    ConditionQuery,
+    DayStatsQuery,
+    GameGenresQuery,
+    GameInfoQuery,
+    GameListQuery,
+    GameSort,
+    HourStatsQuery,
+    ModInfoQuery,
+    ModListQuery,
+    ModSort,
+    ModTagsQuery,
+    PageQuery,
+    ResourcesQuery,
+)
+
+
+def p(**kwargs: str | list[str]) -> dict[str, list[str]]:
+    return {k: v if isinstance(v, list) else [v] for k, v in kwargs.items()}
+
+
+def test_mod_list_defaults() -> None:
+    """No parameters: page 0 of 10, sorted by downloads ascending, general fields only."""
+    q = ModListQuery.from_params({})
+    assert (q.page.page_size, q.page.page, q.page.offset) == (10, 0, 0)
+    assert (q.sort, q.descending) == (ModSort.DOWNLOADS, False)
+    assert q.fields.general and not (
+        q.fields.description or q.fields.short_description or q.fields.dates
+    )
+    assert not q.exclude_dependent
+
+
+@pytest.mark.parametrize("size", ["0", "51", "-3", "1000"])
+@pytest.mark.parametrize("cls", [ModListQuery, GameListQuery, PageQuery])
+def test_page_size_out_of_range(cls, size: str) -> None:  # type: ignore[no-untyped-def]
+    """413-family error_id 1, 'incorrect page size'."""
+    with pytest.raises(PageSizeOutOfRange) as info:
+        cls.from_params(p(page_size=size))
+    assert info.value.body() == {"message": "incorrect page size", "error_id": 1}
+
+
+def test_page_size_out_of_range_on_resources() -> None:
+    with pytest.raises(PageSizeOutOfRange):
+        ResourcesQuery.from_params("[1]", p(page_size="51"))
+
+
+def test_offset_is_page_size_times_page() -> None:
+    q = ModListQuery.from_params(p(page_size="50", page="3"))
+    assert q.page.offset == 150
+
+
+def test_mod_filters_complexity() -> None:
+    """tags + games + primary_sources above 30 → error_id 2 with the seed's message."""
+    params = p(
+        tags=str(list(range(1, 21))), games="[1,2,3,4,5,6,7,8,9,10]", primary_sources="steam"
+    )
+    with pytest.raises(FilterTooComplex) as info:
+        ModListQuery.from_params(params)
+    body = info.value.body()
+    assert body["message"] == "the maximum complexity of filters is 30 elements in sum"
+    assert body["error_id"] == 2
+    # exactly 30 is allowed
+    ok = ModListQuery.from_params(p(tags=str(list(range(1, 21))), games=str(list(range(1, 11)))))
+    assert len(ok.tags) + len(ok.games) == 30
+
+
+def test_game_filters_complexity() -> None:
+    with pytest.raises(FilterTooComplex) as info:
+        GameListQuery.from_params(p(genres=str(list(range(31)))))
+    assert info.value.error_id == 2 and "30 elements" in info.value.message
+
+
+def test_association_complexity_is_80() -> None:
+    ids = str(list(range(1, 71)))
+    with pytest.raises(FilterTooComplex) as info:
+        ModTagsQuery.from_params(ids, p(tags=str(list(range(1, 12)))))
+    assert info.value.message == "the maximum complexity of filters is 80 elements in sum"
+    with pytest.raises(FilterTooComplex):
+        GameGenresQuery.from_params(ids, p(genres=str(list(range(1, 12)))))
+    assert len(ModTagsQuery.from_params(ids, p(tags="[1,2,3]")).mod_ids) == 70
+
+
+def test_types_resources_limit_is_30() -> None:
+    """The README names 20 and 30; the message's 30 holds."""
+    many = ",".join(["logo"] * 31)
+    # repeats collapse, so the limit counts distinct values; 2 types is fine
+    q = ResourcesQuery.from_params("[1,2]", p(types_resources="logo,screenshot"))
+    assert q.types == (ResourceType.LOGO, ResourceType.SCREENSHOT)
+    assert ResourcesQuery.from_params("[1]", p(types_resources=many)).types == (ResourceType.LOGO,)
+    with pytest.raises(InvalidParameter):
+        ResourcesQuery.from_params("[1]", p(types_resources="banner"))
+
+
+@pytest.mark.parametrize("count", [0, 51])
+def test_condition_list_size(count: int) -> None:
+    """/condition/mod takes 1 to 50 ids: error_id 1 'the size of the array is not correct'."""
+    with pytest.raises(ListSizeOutOfRange) as info:
+        ConditionQuery.from_params(str(list(range(1, count + 1))), {})
+    assert info.value.body()["message"] == "the size of the array is not correct"
+    assert info.value.error_id == 1
+
+
+def test_condition_accepts_json_and_comma_lists() -> None:
+    assert ConditionQuery.from_params("[2955709750, 3024527775]", {}).mod_ids == (
+        2955709750,
+        3024527775,
+    )
+    assert ConditionQuery.from_params("2955709750,3024527775", {}).mod_ids == (
+        2955709750,
+        3024527775,
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error", "error_id"),
+    [("24", "23", StartHourOutOfRange, 1), ("-1", "5", StartHourOutOfRange, 1),
+     ("0", "24", EndHourOutOfRange, 2), ("5", "4", ConflictingRequest, 3)],
+)  # fmt: skip
+def test_hour_stats_errors(start: str, end: str, error: type, error_id: int) -> None:
+    with pytest.raises(error) as info:
+        HourStatsQuery.from_params(p(start_hour=start, end_hour=end))
+    assert info.value.error_id == error_id  # type: ignore[attr-defined]
+
+
+def test_hour_stats_messages_are_the_seeds() -> None:
+    assert StartHourOutOfRange().message == "start_hour exits 24 hour format"
+    assert EndHourOutOfRange().message == "end_hour exits 24 hour format"
+    assert ConflictingRequest().message == "conflicting request"
+
+
+def test_hour_stats_same_hour_and_date() -> None:
+    q = HourStatsQuery.from_params(p(select_date="2026-03-01", start_hour="7", end_hour="7"))
+    assert (q.day, q.start_hour, q.end_hour) == (dt.date(2026, 3, 1), 7, 7)
+
+
+def test_day_stats_defaults_and_conflict() -> None:
+    """Default: the last 7 days up to today; a start after the end conflicts (error_id 3)."""
+    today = dt.date(2026, 5, 10)
+    assert DayStatsQuery.from_params({}).resolve(today) == (dt.date(2026, 5, 3), today)
+    with pytest.raises(ConflictingRequest):
+        DayStatsQuery.from_params(p(start_date="2026-05-02", end_date="2026-05-01"))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        p(page="abc"), p(page="-1"), p(page_size="1.5"), p(tags="[1,"), p(tags="[1, \"x\"]"),
+        p(tags='{"a": 1}'), p(sort="POPULARITY"), p(sort="iBOGUS"), p(dependencies="maybe"),
+        p(general="yes"), p(allowed_ids="-5"), p(allowed_ids=str(2**64)), p(unknown="1"),
+        p(page=["1", "2"]), p(name="x" * 300),
+    ],
+)  # fmt: skip
+def test_malformed_mod_list_params(params: dict[str, list[str]]) -> None:
+    """Malformed input is an error naming the parameter, never a silent default."""
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(params)
+    body = info.value.body()
+    assert body["error_id"] == 4
+    name = next(iter(params))
+    assert any(d.startswith(f"{name}:") for d in body["details"])  # type: ignore[union-attr]
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(p(page="x", sort="NOPE", tags="[a]"))
+    assert len(info.value.details) == 3
+
+
+def test_list_forms_and_booleans() -> None:
+    """JSON arrays, repeated parameters and comma lists; true/false/1/0 in any case."""
+    a = ModListQuery.from_params(p(tags="[1,2]"))
+    b = ModListQuery.from_params(p(tags=["1", "2"]))
+    c = ModListQuery.from_params(p(tags="1,2"))
+    assert a.tags == b.tags == c.tags == (1, 2)
+    assert ModListQuery.from_params(p(dependencies="TRUE")).exclude_dependent
+    assert not ModListQuery.from_params(p(general="0")).fields.general
+    assert ModListQuery.from_params(p(dates="1")).fields.dates
+
+
+def test_empty_parameters_count_as_absent() -> None:
+    """name=&sort=&dependencies= as web forms send them."""
+    q = ModListQuery.from_params(p(name="", sort="", dependencies=""))
+    assert q == ModListQuery.from_params({})
+
+
+@pytest.mark.parametrize(
+    ("raw", "sort", "descending"),
+    [("NAME", ModSort.NAME, False), ("iNAME", ModSort.NAME, True), ("SIZE", ModSort.SIZE, False),
+     ("iDATE_CREATION", ModSort.DATE_CREATION, True), ("DATE_UPDATE", ModSort.DATE_UPDATE, False),
+     ("DATE_REQUEST", ModSort.DATE_REQUEST, False), ("iSOURCE", ModSort.SOURCE, True),
+     ("iDOWNLOADS", ModSort.DOWNLOADS, True), ("CREATION_DATE", ModSort.DATE_CREATION, False),
+     ("iUPDATE_DATE", ModSort.DATE_UPDATE, True), ("REQUEST_DATE", ModSort.DATE_REQUEST, False),
+     ("iMOD_DOWNLOADS", ModSort.DOWNLOADS, True)],
+)  # fmt: skip
+def test_mod_sorts_and_aliases(raw: str, sort: ModSort, descending: bool) -> None:
+    q = ModListQuery.from_params(p(sort=raw))
+    assert (q.sort, q.descending) == (sort, descending)
+
+
+@pytest.mark.parametrize(
+    ("raw", "sort", "descending"),
+    [("NAME", GameSort.NAME, False), ("iTYPE", GameSort.TYPE, True),
+     ("CREATION_DATE", GameSort.CREATION_DATE, False), ("iMODS_DOWNLOADS", GameSort.MODS_DOWNLOADS, True),
+     ("MODS_COUNT", GameSort.MODS_COUNT, False), ("iSOURCE", GameSort.SOURCE, True),
+     ("MOD_DOWNLOADS", GameSort.MODS_DOWNLOADS, False)],
+)  # fmt: skip
+def test_game_sorts(raw: str, sort: GameSort, descending: bool) -> None:
+    q = GameListQuery.from_params(p(sort=raw))
+    assert (q.sort, q.descending) == (sort, descending)
+
+
+def test_game_param_is_games_alias() -> None:
+    """game=<appid> (the original's bots) is games=[<appid>]."""
+    assert ModListQuery.from_params(p(game="294100")).games == (294100,)
+
+
+def test_q_sorts_by_relevance_unless_told() -> None:
+    assert ModListQuery.from_params(p(q="harmony")).sort is ModSort.RELEVANCE
+    assert ModListQuery.from_params(p(q="harmony", sort="NAME")).sort is ModSort.NAME
+    with pytest.raises(InvalidParameter):
+        ModListQuery.from_params(p(sort="RELEVANCE"))
+
+
+@pytest.mark.parametrize("raw", ["-1", "18446744073709551616", "12a", "1e5", "", "٣"])
+def test_bad_ids_are_malformed(raw: str) -> None:
+    """Steam ids are unsigned 64-bit plain digits; anything else is malformed, not unknown."""
+    with pytest.raises(InvalidParameter):
+        ModInfoQuery.from_params(raw, {})
+    with pytest.raises(InvalidParameter):
+        GameInfoQuery.from_params(raw, {})
+
+
+def test_largest_id_is_fine() -> None:
+    assert ModInfoQuery.from_params(str(2**64 - 1), {}).mod_id == 2**64 - 1
+
+
+def test_huge_lists_are_refused() -> None:
+    """10,000 ids: a clear error, not a slow query."""
+    ids = str(list(range(1, 10001)))
+    with pytest.raises(ListSizeOutOfRange):
+        ConditionQuery.from_params(ids, {})
+    with pytest.raises(FilterTooComplex):
+        ModListQuery.from_params(p(allowed_ids=ids))
+    with pytest.raises(FilterTooComplex):
+        ModTagsQuery.from_params(ids, {})
+    with pytest.raises(ListSizeOutOfRange):
+        ResourcesQuery.from_params(ids, {})
+
+
+def test_info_flags() -> None:
+    q = ModInfoQuery.from_params("5", p(dependencies="true", game="1", description="true"))
+    assert q.dependencies and q.game and q.fields.description and q.fields.general
+    g = GameInfoQuery.from_params("5", p(statistics="true", dates="false"))
+    assert g.fields.statistics and not g.fields.dates
