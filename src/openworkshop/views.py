@@ -26,6 +26,7 @@ __all__ = [
     "stat_days",
     "stat_hours",
     "tag_list",
+    "update_queued",
 ]
 
 JSON = dict[str, Any]
@@ -68,6 +69,12 @@ def mod_list(page: Page[Mod], fields: ModFields) -> JSON:
         "offset": page.offset,
         "results": results,
     }
+
+
+def update_queued() -> JSON:
+    """``/update/steam/{id}`` queued the newer version (202); the seed's own wording, which
+    differs from ``/download/steam/{id}``'s (:meth:`Queued.body`)."""
+    return {"message": "task of updating is set", "error_id": 0}
 
 
 def failure_body(failure: Failure) -> JSON:

@@ -1,0 +1,10 @@
+"""The HTTP adapter: the seed's JSON API on Starlette, over a ``Workshop``.
+
+``create_app(workshop, settings)`` gives the ASGI application; ``openworkshop serve`` (see
+``cli.py``) runs it with SQLite storage, archives on disk and the real Steam.
+"""
+
+from openworkshop_http.app import create_app
+from openworkshop_http.openapi import openapi_document
+
+__all__ = ["create_app", "openapi_document"]

@@ -1,0 +1,114 @@
+"""``create_app``: the Starlette application over one ``Workshop``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from openworkshop import Settings, Workshop
+from openworkshop_http.cors import CORSHeaders
+from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
+from openworkshop_http.endpoints import Endpoints
+from openworkshop_http.errors import exception_handlers
+from openworkshop_http.openapi import openapi_document
+
+__all__ = ["ENDPOINTS", "create_app"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+ENDPOINTS: Final = (
+    # (path as the seed writes it, handler name, statistics type)
+    ("/", "root", "/"),
+    ("/download/steam/{mod_id}", "download_steam", "/download/steam/"),
+    ("/download/{mod_id}", "download", "/download/"),
+    ("/update/steam/{mod_id}", "update_steam", "/update/steam/"),
+    ("/list/mods/", "list_mods", "/list/mods/"),
+    ("/list/games/", "list_games", "/list/games/"),
+    ("/list/tags/mods/{mods_ids_list}", "mod_tags", "/list/tags/mods/"),
+    ("/list/tags/{game_id}", "list_tags", "/list/tags/"),
+    ("/list/genres", "list_genres", "/list/genres/"),
+    ("/list/genres/games/{games_ids_list}", "game_genres", "/list/genres/games/"),
+    ("/list/resources_mods/{mods_list_id}", "list_resources", "/list/resources_mods/"),
+    ("/info/mod/{mod_id}", "mod_info", "/info/mod/"),
+    ("/info/game/{game_id}", "game_info", "/info/game/"),
+    ("/info/queue/size", "queue_size", "/info/queue/size/"),
+    ("/condition/mod/{ids_array}", "conditions", "/condition/mod/"),
+    ("/statistics/delay", "delay", "/statistics/delay/"),
+    ("/statistics/hour", "hour", "/statistics/hour/"),
+    ("/statistics/day", "day", "/statistics/day/"),
+    ("/statistics/info/all", "summary", "/statistics/info/all/"),
+    ("/statistics/info/type_map", "type_map", "/statistics/info/type_map/"),
+)
+"""Every endpoint of the seed; each is served at its path with and without a trailing slash."""
+
+
+def _spellings(path: str) -> list[str]:
+    """A path with and without its trailing slash (api.md: both, no redirect)."""
+    if path == "/":
+        return [path]
+    bare = path.rstrip("/")
+    return [bare, bare + "/"]
+
+
+def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        await workshop.count_request(name)
+        return await handler(request)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
+    endpoints = Endpoints(workshop, settings)
+    out: list[BaseRoute] = []
+    for path, handler_name, stat_type in ENDPOINTS:
+        handler = _counted(workshop, stat_type, getattr(endpoints, handler_name))
+        for spelling in _spellings(path):
+            out.append(Route(spelling, handler, methods=["GET"]))
+    openapi = openapi_endpoint(openapi_document())
+    out += [
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs_page, methods=["GET"]),
+        Route("/docs/", docs_page, methods=["GET"]),
+        Mount(STATIC_PREFIX, app=swagger_assets()),
+    ]
+    return out
+
+
+def create_app(
+    workshop: Workshop, settings: Settings, *, manage_lifespan: bool = True
+) -> Starlette:
+    """The HTTP API over ``workshop``.
+
+    With ``manage_lifespan`` (the default) the app starts the workshop when the server starts
+    and stops it when the server stops; pass ``False`` when the caller runs it already.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_lifespan:
+            await workshop.start()
+        try:
+            yield
+        finally:
+            if manage_lifespan:
+                await workshop.stop()
+
+    app = Starlette(
+        routes=routes(workshop, settings),
+        middleware=[Middleware(CORSHeaders)],
+        exception_handlers=exception_handlers(),  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.workshop = workshop
+    app.state.settings = settings
+    return app

@@ -1,0 +1,231 @@
+"""The handlers: read the request into the core's query objects, ask the ``Workshop``, answer
+with the body ``openworkshop.views`` builds. Errors are raised, and ``errors.py`` answers them.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+import anyio
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from openworkshop import ArchiveHandle, Queued, Settings, Workshop, views
+from openworkshop.errors import ArchiveError, ModDamaged, StorageError
+from openworkshop.query import (
+    ConditionQuery,
+    DayStatsQuery,
+    GameGenresQuery,
+    GameInfoQuery,
+    GameListQuery,
+    HourStatsQuery,
+    ModInfoQuery,
+    ModListQuery,
+    ModTagsQuery,
+    PageQuery,
+    ResourcesQuery,
+    require_id,
+)
+from openworkshop_http.errors import POLL_AFTER, TooManyRequests
+from openworkshop_http.ratelimit import ClientRateLimit
+from openworkshop_http.responses import (
+    ZIP,
+    ArchiveFileResponse,
+    ArchiveStreamResponse,
+    archive_headers,
+    etag_matches,
+    parse_single_range,
+    starts_at_zero,
+)
+
+__all__ = ["Endpoints", "query_params"]
+
+
+def query_params(request: Request) -> dict[str, list[str]]:
+    """The query string as the core's query objects read it: each name with every value."""
+    out: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def accel_uri(prefix: str, key: str) -> str:
+    """The internal URI nginx serves an archive at: ``prefix`` + the store's key, quoted."""
+    return prefix.rstrip("/") + "/" + quote(key, safe="/")
+
+
+class Endpoints:
+    """Every endpoint of the API, over one ``Workshop``."""
+
+    def __init__(self, workshop: Workshop, settings: Settings) -> None:
+        self.workshop = workshop
+        self.settings = settings
+        self.limit = ClientRateLimit(settings.client_rate, workshop.clock.monotonic)
+
+    # --- downloads ------------------------------------------------------------------------
+
+    def _check_rate(self, request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        wait = self.limit.take(client)
+        if wait is not None:
+            raise TooManyRequests(wait, self.limit.per_minute)
+
+    async def download_steam(self, request: Request) -> Response:
+        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        self._check_rate(request)
+        answer = await self.workshop.request_download(mod_id)
+        if isinstance(answer, Queued):
+            return JSONResponse(answer.body(), 202, headers={"Retry-After": str(POLL_AFTER)})
+        return await self._archive(request, answer)
+
+    async def download(self, request: Request) -> Response:
+        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        return await self._archive(request, await self.workshop.cached(mod_id))
+
+    async def update_steam(self, request: Request) -> Response:
+        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        self._check_rate(request)
+        await self.workshop.request_update(mod_id)
+        return JSONResponse(views.update_queued(), 202, headers={"Retry-After": str(POLL_AFTER)})
+
+    async def _archive(
+        self, request: Request, handle: ArchiveHandle, *, again: bool = True
+    ) -> Response:
+        """Send an archive: 304 for a matching ``If-None-Match``; a hand-off to nginx; the
+        local file; or a stream. An archive replaced by a newer version (or lost) between the
+        lookup and the send is looked up once more."""
+        headers = archive_headers(handle)
+        if etag_matches(request.headers.get("if-none-match"), handle.etag):
+            return Response(status_code=304, headers=headers)
+        is_get = request.method != "HEAD"
+        range_header = request.headers.get("range")
+        if_range = request.headers.get("if-range")
+        if if_range is not None and if_range.strip() != handle.etag:
+            range_header = None
+        count = BackgroundTask(self.workshop.sent, handle)
+
+        if self.settings.accel_redirect and handle.path is not None:
+            headers["X-Accel-Redirect"] = accel_uri(
+                self.settings.accel_redirect, handle.archive.key
+            )
+            headers["Accept-Ranges"] = "bytes"
+            counted = count if is_get and starts_at_zero(range_header) else None
+            return Response(b"", media_type=ZIP, headers=headers, background=counted)
+
+        if handle.path is not None:
+            try:
+                stat = await anyio.to_thread.run_sync(os.stat, handle.path)
+            except FileNotFoundError:
+                if not again:
+                    raise ModDamaged() from None
+                return await self._archive(
+                    request, await self.workshop.cached(handle.mod.id), again=False
+                )
+            counted = count if is_get and starts_at_zero(range_header) else None
+            return ArchiveFileResponse(
+                handle.path, media_type=ZIP, headers=headers, stat_result=stat, background=counted
+            )
+
+        byte_range = parse_single_range(range_header, handle.archive.size)
+        try:
+            source = await anyio.to_thread.run_sync(handle.open)
+        except ArchiveError:
+            if not again:
+                raise ModDamaged() from None
+            return await self._archive(
+                request, await self.workshop.cached(handle.mod.id), again=False
+            )
+        counted = count if is_get and (byte_range is None or byte_range[0] == 0) else None
+        return ArchiveStreamResponse(
+            source, handle.archive.size, headers=headers, byte_range=byte_range, background=counted
+        )
+
+    # --- catalog --------------------------------------------------------------------------
+
+    async def list_mods(self, request: Request) -> Response:
+        query = ModListQuery.from_params(query_params(request))
+        return JSONResponse(views.mod_list(await self.workshop.list_mods(query), query.fields))
+
+    async def list_games(self, request: Request) -> Response:
+        query = GameListQuery.from_params(query_params(request))
+        return JSONResponse(views.game_list(await self.workshop.list_games(query), query.fields))
+
+    async def list_tags(self, request: Request) -> Response:
+        game_id = require_id(request.path_params["game_id"], "game_id")
+        page = PageQuery.from_params(query_params(request))
+        return JSONResponse(views.tag_list(await self.workshop.list_tags(game_id, page)))
+
+    async def mod_tags(self, request: Request) -> Response:
+        raw = request.path_params["mods_ids_list"]
+        query = ModTagsQuery.from_params(raw, query_params(request))
+        found = await self.workshop.mod_tags(query)
+        return JSONResponse(views.associations(found, query.only_ids))
+
+    async def list_genres(self, request: Request) -> Response:
+        page = PageQuery.from_params(query_params(request))
+        return JSONResponse(views.genre_list(await self.workshop.list_genres(page)))
+
+    async def game_genres(self, request: Request) -> Response:
+        raw = request.path_params["games_ids_list"]
+        query = GameGenresQuery.from_params(raw, query_params(request))
+        found = await self.workshop.game_genres(query)
+        return JSONResponse(views.associations(found, query.only_ids))
+
+    async def list_resources(self, request: Request) -> Response:
+        raw = request.path_params["mods_list_id"]
+        query = ResourcesQuery.from_params(raw, query_params(request))
+        return JSONResponse(views.resource_list(await self.workshop.list_resources(query)))
+
+    async def mod_info(self, request: Request) -> Response:
+        query = ModInfoQuery.from_params(request.path_params["mod_id"], query_params(request))
+        info = await self.workshop.mod_info(query)
+        body = views.mod_info(
+            info.mod,
+            query.fields,
+            dependencies=info.dependencies,
+            game=info.game,
+            with_game=query.game,
+            failure=info.failure,
+        )
+        return JSONResponse(body)
+
+    async def game_info(self, request: Request) -> Response:
+        query = GameInfoQuery.from_params(request.path_params["game_id"], query_params(request))
+        return JSONResponse(views.game_info(await self.workshop.game_info(query), query.fields))
+
+    async def queue_size(self, request: Request) -> Response:
+        try:
+            size = await self.workshop.queue_size()
+        except StorageError:
+            size = -1  # the seed's answer when the queue cannot be counted
+        return JSONResponse(size)
+
+    async def conditions(self, request: Request) -> Response:
+        query = ConditionQuery.from_params(request.path_params["ids_array"], query_params(request))
+        states = await self.workshop.conditions(query)
+        return JSONResponse({str(mod_id): int(state) for mod_id, state in states.items()})
+
+    # --- statistics -------------------------------------------------------------------------
+
+    async def delay(self, request: Request) -> Response:
+        return JSONResponse(await self.workshop.delay_stats())
+
+    async def hour(self, request: Request) -> Response:
+        query = HourStatsQuery.from_params(query_params(request))
+        return JSONResponse(views.stat_hours(await self.workshop.hour_stats(query)))
+
+    async def day(self, request: Request) -> Response:
+        query = DayStatsQuery.from_params(query_params(request))
+        return JSONResponse(views.stat_days(await self.workshop.day_stats(query)))
+
+    async def summary(self, request: Request) -> Response:
+        return JSONResponse(views.catalog_summary(await self.workshop.summary()))
+
+    async def type_map(self, request: Request) -> Response:
+        language, result = self.workshop.type_map(request.headers.get("accept-language"))
+        return JSONResponse({"language": language, "result": result})
+
+    async def root(self, request: Request) -> Response:
+        return RedirectResponse(request.scope.get("root_path", "") + "/docs", status_code=307)

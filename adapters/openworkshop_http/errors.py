@@ -1,0 +1,251 @@
+"""The one table from the core's error types to HTTP status codes, and the error responses.
+
+Every error body has the seed's shape ``{"message": ..., "error_id": ...}``; every 4xx and 5xx
+adds a ``"details"`` list (empty when there is nothing to add), so a client needs one parser.
+Errors the seed does not define (an unknown path, a wrong method, the per-client rate limit,
+Steam being unreachable, a bug) carry the HTTP status as their ``error_id``: it cannot collide
+with the seed's ids, which are all below 5.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from openworkshop.errors import (
+    AlreadyProcessing,
+    AlreadyUpToDate,
+    ApiError,
+    CheckedRecently,
+    ConflictingRequest,
+    EndHourOutOfRange,
+    FilterTooComplex,
+    InvalidParameter,
+    ListSizeOutOfRange,
+    ModDamaged,
+    ModNotFound,
+    ModNotOnServer,
+    ModNotOnSteam,
+    ModStillLoading,
+    NotReady,
+    NotUpdatable,
+    PageSizeOutOfRange,
+    StartHourOutOfRange,
+    UpstreamError,
+    UpstreamRateLimited,
+)
+
+__all__ = [
+    "CORS_HEADERS",
+    "STATUS",
+    "HttpError",
+    "InternalError",
+    "MethodNotAllowed",
+    "RangeNotSatisfiable",
+    "RouteNotFound",
+    "SteamUnavailable",
+    "TooManyRequests",
+    "error_response",
+    "exception_handlers",
+]
+
+log = logging.getLogger("openworkshop.http")
+
+CORS_HEADERS: Final = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type,Content-Disposition",
+}
+"""On every response (api.md, decision 9)."""
+
+POLL_AFTER: Final = 1
+"""Seconds a client should wait before asking again about a mod in the queue."""
+NOT_READY_RETRY: Final = 30
+UPSTREAM_RETRY: Final = 60
+
+
+# --- errors only the HTTP layer knows ---------------------------------------------------
+
+
+class HttpError(ApiError):
+    """An error of the HTTP layer, with the ``details`` it names."""
+
+    def __init__(self, message: str | None = None, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+    def body(self) -> dict[str, object]:
+        return {**super().body(), "details": self.details}
+
+
+class RouteNotFound(HttpError, LookupError):
+    """No endpoint at this path."""
+
+    message = "unknown path"
+    error_id = 404
+
+
+class MethodNotAllowed(HttpError):
+    """The path exists, the method does not."""
+
+    message = "method not allowed"
+    error_id = 405
+
+
+class TooManyRequests(HttpError):
+    """A client asked an endpoint that can call Valve more often than ``client_rate``."""
+
+    message = "too many requests"
+    error_id = 429
+
+    def __init__(self, retry_after: float, per_minute: int) -> None:
+        super().__init__(
+            details=[
+                f"at most {per_minute} requests a minute to /download/steam/ and "
+                "/update/steam/ from one client"
+            ]
+        )
+        self.retry_after = retry_after
+
+
+class RangeNotSatisfiable(HttpError):
+    """A ``Range`` that starts past the end of the archive."""
+
+    message = "range not satisfiable"
+    error_id = 416
+
+    def __init__(self, size: int) -> None:
+        super().__init__(details=[f"the archive has {size} bytes"])
+        self.size = size
+
+
+class SteamUnavailable(HttpError):
+    """Steam could not answer a request that needs it (``/update/steam/{id}``)."""
+
+    message = "steam is not available, try again later"
+    error_id = 503
+
+
+class InternalError(HttpError):
+    """A bug: never expected, always logged."""
+
+    message = "internal server error"
+    error_id = 500
+
+
+STATUS: Final[dict[type[BaseException], int]] = {
+    # /download/steam/{id}
+    NotReady: 503,
+    ModNotFound: 404,
+    AlreadyProcessing: 202,
+    # /download/{id}
+    ModNotOnServer: 404,
+    ModDamaged: 404,
+    ModStillLoading: 202,
+    # /update/steam/{id}
+    NotUpdatable: 404,
+    CheckedRecently: 425,
+    ModNotOnSteam: 404,
+    AlreadyUpToDate: 208,
+    # parameters
+    PageSizeOutOfRange: 413,
+    FilterTooComplex: 413,
+    ListSizeOutOfRange: 413,
+    StartHourOutOfRange: 412,
+    EndHourOutOfRange: 412,
+    ConflictingRequest: 409,
+    InvalidParameter: 422,
+    # the HTTP layer's own
+    RouteNotFound: 404,
+    MethodNotAllowed: 405,
+    TooManyRequests: 429,
+    RangeNotSatisfiable: 416,
+    SteamUnavailable: 503,
+    UpstreamError: 503,
+    InternalError: 500,
+}
+"""Each error type's status code; a subclass takes its nearest ancestor's."""
+
+
+def status_of(exc: BaseException) -> int:
+    for cls in type(exc).__mro__:
+        status = STATUS.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    if isinstance(exc, AlreadyProcessing | ModStillLoading):
+        return POLL_AFTER
+    if isinstance(exc, CheckedRecently | TooManyRequests):
+        return exc.retry_after
+    if isinstance(exc, NotReady):
+        return NOT_READY_RETRY
+    if isinstance(exc, UpstreamRateLimited) and exc.retry_after:
+        return exc.retry_after
+    if isinstance(exc, UpstreamError | SteamUnavailable):
+        return UPSTREAM_RETRY
+    return None
+
+
+def error_response(exc: BaseException, headers: dict[str, str] | None = None) -> Response:
+    """The JSON response for any error: the seed's body, its status, ``Retry-After``."""
+    status = status_of(exc)
+    if isinstance(exc, ApiError):
+        body = exc.body()
+    elif isinstance(exc, UpstreamError):
+        body = SteamUnavailable().body()
+    else:
+        body = InternalError().body()
+    if status >= 400:
+        body.setdefault("details", [])
+    out = dict(headers or {})
+    retry = _retry_after(exc)
+    if retry is not None:
+        out["Retry-After"] = str(max(1, math.ceil(retry)))
+    if isinstance(exc, RangeNotSatisfiable):
+        out["Content-Range"] = f"bytes */{exc.size}"
+    return JSONResponse(body, status_code=status, headers=out)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    return error_response(exc)
+
+
+async def _upstream_error(request: Request, exc: Exception) -> Response:
+    log.warning("steam could not answer %s: %s", request.url.path, exc)
+    return error_response(exc)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    path = request.url.path[:200]
+    if exc.status_code == 404:
+        return error_response(RouteNotFound(details=[f"no endpoint at {path}"]), headers)
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "GET, HEAD")
+        details = [f"{request.method[:20]} is not allowed at {path}; allowed: {allowed}"]
+        return error_response(MethodNotAllowed(details=details), headers)
+    body = {"message": str(exc.detail).lower(), "error_id": exc.status_code, "details": []}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # ServerErrorMiddleware sits outside every user middleware: add the CORS headers here.
+    return error_response(InternalError(), dict(CORS_HEADERS))
+
+
+def exception_handlers() -> dict[type[Exception] | int, object]:
+    """Starlette's ``exception_handlers`` for the app."""
+    return {
+        HTTPException: _http_exception,
+        ApiError: _api_error,
+        UpstreamError: _upstream_error,
+        Exception: _server_error,
+    }
