@@ -8,16 +8,26 @@ symlinks, device files, FIFOs and anything resolving outside the folder are left
 from __future__ import annotations
 
 import asyncio
+import bz2
+import collections
+import concurrent.futures
+import contextlib
 import hashlib
+import itertools
 import os
+import shutil
 import socket
 import stat
+import tempfile
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
+
+import attrs
 
 from openworkshop.domain import Archive
 from openworkshop.errors import ArchiveError
@@ -25,6 +35,7 @@ from openworkshop.errors import ArchiveError
 __all__ = ["FileArchiveStore", "HashingWriter", "pack_folder", "packable_files"]
 
 _CHUNK = 1 << 20
+_SPOOL_IN_MEMORY = 8 << 20
 _TEMP_SUFFIX = ".partial"
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
 """This host, in temporary names (so a sweep knows which writers it can check are alive)."""
@@ -51,23 +62,88 @@ def packable_files(folder: Path) -> Iterator[tuple[Path, str]]:
             yield path, resolved.relative_to(root).as_posix()
 
 
-def pack_folder(folder: Path, out: IO[bytes], *, compresslevel: int = 9) -> int:
+def pack_folder(
+    folder: Path, out: IO[bytes], *, compresslevel: int = 9, threads: int | None = None
+) -> int:
     """Write a ZIP_BZIP2 archive of ``folder`` to ``out``; return the bytes packed (unpacked size).
 
-    Blocking and CPU-bound (bz2 releases the GIL): run it in a thread.
+    Files are compressed in parallel on ``threads`` threads (bz2 releases the GIL; default:
+    one per CPU), each into a spool that stays in memory up to 8 MiB and goes to a temporary
+    file beyond, then written to ``out`` in order with their sizes known (no data
+    descriptors). At most ``2 × threads`` files are in flight, so memory stays bounded
+    whatever the mod's size. Blocking: run it in a thread.
     """
+    workers = max(1, threads if threads is not None else (os.cpu_count() or 1))
+    files = list(packable_files(folder))
     total = 0
-    with zipfile.ZipFile(
-        out, "w", compression=zipfile.ZIP_BZIP2, compresslevel=compresslevel, allowZip64=True
-    ) as archive:
-        for path, name in packable_files(folder):
-            info = zipfile.ZipInfo.from_file(path, name)
-            info.compress_type = zipfile.ZIP_BZIP2
-            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
-                while chunk := source.read(_CHUNK):
-                    target.write(chunk)
-                    total += len(chunk)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_BZIP2, allowZip64=True) as archive:
+        if workers == 1:
+            for path, name in files:
+                total += _append(archive, out, _compress(path, name, compresslevel))
+            return total
+        with concurrent.futures.ThreadPoolExecutor(workers, "openworkshop-pack") as pool:
+            pending: collections.deque[concurrent.futures.Future[_Compressed]] = collections.deque()
+            queue = iter(files)
+            try:
+                for path, name in itertools.islice(queue, workers * 2):
+                    pending.append(pool.submit(_compress, path, name, compresslevel))
+                while pending:
+                    compressed = pending.popleft().result()
+                    for path, name in itertools.islice(queue, 1):
+                        pending.append(pool.submit(_compress, path, name, compresslevel))
+                    total += _append(archive, out, compressed)
+            finally:
+                for future in pending:
+                    future.cancel()
+                    if not future.cancelled():
+                        with contextlib.suppress(Exception):
+                            future.result().spool.close()
     return total
+
+
+@attrs.frozen
+class _Compressed:
+    info: zipfile.ZipInfo
+    spool: IO[bytes]
+
+
+def _compress(path: Path, name: str, compresslevel: int) -> _Compressed:
+    """One file, bzip2-compressed into a spool, with its CRC and sizes."""
+    info = zipfile.ZipInfo.from_file(path, name)
+    info.compress_type = zipfile.ZIP_BZIP2
+    compressor = bz2.BZ2Compressor(compresslevel)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+    crc = 0
+    size = 0
+    try:
+        with path.open("rb") as source:
+            while chunk := source.read(_CHUNK):
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+                spool.write(compressor.compress(chunk))
+        spool.write(compressor.flush())
+    except BaseException:
+        spool.close()
+        raise
+    info.CRC = crc
+    info.file_size = size
+    info.compress_size = spool.tell()
+    spool.seek(0)
+    return _Compressed(info, spool)
+
+
+def _append(archive: zipfile.ZipFile, out: IO[bytes], item: _Compressed) -> int:
+    """Write one compressed entry (header, data) where the archive stands; the central
+    directory is written by ``ZipFile.close`` from ``archive.filelist``."""
+    info = item.info
+    with item.spool:
+        info.header_offset = out.tell()
+        out.write(info.FileHeader(zip64=None))
+        shutil.copyfileobj(item.spool, out, _CHUNK)
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
+    archive.start_dir = out.tell()
+    return info.file_size
 
 
 class HashingWriter:
