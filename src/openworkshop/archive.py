@@ -112,7 +112,7 @@ def _compress(path: Path, name: str, compresslevel: int) -> _Compressed:
     info = zipfile.ZipInfo.from_file(path, name)
     info.compress_type = zipfile.ZIP_BZIP2
     compressor = bz2.BZ2Compressor(compresslevel)
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (returned)
     crc = 0
     size = 0
     try:
