@@ -1,0 +1,170 @@
+"""Connections kept off the event loop: a pool of readers and one writer.
+
+As in datasette: every blocking SQLite call runs on a worker thread. Reads go to a pool of
+threads, each with its own connection (WAL lets them read while a write is in progress);
+every write in this process goes through one thread and one connection, one transaction at a
+time, opened with ``BEGIN IMMEDIATE`` so that a write never has to upgrade a read lock (the
+cause of SQLITE_BUSY errors that ``busy_timeout`` cannot wait out). Writers in other
+processes queue on SQLite's lock for up to ``BUSY_TIMEOUT_MS``.
+
+Every sqlite3 error is translated to :class:`~openworkshop.errors.StorageError` here, so none
+leaks through the port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Final, TypeVar
+
+from sqlite_utils import Database
+
+from openworkshop.errors import StorageError
+
+__all__ = ["BUSY_TIMEOUT_MS", "Connections", "connect"]
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS: Final = 30_000
+"""How long a statement waits for another process's write lock before failing."""
+CACHE_KIB: Final = 65_536
+"""Page cache per connection (KiB)."""
+MMAP_BYTES: Final = 1 << 30
+"""Memory-mapped reads: pages come from the OS cache without a copy."""
+
+_FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError)
+"""What the driver raises (OverflowError: an integer SQLite cannot store)."""
+
+
+def _fold(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def connect(path: Path, *, readonly: bool = False) -> Database:
+    """A connection in autocommit mode (transactions are explicit), with our pragmas."""
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    db = Database(conn, recursive_triggers=False, execute_plugins=False)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    db.execute("PRAGMA temp_store = MEMORY")
+    db.execute("PRAGMA synchronous = NORMAL")
+    if readonly:
+        db.execute("PRAGMA query_only = ON")
+    # lower-case a name as FTS5's case folding does, for needles too short for trigrams
+    conn.create_function("ow_fold", 1, _fold, deterministic=True)
+    return db
+
+
+class Connections:
+    """The reader pool and the writer of one SQLite file."""
+
+    def __init__(self, path: Path, *, readers: int) -> None:
+        if readers < 1:
+            raise ValueError("readers must be at least 1")
+        self.path = path
+        self._readers = readers
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._write_pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._opened: list[Database] = []
+        self._lock = threading.Lock()
+        self._writer: Database | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, prepare: Callable[[Database], None]) -> None:
+        """Start the threads and run ``prepare`` on the writer's connection (migrations)."""
+        self._read_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="ow-sqlite-read")
+        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="ow-sqlite-write")
+        try:
+            await self._run(self._write_pool, self._prepare_writer, prepare)
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _prepare_writer(self, prepare: Callable[[Database], None]) -> None:
+        db = connect(self.path)
+        with self._lock:
+            self._opened.append(db)
+        self._writer = db
+        # WAL: readers never wait for the writer; persistent in the file
+        db.execute("PRAGMA journal_mode = WAL")
+        prepare(db)
+
+    async def stop(self) -> None:
+        pools = [p for p in (self._read_pool, self._write_pool) if p is not None]
+        self._read_pool = self._write_pool = None
+        writer = self._writer
+        self._writer = None
+
+        def shut() -> None:
+            for pool in pools:
+                pool.shutdown(wait=True)
+            if writer is not None:
+                # fold the WAL back into the file while nobody writes
+                with contextlib.suppress(sqlite3.Error):
+                    writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with self._lock:
+                opened, self._opened = self._opened, []
+            for db in opened:
+                db.conn.close()
+
+        await asyncio.to_thread(shut)
+
+    # --- running work -------------------------------------------------------------------
+
+    async def read(self, work: Callable[[Database], T]) -> T:
+        """Run ``work`` on a reader, inside one read transaction (one consistent snapshot)."""
+        if self._read_pool is None:
+            raise StorageError("the storage is not open")
+        return await self._run(self._read_pool, self._read, work)
+
+    async def write(self, work: Callable[[Database], T]) -> T:
+        """Run ``work`` on the writer, inside one ``BEGIN IMMEDIATE`` transaction."""
+        if self._write_pool is None:
+            raise StorageError("the storage is not open")
+        return await self._run(self._write_pool, self._write, work)
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], work: object) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, fn, work)
+        except _FOREIGN_ERRORS as exc:
+            raise StorageError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _reader(self) -> Database:
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path, readonly=True)
+            with self._lock:
+                self._opened.append(db)
+            self._local.db = db
+        return db
+
+    def _read(self, work: Callable[[Database], T]) -> T:
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            return work(db)
+        finally:
+            db.execute("ROLLBACK")
+
+    def _write(self, work: Callable[[Database], T]) -> T:
+        db = self._writer
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db)
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+        return result

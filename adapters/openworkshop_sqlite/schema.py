@@ -1,0 +1,438 @@
+"""The schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` records how many migrations a file has had. Opening a file runs the
+missing ones, in order, inside one ``BEGIN IMMEDIATE`` transaction: a file is upgraded whole
+or not at all, and two processes opening an old file at once upgrade it once. A file with a
+higher version than this release knows is refused rather than guessed at.
+
+Never edit a migration that has shipped: append a new one.
+
+Conventions: ids are INTEGER (Steam ids above 2**63 stored as their two's complement, see
+``records``); times are INTEGER microseconds since the epoch, UTC. A mod is *listed*
+(downloadable, states 0 and 1) when ``state < 2``; the catalog indexes are partial indexes
+over listed mods with that exact predicate, so the queries repeat it verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import attrs
+from sqlite_utils import Database
+
+from openworkshop.errors import StorageError
+
+__all__ = [
+    "LATEST",
+    "MIGRATIONS",
+    "MOD_SORT_INDEXES",
+    "Migration",
+    "migrate",
+    "refresh_derived",
+    "schema_version",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Migration:
+    """One step of the schema: SQL statements run in order, then an optional data step."""
+
+    name: str
+    statements: Sequence[str]
+    after: Callable[[Database], None] | None = None
+
+
+MOD_SORT_INDEXES: Final = {
+    # sort key -> (SQL expression, index name suffix)
+    "NAME": ("name COLLATE NOCASE", "name"),
+    "SIZE": ("size", "size"),
+    "DATE_CREATION": ("date_creation", "date_creation"),
+    "DATE_UPDATE": ("date_update", "date_update"),
+    "DATE_REQUEST": ("date_request", "date_request"),
+    "SOURCE": ("source", "source"),
+    "DOWNLOADS": ("downloads", "downloads"),
+}
+"""Every sort of ``/list/mods/`` has two covering partial indexes: over all listed mods
+(``mods_listed_by_<suffix>``) and per game (``mods_game_by_<suffix>``, which also carries the
+tag mask so tag filters inside one game never touch the table)."""
+
+
+def _sort_indexes() -> list[str]:
+    out = []
+    for expression, suffix in MOD_SORT_INDEXES.values():
+        out.append(
+            f"CREATE INDEX mods_listed_by_{suffix} ON mods ({expression}, id, state) "
+            "WHERE state < 2"
+        )
+        out.append(
+            f"CREATE INDEX mods_game_by_{suffix} ON mods "
+            f"(game_id, {expression}, id, state, tag_mask) WHERE state < 2"
+        )
+    return out
+
+
+# --- 1: the catalog, the queue, the statistics ---------------------------------------------
+
+_CATALOG = [
+    """
+    CREATE TABLE mods (
+        id INTEGER PRIMARY KEY,
+        game_id INTEGER,
+        state INTEGER NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL DEFAULT 'steam',
+        downloads INTEGER NOT NULL DEFAULT 0,
+        date_creation INTEGER,
+        date_update INTEGER,
+        date_request INTEGER,
+        date_checked INTEGER,
+        date_queued INTEGER,
+        time_updated INTEGER,
+        hcontent_file TEXT,
+        archive_key TEXT,
+        archive_size INTEGER,
+        archive_sha256 TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER,
+        lease_until INTEGER,
+        has_deps INTEGER NOT NULL DEFAULT 0,
+        tag_mask INTEGER NOT NULL DEFAULT 0,
+        foreign_tags INTEGER NOT NULL DEFAULT 0,
+        short_description TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    # the work queue: claims walk (state, date_queued, id)
+    "CREATE INDEX mods_by_state ON mods (state, date_queued, id)",
+    # almost always empty: mods carrying tags of another game than their own
+    "CREATE INDEX mods_with_foreign_tags ON mods (id) WHERE foreign_tags > 0",
+    """
+    CREATE TABLE games (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        type TEXT NOT NULL DEFAULT 'game',
+        logo TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'steam',
+        creation_date INTEGER,
+        mods_count INTEGER NOT NULL DEFAULT 0,
+        mods_downloads INTEGER NOT NULL DEFAULT 0,
+        short_description TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "CREATE INDEX games_by_name ON games (name COLLATE NOCASE, id)",
+    "CREATE INDEX games_by_type ON games (type, id)",
+    "CREATE INDEX games_by_creation_date ON games (creation_date, id)",
+    "CREATE INDEX games_by_mods_downloads ON games (mods_downloads, id)",
+    "CREATE INDEX games_by_mods_count ON games (mods_count, id)",
+    "CREATE INDEX games_by_source ON games (source, id)",
+    "CREATE TABLE genres (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+    """
+    CREATE TABLE game_genres (
+        game_id INTEGER NOT NULL,
+        genre_id INTEGER NOT NULL,
+        PRIMARY KEY (game_id, genre_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX game_genres_by_genre ON game_genres (genre_id, game_id)",
+    # tags are per game; ``bit`` (0..62) is the tag's place in its game's tag mask
+    """
+    CREATE TABLE tags (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        game_id INTEGER,
+        name TEXT NOT NULL,
+        bit INTEGER
+    )
+    """,
+    "CREATE UNIQUE INDEX tags_by_game ON tags (game_id, name)",
+    """
+    CREATE TABLE mod_tags (
+        tag_id INTEGER NOT NULL,
+        mod_id INTEGER NOT NULL,
+        PRIMARY KEY (tag_id, mod_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX mod_tags_by_mod ON mod_tags (mod_id, tag_id)",
+    """
+    CREATE TABLE dependencies (
+        mod_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        dependency_id INTEGER NOT NULL,
+        PRIMARY KEY (mod_id, position)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE resources (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        url TEXT NOT NULL,
+        date_event INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX resources_by_owner ON resources (owner_id, type, id)",
+    """
+    CREATE TABLE failures (
+        mod_id INTEGER PRIMARY KEY,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        date INTEGER NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    # listed mods counted by every dimension a count-only filter uses
+    """
+    CREATE TABLE mod_counts (
+        game_id INTEGER,
+        source TEXT NOT NULL,
+        has_deps INTEGER NOT NULL,
+        mods INTEGER NOT NULL DEFAULT 0,
+        downloads INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE UNIQUE INDEX mod_counts_key ON mod_counts (game_id, source, has_deps)",
+    """
+    CREATE TABLE stats_hours (
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, hour, type)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE stats_days (
+        day TEXT NOT NULL,
+        type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, type)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX stats_days_by_type ON stats_days (type, day)",
+    """
+    CREATE TABLE delays (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        ms INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX delays_by_kind ON delays (kind, id)",
+    "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+]
+
+# The counters follow every change of a listed mod, in the same transaction as the change.
+_ADD_NEW = """
+    INSERT INTO mod_counts (game_id, source, has_deps)
+        SELECT new.game_id, new.source, new.has_deps
+        WHERE new.state < 2 AND NOT EXISTS (
+            SELECT 1 FROM mod_counts
+            WHERE game_id IS new.game_id AND source = new.source AND has_deps = new.has_deps
+        );
+    UPDATE mod_counts SET mods = mods + 1, downloads = downloads + new.downloads
+        WHERE new.state < 2
+        AND game_id IS new.game_id AND source = new.source AND has_deps = new.has_deps;
+    UPDATE games SET mods_count = mods_count + 1, mods_downloads = mods_downloads + new.downloads
+        WHERE new.state < 2 AND id = new.game_id;
+"""
+_REMOVE_OLD = """
+    UPDATE mod_counts SET mods = mods - 1, downloads = downloads - old.downloads
+        WHERE old.state < 2
+        AND game_id IS old.game_id AND source = old.source AND has_deps = old.has_deps;
+    UPDATE games SET mods_count = mods_count - 1, mods_downloads = mods_downloads - old.downloads
+        WHERE old.state < 2 AND id = old.game_id;
+"""
+_COUNTERS = [
+    f"CREATE TRIGGER mods_counted_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN "
+    f"{_ADD_NEW} END",
+    f"CREATE TRIGGER mods_counted_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN "
+    f"{_REMOVE_OLD} END",
+    # a listed mod moves between counters (listed or not, game, source, dependencies)
+    f"""
+    CREATE TRIGGER mods_counted_move AFTER UPDATE OF state, game_id, source, has_deps ON mods
+    WHEN (old.state < 2 OR new.state < 2) AND (
+        (old.state < 2) IS NOT (new.state < 2) OR old.game_id IS NOT new.game_id
+        OR old.source IS NOT new.source OR old.has_deps IS NOT new.has_deps
+    )
+    BEGIN {_REMOVE_OLD} {_ADD_NEW} END
+    """,
+    # the hot path: a download of a listed mod that stays where it is
+    """
+    CREATE TRIGGER mods_counted_downloads AFTER UPDATE OF downloads ON mods
+    WHEN old.state < 2 AND new.state < 2 AND old.downloads IS NOT new.downloads
+        AND old.game_id IS new.game_id AND old.source IS new.source
+        AND old.has_deps IS new.has_deps
+    BEGIN
+        UPDATE mod_counts SET downloads = downloads + new.downloads - old.downloads
+            WHERE game_id IS new.game_id AND source = new.source AND has_deps = new.has_deps;
+        UPDATE games SET mods_downloads = mods_downloads + new.downloads - old.downloads
+            WHERE id = new.game_id;
+    END
+    """,
+]
+
+
+# --- 2: full-text search -------------------------------------------------------------------
+
+_TEXT_COLUMNS = "name, short_description, description, tag_names"
+_SEARCH = [
+    "ALTER TABLE mods ADD COLUMN tag_names TEXT NOT NULL DEFAULT ''",
+    """
+    UPDATE mods SET tag_names = (
+        SELECT coalesce(group_concat(t.name, ' '), '')
+        FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.mod_id = mods.id
+    ) WHERE id IN (SELECT mod_id FROM mod_tags)
+    """,
+    # the search indexes hold listed mods only, so counting matches never touches the table
+    f"CREATE VIEW listed_mods AS SELECT id, {_TEXT_COLUMNS} FROM mods WHERE state < 2",
+    # substring of the name: trigrams, case-folded
+    """
+    CREATE VIRTUAL TABLE mods_name_index USING fts5 (
+        name, content='listed_mods', content_rowid='id', tokenize='trigram'
+    )
+    """,
+    # ranked search for q
+    f"""
+    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
+        {_TEXT_COLUMNS}, content='listed_mods', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    )
+    """,
+    "INSERT INTO mods_name_index (mods_name_index) VALUES ('rebuild')",
+    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
+    f"""
+    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
+        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
+        INSERT INTO mods_text_index (rowid, {_TEXT_COLUMNS}) VALUES
+            (new.id, new.name, new.short_description, new.description, new.tag_names);
+    END
+    """,
+    f"""
+    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
+        INSERT INTO mods_name_index (mods_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_COLUMNS}) VALUES
+            ('delete', old.id, old.name, old.short_description, old.description, old.tag_names);
+    END
+    """,
+    """
+    CREATE TRIGGER mods_name_indexed_update AFTER UPDATE OF state, name ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND old.name IS NOT new.name)
+    BEGIN
+        INSERT INTO mods_name_index (mods_name_index, rowid, name)
+            SELECT 'delete', old.id, old.name WHERE old.state < 2;
+        INSERT INTO mods_name_index (rowid, name) SELECT new.id, new.name WHERE new.state < 2;
+    END
+    """,
+    f"""
+    CREATE TRIGGER mods_text_indexed_update AFTER UPDATE OF state, {_TEXT_COLUMNS} ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
+        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
+        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
+    ))
+    BEGIN
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_COLUMNS})
+            SELECT 'delete', old.id, old.name, old.short_description, old.description,
+                old.tag_names
+            WHERE old.state < 2;
+        INSERT INTO mods_text_index (rowid, {_TEXT_COLUMNS})
+            SELECT new.id, new.name, new.short_description, new.description, new.tag_names
+            WHERE new.state < 2;
+    END
+    """,
+    """
+    CREATE VIRTUAL TABLE games_name_index USING fts5 (
+        name, content='games', content_rowid='id', tokenize='trigram'
+    )
+    """,
+    "INSERT INTO games_name_index (games_name_index) VALUES ('rebuild')",
+    """
+    CREATE TRIGGER games_indexed_insert AFTER INSERT ON games BEGIN
+        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
+    END
+    """,
+    """
+    CREATE TRIGGER games_indexed_delete AFTER DELETE ON games BEGIN
+        INSERT INTO games_name_index (games_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+    END
+    """,
+    """
+    CREATE TRIGGER games_indexed_update AFTER UPDATE OF name ON games
+    WHEN old.name IS NOT new.name BEGIN
+        INSERT INTO games_name_index (games_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
+    END
+    """,
+]
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        name="catalog, queue, statistics", statements=[*_CATALOG, *_sort_indexes(), *_COUNTERS]
+    ),
+    Migration(name="full-text search", statements=_SEARCH),
+)
+LATEST: Final = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database, target: int = LATEST) -> int:
+    """Bring the file to ``target`` (default: the latest). Returns the version before.
+
+    Runs in its own ``BEGIN IMMEDIATE`` transaction; the connection must be in autocommit
+    mode (no transaction open).
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        before = schema_version(db)
+        if before > LATEST:
+            raise StorageError(
+                f"the database has schema version {before}, newer than this release "
+                f"knows ({LATEST}); upgrade Open Workshop"
+            )
+        for version in range(before, target):
+            migration = MIGRATIONS[version]
+            for statement in migration.statements:
+                db.execute(statement)
+            if migration.after is not None:
+                migration.after(db)
+        if target > before:
+            db.execute(f"PRAGMA user_version = {int(target)}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return before
+
+
+def refresh_derived(db: Database) -> None:
+    """Recompute every counter and search index from the rows (inside a transaction).
+
+    The triggers keep them in step with each write; this is for bulk loads that bypass them.
+    """
+    db.execute("DELETE FROM mod_counts")
+    db.execute(
+        """
+        INSERT INTO mod_counts (game_id, source, has_deps, mods, downloads)
+        SELECT game_id, source, has_deps, count(*), sum(downloads) FROM mods
+        WHERE state < 2 GROUP BY game_id, source, has_deps
+        """
+    )
+    db.execute(
+        """
+        UPDATE games SET
+            mods_count = coalesce((SELECT sum(mods) FROM mod_counts c
+                WHERE c.game_id = games.id), 0),
+            mods_downloads = coalesce((SELECT sum(downloads) FROM mod_counts c
+                WHERE c.game_id = games.id), 0)
+        """
+    )
+    for index in ("mods_name_index", "mods_text_index", "games_name_index"):
+        db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")

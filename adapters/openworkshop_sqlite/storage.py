@@ -1,0 +1,700 @@
+"""The storage port on one SQLite file, through sqlite-utils."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from sqlite_utils import Database
+
+from openworkshop.clock import utc
+from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
+from openworkshop.errors import StorageError
+from openworkshop.ports import CatalogSummary, Page, StatRow
+from openworkshop.query import GameListQuery, ModListQuery, PageQuery
+from openworkshop.states import ModState
+from openworkshop_sqlite import schema
+from openworkshop_sqlite.connections import Connections
+from openworkshop_sqlite.listing import game_page, mod_page
+from openworkshop_sqlite.records import (
+    GAME_SELECT,
+    MOD_COLUMNS,
+    MOD_SELECT,
+    RESOURCE_COLUMNS,
+    chunks,
+    failure_from_row,
+    game_from_row,
+    id_in,
+    id_out,
+    marks,
+    mod_from_row,
+    mod_params,
+    resource_from_row,
+    time_in,
+    unique,
+)
+
+__all__ = ["SqliteStorage"]
+
+_MAX_TAG_BIT: Final = 63
+"""Tags of a game get mask bits 0..62 in creation order (bit 63 would be the sign)."""
+_DELAYS_KEPT: Final = 10_000
+"""Processing delay samples kept per kind (the API averages the last 20)."""
+_FILES_SENT: Final = "files_sent"
+
+# derived columns of a mod, from its tags and dependencies (``:id`` and ``:game_id``)
+_TAG_MASK = """(SELECT coalesce(sum(1 << t.bit), 0) FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id
+    WHERE mt.mod_id = :id AND t.game_id IS :game_id AND t.bit IS NOT NULL)"""
+_FOREIGN_TAGS = """(SELECT count(*) FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id
+    WHERE mt.mod_id = :id AND t.game_id IS NOT :game_id)"""
+_TAG_NAMES = """(SELECT coalesce(group_concat(t.name, ' '), '')
+    FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.mod_id = :id)"""
+_HAS_DEPS = "EXISTS (SELECT 1 FROM dependencies WHERE mod_id = :id)"
+
+_INSERT_MOD = f"""
+INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names)
+VALUES ({", ".join(":" + c for c in MOD_COLUMNS)}, {_HAS_DEPS}, {_TAG_MASK}, {_FOREIGN_TAGS},
+    {_TAG_NAMES})
+ON CONFLICT (id) DO NOTHING
+"""
+_WRITTEN = [c for c in MOD_COLUMNS if c not in ("id", "downloads")]
+_UPDATE_MOD = f"""
+UPDATE mods SET {", ".join(f"{c} = :{c}" for c in _WRITTEN)},
+    tag_mask = {_TAG_MASK}, foreign_tags = {_FOREIGN_TAGS}
+WHERE id = :id AND state = :expect
+"""
+
+
+def _page_of(total: int, query: PageQuery, items: list[Any]) -> Page[Any]:
+    return Page(total=total, offset=query.offset, items=items)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+class SqliteStorage:
+    """The catalog, the queue and the statistics in one SQLite file.
+
+    Several processes may open the same file: writes are transactions that SQLite
+    serializes, claims are atomic, counters are incremented in SQL. ``readers`` is the
+    number of threads (each with its own connection) that serve reads in this process.
+    """
+
+    def __init__(self, path: Path | str, *, readers: int = 4) -> None:
+        self.path = Path(path)
+        self._connections = Connections(self.path, readers=readers)
+
+    def __repr__(self) -> str:
+        return f"SqliteStorage({str(self.path)!r})"
+
+    async def open(self) -> None:
+        """Create the file or bring its schema up to date; start the threads."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await self._connections.start(self._prepare)
+
+    @staticmethod
+    def _prepare(db: Database) -> None:
+        if not db.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]:
+            raise StorageError("this SQLite has no FTS5, which the catalog search needs")
+        schema.migrate(db)
+
+    async def close(self) -> None:
+        await self._connections.stop()
+
+    async def _read(self, work: Any) -> Any:
+        return await self._connections.read(work)
+
+    async def _write(self, work: Any) -> Any:
+        return await self._connections.write(work)
+
+    # --- mods -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _mods_by_id(db: Database, ids: Sequence[int]) -> dict[int, Mod]:
+        """Stored ids -> mods (missing ones left out)."""
+        out: dict[int, Mod] = {}
+        for part in chunks(ids):
+            for row in db.execute(
+                f"SELECT {MOD_SELECT} FROM mods WHERE id IN ({marks(len(part))})", list(part)
+            ):
+                out[row[0]] = mod_from_row(row)
+        return out
+
+    async def get_mod(self, mod_id: int) -> Mod | None:
+        def work(db: Database) -> Mod | None:
+            row = db.execute(
+                f"SELECT {MOD_SELECT} FROM mods WHERE id = ?", [id_in(mod_id)]
+            ).fetchone()
+            return None if row is None else mod_from_row(row)
+
+        return await self._read(work)
+
+    async def get_mods(self, ids: Sequence[int]) -> dict[int, Mod]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, Mod]:
+            found = self._mods_by_id(db, [id_in(i) for i in wanted])
+            return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
+
+        return await self._read(work)
+
+    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
+        params = mod_params(mod)
+
+        def work(db: Database) -> bool:
+            if expect is None:
+                cursor = db.execute(_INSERT_MOD, params)
+            else:
+                cursor = db.execute(_UPDATE_MOD, {**params, "expect": int(expect)})
+            return cursor.rowcount == 1
+
+        return await self._write(work)
+
+    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
+        ident = id_in(mod_id)
+
+        def work(db: Database) -> bool:
+            if expect is None:
+                cursor = db.execute("DELETE FROM mods WHERE id = ?", [ident])
+            else:
+                cursor = db.execute(
+                    "DELETE FROM mods WHERE id = ? AND state = ?", [ident, int(expect)]
+                )
+            if cursor.rowcount != 1:
+                return False
+            db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
+            db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
+            db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+            return True
+
+        return await self._write(work)
+
+    async def claim(
+        self, state: ModState, limit: int, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Mod]:
+        at, until = time_in(now), time_in(lease_until)
+        if state is ModState.QUEUED:
+            due = (
+                "(state = 3 AND (not_before IS NULL OR not_before <= :now))"
+                " OR (state = 2 AND (lease_until IS NULL OR lease_until < :now))"
+            )
+            change = "state = 2, lease_until = ?"
+        elif state is ModState.AVAILABLE:
+            due = "state = 1 AND (lease_until IS NULL OR lease_until < :now)"
+            change = "lease_until = ?"
+        else:
+            raise ValueError(f"only QUEUED and AVAILABLE mods are claimed, not {state!r}")
+
+        def work(db: Database) -> list[Mod]:
+            if limit <= 0:
+                return []
+            ids = [
+                row[0]
+                for row in db.execute(
+                    f"SELECT id FROM mods WHERE {due} ORDER BY date_queued, id LIMIT :limit",
+                    {"now": at, "limit": limit},
+                )
+            ]
+            for part in chunks(ids):
+                db.execute(
+                    f"UPDATE mods SET {change} WHERE id IN ({marks(len(part))})", [until, *part]
+                )
+            found = self._mods_by_id(db, ids)
+            return [found[i] for i in ids]
+
+        return await self._write(work)
+
+    async def renew(self, ids: Sequence[int], *, lease_until: dt.datetime) -> None:
+        stored = unique(id_in(i) for i in ids)
+        until = time_in(lease_until)
+
+        def work(db: Database) -> None:
+            for part in chunks(stored):
+                db.execute(
+                    f"UPDATE mods SET lease_until = ? WHERE id IN ({marks(len(part))})",
+                    [until, *part],
+                )
+
+        await self._write(work)
+
+    async def add_download(self, mod_id: int, *, now: dt.datetime) -> None:
+        params = [time_in(now), id_in(mod_id)]
+
+        def work(db: Database) -> None:
+            db.execute(
+                "UPDATE mods SET downloads = downloads + 1, date_request = ? WHERE id = ?", params
+            )
+
+        await self._write(work)
+
+    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
+        params = [time_in(now), id_in(mod_id)]
+
+        def work(db: Database) -> None:
+            db.execute("UPDATE mods SET date_request = ? WHERE id = ?", params)
+
+        await self._write(work)
+
+    async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, ModState]:
+            found: dict[int, int] = {}
+            for part in chunks([id_in(i) for i in wanted]):
+                found.update(
+                    db.execute(
+                        f"SELECT id, state FROM mods WHERE id IN ({marks(len(part))})", list(part)
+                    ).fetchall()
+                )
+            return {i: ModState(found[id_in(i)]) for i in wanted if id_in(i) in found}
+
+        return await self._read(work)
+
+    async def queue_size(self) -> int:
+        def work(db: Database) -> int:
+            return db.execute("SELECT count(*) FROM mods WHERE state IN (2, 3)").fetchone()[0]
+
+        return await self._read(work)
+
+    async def archived(self) -> list[tuple[int, str]]:
+        def work(db: Database) -> list[tuple[int, str]]:
+            rows = db.execute(
+                "SELECT id, archive_key FROM mods WHERE archive_key IS NOT NULL ORDER BY id"
+            )
+            return sorted((id_out(ident), key) for ident, key in rows)
+
+        return await self._read(work)
+
+    # --- catalog ----------------------------------------------------------------------------
+
+    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+        def work(db: Database) -> Page[Mod]:
+            total, ids = mod_page(db, query)
+            found = self._mods_by_id(db, ids)
+            return _page_of(total, query.page, [found[i] for i in ids])
+
+        return await self._read(work)
+
+    async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
+        ident = id_in(mod_id)
+        game = None if game_id is None else id_in(game_id)
+        wanted = unique(names)
+
+        def work(db: Database) -> None:
+            tag_ids = [self._tag_id(db, game, name) for name in wanted]
+            db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
+            db.conn.executemany(
+                "INSERT INTO mod_tags (tag_id, mod_id) VALUES (?, ?)", [(t, ident) for t in tag_ids]
+            )
+            row = db.execute("SELECT game_id FROM mods WHERE id = ?", [ident]).fetchone()
+            if row is not None:
+                db.execute(
+                    f"UPDATE mods SET tag_names = {_TAG_NAMES}, tag_mask = {_TAG_MASK}, "
+                    f"foreign_tags = {_FOREIGN_TAGS} WHERE id = :id",
+                    {"id": ident, "game_id": row[0]},
+                )
+
+        await self._write(work)
+
+    @staticmethod
+    def _tag_id(db: Database, game: int | None, name: str) -> int:
+        """The id of the game's tag ``name``, created (with the next mask bit) if new."""
+        row = db.execute(
+            "SELECT id FROM tags WHERE game_id IS ? AND name = ?", [game, name]
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        count = db.execute("SELECT count(*) FROM tags WHERE game_id IS ?", [game]).fetchone()[0]
+        bit = count if count < _MAX_TAG_BIT else None
+        cursor = db.execute(
+            "INSERT INTO tags (game_id, name, bit) VALUES (?, ?, ?)", [game, name, bit]
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None:
+        ident = id_in(mod_id)
+        rows = [(ident, position, id_in(dep)) for position, dep in enumerate(unique(ids))]
+
+        def work(db: Database) -> None:
+            db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
+            db.conn.executemany(
+                "INSERT INTO dependencies (mod_id, position, dependency_id) VALUES (?, ?, ?)", rows
+            )
+            db.execute(
+                "UPDATE mods SET has_deps = ? WHERE id = ? AND has_deps IS NOT ?",
+                [int(bool(rows)), ident, int(bool(rows))],
+            )
+
+        await self._write(work)
+
+    async def dependencies(self, mod_id: int, limit: int) -> tuple[list[int], int]:
+        ident = id_in(mod_id)
+
+        def work(db: Database) -> tuple[list[int], int]:
+            total = db.execute(
+                "SELECT count(*) FROM dependencies WHERE mod_id = ?", [ident]
+            ).fetchone()[0]
+            rows = db.execute(
+                "SELECT dependency_id FROM dependencies WHERE mod_id = ? ORDER BY position LIMIT ?",
+                [ident, max(limit, 0)],
+            )
+            return [id_out(row[0]) for row in rows], total
+
+        return await self._read(work)
+
+    async def set_resources(
+        self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
+    ) -> None:
+        ident = id_in(mod_id)
+        at = time_in(now)
+        rows = [(ident, ResourceType(kind).value, url, at) for kind, url in resources]
+
+        def work(db: Database) -> None:
+            db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+            db.conn.executemany(
+                "INSERT INTO resources (owner_id, type, url, date_event) VALUES (?, ?, ?, ?)", rows
+            )
+
+        await self._write(work)
+
+    async def list_resources(
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+    ) -> Page[Resource]:
+        owners = unique(id_in(i) for i in mod_ids)
+        kinds = unique(ResourceType(t).value for t in types)
+
+        def work(db: Database) -> Page[Resource]:
+            if not owners:
+                return _page_of(0, page, [])
+            where = f"owner_id IN ({marks(len(owners))})"
+            params: list[Any] = list(owners)
+            if kinds:
+                where += f" AND type IN ({marks(len(kinds))})"
+                params += kinds
+            total = db.execute(f"SELECT count(*) FROM resources WHERE {where}", params).fetchone()[
+                0
+            ]
+            rows = db.execute(
+                f"SELECT {RESOURCE_COLUMNS} FROM resources WHERE {where} ORDER BY id "
+                "LIMIT ? OFFSET ?",
+                [*params, page.page_size, page.offset],
+            )
+            return _page_of(total, page, [resource_from_row(row) for row in rows])
+
+        return await self._read(work)
+
+    async def get_game(self, game_id: int) -> Game | None:
+        def work(db: Database) -> Game | None:
+            row = db.execute(
+                f"SELECT {GAME_SELECT} FROM games WHERE id = ?", [id_in(game_id)]
+            ).fetchone()
+            return None if row is None else game_from_row(row)
+
+        return await self._read(work)
+
+    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
+        ident = id_in(game.id)
+        values = {
+            "id": ident,
+            "name": game.name,
+            "type": game.type,
+            "logo": game.logo,
+            "source": game.source,
+            "creation_date": time_in(game.creation_date),
+            "short_description": game.short_description,
+            "description": game.description,
+        }
+        genre_rows = list({id_in(g.id): g.name for g in genres}.items())
+
+        def work(db: Database) -> None:
+            db.execute(
+                """
+                INSERT INTO games (id, name, type, logo, source, creation_date,
+                    short_description, description, mods_count, mods_downloads)
+                VALUES (:id, :name, :type, :logo, :source, :creation_date,
+                    :short_description, :description,
+                    (SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE game_id = :id),
+                    (SELECT coalesce(sum(downloads), 0) FROM mod_counts WHERE game_id = :id))
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,
+                    logo = excluded.logo, source = excluded.source,
+                    creation_date = excluded.creation_date,
+                    short_description = excluded.short_description,
+                    description = excluded.description
+                """,
+                values,
+            )
+            db.conn.executemany(
+                "INSERT INTO genres (id, name) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                genre_rows,
+            )
+            db.execute("DELETE FROM game_genres WHERE game_id = ?", [ident])
+            db.conn.executemany(
+                "INSERT INTO game_genres (game_id, genre_id) VALUES (?, ?)",
+                [(ident, genre) for genre, _ in genre_rows],
+            )
+
+        await self._write(work)
+
+    async def list_games(self, query: GameListQuery) -> Page[Game]:
+        def work(db: Database) -> Page[Game]:
+            total, ids = game_page(db, query)
+            found = {}
+            if ids:
+                for row in db.execute(
+                    f"SELECT {GAME_SELECT} FROM games WHERE id IN ({marks(len(ids))})", ids
+                ):
+                    found[row[0]] = game_from_row(row)
+            return _page_of(total, query.page, [found[i] for i in ids])
+
+        return await self._read(work)
+
+    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+        game = id_in(game_id)
+
+        def work(db: Database) -> Page[Tag]:
+            total = db.execute("SELECT count(*) FROM tags WHERE game_id = ?", [game]).fetchone()[0]
+            rows = db.execute(
+                "SELECT id, name FROM tags WHERE game_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                [game, page.page_size, page.offset],
+            )
+            return _page_of(total, page, [Tag(id=ident, name=name) for ident, name in rows])
+
+        return await self._read(work)
+
+    async def mod_tags(
+        self, mod_ids: Sequence[int], tag_ids: Sequence[int]
+    ) -> dict[int, list[Tag]]:
+        wanted = unique(mod_ids)
+        only = unique(id_in(t) for t in tag_ids)
+
+        def work(db: Database) -> dict[int, list[Tag]]:
+            found: dict[int, list[Tag]] = {}
+            for part in chunks([id_in(i) for i in wanted]):
+                sql = (
+                    "SELECT mt.mod_id, t.id, t.name FROM mod_tags mt JOIN tags t ON t.id = "
+                    f"mt.tag_id WHERE mt.mod_id IN ({marks(len(part))})"
+                )
+                params: list[Any] = list(part)
+                if only:
+                    sql += f" AND mt.tag_id IN ({marks(len(only))})"
+                    params += only
+                for mod, tag, name in db.execute(sql + " ORDER BY mt.mod_id, t.id", params):
+                    found.setdefault(mod, []).append(Tag(id=tag, name=name))
+            return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
+
+        return await self._read(work)
+
+    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+        def work(db: Database) -> Page[Genre]:
+            total = db.execute("SELECT count(*) FROM genres").fetchone()[0]
+            rows = db.execute(
+                "SELECT id, name FROM genres ORDER BY id LIMIT ? OFFSET ?",
+                [page.page_size, page.offset],
+            )
+            return _page_of(
+                total, page, [Genre(id=id_out(ident), name=name) for ident, name in rows]
+            )
+
+        return await self._read(work)
+
+    async def game_genres(
+        self, game_ids: Sequence[int], genre_ids: Sequence[int]
+    ) -> dict[int, list[Genre]]:
+        wanted = unique(game_ids)
+        only = unique(id_in(g) for g in genre_ids)
+
+        def work(db: Database) -> dict[int, list[Genre]]:
+            found: dict[int, list[Genre]] = {}
+            for part in chunks([id_in(i) for i in wanted]):
+                sql = (
+                    "SELECT gg.game_id, g.id, g.name FROM game_genres gg JOIN genres g ON g.id = "
+                    f"gg.genre_id WHERE gg.game_id IN ({marks(len(part))})"
+                )
+                params: list[Any] = list(part)
+                if only:
+                    sql += f" AND gg.genre_id IN ({marks(len(only))})"
+                    params += only
+                for game, genre, name in db.execute(sql + " ORDER BY gg.game_id, g.id", params):
+                    found.setdefault(game, []).append(Genre(id=id_out(genre), name=name))
+            return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
+
+        return await self._read(work)
+
+    # --- failures ---------------------------------------------------------------------------
+
+    async def put_failure(self, failure: Failure) -> None:
+        params = [
+            id_in(failure.mod_id),
+            failure.reason.value,
+            failure.attempts,
+            time_in(failure.date),
+            failure.detail,
+        ]
+
+        def work(db: Database) -> None:
+            db.execute(
+                "INSERT INTO failures (mod_id, reason, attempts, date, detail) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (mod_id) DO UPDATE SET "
+                "reason = excluded.reason, attempts = excluded.attempts, date = excluded.date, "
+                "detail = excluded.detail",
+                params,
+            )
+
+        await self._write(work)
+
+    async def get_failure(self, mod_id: int) -> Failure | None:
+        def work(db: Database) -> Failure | None:
+            row = db.execute(
+                "SELECT mod_id, reason, attempts, date, detail FROM failures WHERE mod_id = ?",
+                [id_in(mod_id)],
+            ).fetchone()
+            return None if row is None else failure_from_row(row)
+
+        return await self._read(work)
+
+    async def clear_failure(self, mod_id: int) -> None:
+        def work(db: Database) -> None:
+            db.execute("DELETE FROM failures WHERE mod_id = ?", [id_in(mod_id)])
+
+        await self._write(work)
+
+    # --- statistics and flags ---------------------------------------------------------------
+
+    async def count(self, type: str, *, at: dt.datetime, n: int = 1) -> None:
+        when = utc(at)
+        day, hour = when.date().isoformat(), when.hour
+
+        def work(db: Database) -> None:
+            db.execute(
+                "INSERT INTO stats_hours (day, hour, type, count) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (day, hour, type) DO UPDATE SET count = count + excluded.count",
+                [day, hour, type, n],
+            )
+            db.execute(
+                "INSERT INTO stats_days (day, type, count) VALUES (?, ?, ?) "
+                "ON CONFLICT (day, type) DO UPDATE SET count = count + excluded.count",
+                [day, type, n],
+            )
+
+        await self._write(work)
+
+    async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]:
+        start = _day_start(day)
+
+        def work(db: Database) -> list[StatRow]:
+            rows = db.execute(
+                "SELECT hour, type, count FROM stats_hours WHERE day = ? AND hour BETWEEN ? AND ? "
+                "AND count > 0 ORDER BY hour, type",
+                [day.isoformat(), start_hour, end_hour],
+            )
+            return [
+                StatRow(type=kind, count=count, at=start + dt.timedelta(hours=hour))
+                for hour, kind, count in rows
+            ]
+
+        return await self._read(work)
+
+    async def day_stats(self, start: dt.date, end: dt.date) -> list[StatRow]:
+        def work(db: Database) -> list[StatRow]:
+            rows = db.execute(
+                "SELECT day, type, count FROM stats_days WHERE day BETWEEN ? AND ? "
+                "AND count > 0 ORDER BY day, type",
+                [start.isoformat(), end.isoformat()],
+            )
+            return [
+                StatRow(type=kind, count=count, at=_day_start(dt.date.fromisoformat(day)))
+                for day, kind, count in rows
+            ]
+
+        return await self._read(work)
+
+    async def add_delay(self, kind: str, ms: int, *, at: dt.datetime) -> None:
+        when = time_in(at)
+
+        def work(db: Database) -> None:
+            cursor = db.execute(
+                "INSERT INTO delays (kind, ms, at) VALUES (?, ?, ?)", [kind, ms, when]
+            )
+            if (cursor.lastrowid or 0) % 1000 == 0:  # now and then, forget old samples
+                db.execute(
+                    "DELETE FROM delays WHERE kind = ? AND id <= (SELECT id FROM delays "
+                    "WHERE kind = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    [kind, kind, _DELAYS_KEPT],
+                )
+
+        await self._write(work)
+
+    async def delays(self, kind: str, last: int) -> list[int]:
+        def work(db: Database) -> list[int]:
+            rows = db.execute(
+                "SELECT ms FROM delays WHERE kind = ? ORDER BY id DESC LIMIT ?",
+                [kind, max(last, 0)],
+            )
+            return [row[0] for row in rows]
+
+        return await self._read(work)
+
+    async def summary(self) -> CatalogSummary:
+        def work(db: Database) -> CatalogSummary:
+            def one(sql: str, *params: Any) -> int:
+                return int(db.execute(sql, params).fetchone()[0] or 0)
+
+            return CatalogSummary(
+                mods=one("SELECT sum(mods) FROM mod_counts"),
+                games=one("SELECT count(*) FROM games"),
+                genres=one("SELECT count(*) FROM genres"),
+                mods_tags=one("SELECT count(*) FROM tags"),
+                mods_dependencies=one("SELECT count(DISTINCT mod_id) FROM dependencies"),
+                statistics_days=one("SELECT count(DISTINCT day) FROM stats_days"),
+                mods_sent_count=one(
+                    "SELECT sum(count) FROM stats_days WHERE type = ?", _FILES_SENT
+                ),
+            )
+
+        return await self._read(work)
+
+    async def get_flag(self, name: str) -> str | None:
+        def work(db: Database) -> str | None:
+            row = db.execute("SELECT value FROM flags WHERE name = ?", [name]).fetchone()
+            return None if row is None else row[0]
+
+        return await self._read(work)
+
+    async def set_flag(self, name: str, value: str | None) -> None:
+        def work(db: Database) -> None:
+            if value is None:
+                db.execute("DELETE FROM flags WHERE name = ?", [name])
+            else:
+                db.execute(
+                    "INSERT INTO flags (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [name, value],
+                )
+
+        await self._write(work)
+
+    # --- bulk loading (not part of the port) ------------------------------------------------
+
+    async def bulk_load(
+        self,
+        *,
+        games: Iterable[tuple[Game, Sequence[Genre]]] = (),
+        mods: Iterable[Mod] = (),
+        tags: Mapping[int, Sequence[str]] | None = None,
+        dependencies: Mapping[int, Sequence[int]] | None = None,
+    ) -> None:
+        """Load a large catalog in one transaction, much faster than through the port.
+
+        ``tags`` maps a mod id to its tag names (tags of the mod's game, created on first
+        use). Indexes and triggers are set aside during the load and rebuilt after it, with
+        every counter and search index recomputed. Meant for an offline store (seeding,
+        imports, benchmarks): other processes see the catalog only once it is complete.
+        """
+        from openworkshop_sqlite.loading import load
+
+        await self._write(lambda db: load(db, games=games, mods=mods, tags=tags or {},
+                                          dependencies=dependencies or {}))  # fmt: skip
