@@ -112,7 +112,7 @@ def parse_workshop_page(text: str) -> WorkshopPage | None:
     Raises UpstreamUnavailable when the text is neither a workshop page nor the error shell
     (a captive portal, a truncated body, a redesign we do not know).
     """
-    page = Selector(text=text)
+    page = Selector(text=text, type="html")
     title = _text(page, "head > title::text")
     if title == _ERROR_TITLE or page.css(".error_ctn #message"):
         return None

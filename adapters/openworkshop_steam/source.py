@@ -372,11 +372,17 @@ class SteamWebSource:
             for batch in chunked(regular, self.max_download_batch):
                 outcomes.update(await self._steamcmd_batch(batch, folder))
 
-        async with asyncio.TaskGroup() as group:
-            for item in legacy:
-                group.create_task(fetch(item))
-            if regular:
-                group.create_task(sessions())
+        if regular:
+            self._check_steamcmd(folder)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for item in legacy:
+                    group.create_task(fetch(item))
+                if regular:
+                    group.create_task(sessions())
+        except ExceptionGroup as failed:
+            # the port raises the core's errors, not groups of them
+            raise failed.exceptions[0] from None
         return {item.mod_id: outcomes[item.mod_id] for item in unique}
 
     async def _fetch_legacy(self, item: DownloadItem, folder: Path) -> DownloadOutcome:
@@ -410,6 +416,15 @@ class SteamWebSource:
         except OSError as exc:
             return failed(FailureReason.IO_ERROR, _describe(exc))
         return DownloadOutcome(mod_id=item.mod_id, path=target)
+
+    def _check_steamcmd(self, folder: Path) -> None:
+        """Fail before anything starts when no steamcmd session could run."""
+        if self.steamcmd_path() is None:
+            raise SteamConfigurationError(
+                f"steamcmd not found: {self._steamcmd!r} (set OPENWORKSHOP_STEAMCMD)"
+            )
+        if self._username is not None:
+            runscript_text(folder, [], username=self._username, password=self._password)
 
     def _lock(self, folder: Path) -> asyncio.Lock:
         # two steamcmd sessions must not share one install folder

@@ -224,7 +224,9 @@ class FakeSteam:
         """Listen (on a free port unless one was given)."""
         if self._runner is not None:
             return self
-        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self._app(), access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
         await site.start()
@@ -314,6 +316,7 @@ class FakeSteam:
         self.requests.clear()
 
     def _roll(self, endpoint: str) -> list[Fault]:
+        """The faults this call suffers: any latencies, then at most one misbehaviour."""
         chosen: list[Fault] = []
         for key in (endpoint, "*"):
             for fault in self.faults.get(key, []):
@@ -324,6 +327,8 @@ class FakeSteam:
                 if fault.times is not None:
                     fault.times -= 1
                 chosen.append(fault)
+                if fault.kind != "latency":
+                    return chosen
         return chosen
 
     def _endpoint(self, name: str, handler: Handler) -> Handler:

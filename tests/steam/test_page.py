@@ -1,0 +1,98 @@
+"""The workshop page parser, on ../shared/steam/pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from openworkshop.domain import ItemExtras
+from openworkshop.errors import UpstreamUnavailable
+from openworkshop_steam.images import canonical_image_url, same_image
+from openworkshop_steam.page import parse_workshop_page
+
+
+def page(shared: Path, name: str) -> str:
+    return (shared / "pages" / name).read_text(encoding="utf-8")
+
+
+def test_item_page(steam_shared: Path) -> None:
+    """Required items, the gallery (rgFullScreenshotURLs, unescaped), tags, description."""
+    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_item_multi_image.html"))
+    assert parsed is not None
+    assert parsed.title == "Harmony"
+    assert parsed.app_id == 294100
+    assert parsed.dependencies == (818773962,)
+    assert parsed.required_apps == (1149640,)
+    assert parsed.images == (
+        "https://images.steamusercontent.com/ugc/1111/AAAA/",
+        "https://images.steamusercontent.com/ugc/2222/BBBB/",
+    )
+    assert parsed.tags == ("Mod", "1.5")
+    assert parsed.description is not None
+    assert parsed.description.startswith("Rendered BBCode HTML, e.g. <b>bold</b><br>")
+    assert parsed.collection_items == ()
+
+
+def test_item_page_extras_leave_out_the_preview(steam_shared: Path) -> None:
+    """The main preview is the item's logo; the screenshots are the other images."""
+    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_item_multi_image.html"))
+    assert parsed is not None
+    extras = parsed.extras("https://images.steamusercontent.com/ugc/1111/AAAA/")
+    assert extras == ItemExtras(
+        dependencies=(818773962,),
+        screenshots=("https://images.steamusercontent.com/ugc/2222/BBBB/",),
+        tags=("Mod", "1.5"),
+        description=parsed.description,
+    )
+
+
+def test_single_image_variant(steam_shared: Path) -> None:
+    """Without a gallery the image comes from the enlarge link or #previewImageMain."""
+    text = page(steam_shared, "RECONSTRUCTED_item_multi_image.html")
+    single = re.search(
+        r"<!-- single-image variant instead of the gallery above:\n(.*?)\n-->", text, re.S
+    )
+    assert single is not None
+    gallery = re.compile(r'<div id="highlight_player_area">.*?</script>', re.S)
+    variant = gallery.sub(lambda _: single.group(1), text)
+    parsed = parse_workshop_page(variant)
+    assert parsed is not None
+    assert parsed.images == ("https://images.steamusercontent.com/ugc/1111/AAAA/",)
+    without_link = variant.replace("ShowEnlargedImagePreview", "Other")
+    parsed = parse_workshop_page(without_link)
+    assert parsed is not None
+    assert parsed.images == ("https://images.steamusercontent.com/ugc/1111/AAAA/",)
+    assert parsed.extras("https://images.steamusercontent.com/ugc/1111/AAAA/").screenshots == ()
+
+
+def test_error_shell_is_not_found(steam_shared: Path) -> None:
+    """Steam serves missing and private items as an HTTP 200 error shell: None."""
+    assert parse_workshop_page(page(steam_shared, "RECONSTRUCTED_error_page.html")) is None
+
+
+def test_collection_page(steam_shared: Path) -> None:
+    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_collection.html"))
+    assert parsed is not None
+    assert parsed.title == "My RimWorld Collection"
+    assert parsed.collection_items == (2009463077, 818773962)
+    assert parsed.dependencies == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "<html><head><title>Sign In</title></head><body>captive portal</body></html>", "{}"],
+)
+def test_unknown_page_is_unavailable(text: str) -> None:
+    """Neither a workshop page nor the error shell: we cannot tell, so it is an upstream error."""
+    with pytest.raises(UpstreamUnavailable):
+        parse_workshop_page(text)
+
+
+def test_canonical_image_urls() -> None:
+    url = "https://images.steamusercontent.com/ugc/1/A/?imw=5000&amp;imh=5000&amp;ima=fit&amp;impolicy=Letterbox&amp;imcolor=%23000000&amp;letterbox=false"
+    assert canonical_image_url(url) == "https://images.steamusercontent.com/ugc/1/A/"
+    assert canonical_image_url("https://x/y?a=1&imw=3") == "https://x/y?a=1"
+    assert same_image("https://x/ugc/1/A/?imw=2", "https://x/ugc/1/A")
+    assert not same_image("", "")

@@ -1,0 +1,197 @@
+"""Parsers of the Web API's answers, on the real captures in ../shared/steam/fixtures/webapi."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openworkshop.domain import ItemDetails, ItemExtras
+from openworkshop.errors import UpstreamUnavailable
+from openworkshop_steam.answers import read_json
+from openworkshop_steam.webapi import (
+    chunked,
+    collection_form,
+    details_form,
+    parse_collection_details,
+    parse_published_file_details,
+    parse_service_details,
+    service_details_params,
+)
+
+
+def load(shared: Path, name: str) -> Any:
+    return json.loads((shared / "fixtures" / "webapi" / name).read_text(encoding="utf-8"))
+
+
+def test_v1_modern_answer(steam_shared: Path) -> None:
+    """The 2026 Stellaris capture: file_size a string, banned an int, tags as {"tag": …}."""
+    payload = load(steam_shared, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
+    item = parse_published_file_details(payload)[1780481482]
+    assert item == ItemDetails(
+        id=1780481482,
+        app_id=281990,
+        title="UI Overhaul Dynamic - Extended Topbar",
+        description="A submod for UI Overhaul Dynamic.",
+        file_size=1000481,
+        file_url="",
+        hcontent_file="3251727913824850130",
+        preview_url="https://images.steamusercontent.com/ugc/1849297632027014653/"
+        "241414117033498494E5E6DE5A03326392F9EC3C/",
+        time_created=1561451540,
+        time_updated=1781554278,
+        tags=("Graphics", "Fixes", "Overhaul"),
+        banned=False,
+    )
+
+
+def test_v1_legacy_answer(steam_shared: Path) -> None:
+    """The 2015 capture: file_size an int, and a file_url that makes it a legacy item."""
+    payload = load(
+        steam_shared, "GetPublishedFileDetails.v1.legacy2015_spaceengineers_294534489.json"
+    )
+    item = parse_published_file_details(payload)[294534489]
+    assert item is not None
+    assert item.file_size == 13985574
+    assert item.file_url.startswith("http://cloud-4.steamusercontent.com/ugc/46504330037938199/")
+    assert (item.app_id, item.tags) == (244850, ("mod", "Block"))
+
+
+def test_v1_missing_or_private_is_none(steam_shared: Path) -> None:
+    """``result: 9`` with nothing else means missing, private or friends-only: None."""
+    payload = load(steam_shared, "GetPublishedFileDetails.v1.missing_or_private.json")
+    assert parse_published_file_details(payload) == {9999: None}
+
+
+def test_v1_numbers_as_strings(steam_shared: Path) -> None:
+    """Clients in the wild met numbers as strings: the same details come out."""
+    payload = load(steam_shared, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
+    raw = payload["response"]["publishedfiledetails"][0]
+    stringly = {k: str(v) if isinstance(v, int) else v for k, v in raw.items()}
+    variant = {"response": {**payload["response"], "publishedfiledetails": [stringly]}}
+    assert parse_published_file_details(variant) == parse_published_file_details(payload)
+
+
+def test_collection_answer(steam_shared: Path) -> None:
+    """Children in sortorder; filetype 2 marks a nested collection."""
+    payload = load(steam_shared, "GetCollectionDetails.v1.collection.json")
+    assert parse_collection_details(payload) == {
+        104604903: [(2419266395, False), (2419266500, False), (3533988679, True)]
+    }
+
+
+def test_collection_answer_for_an_item(steam_shared: Path) -> None:
+    """A plain item or a private collection: ``result: 9``, so None."""
+    payload = load(steam_shared, "GetCollectionDetails.v1.not_a_collection_or_private.json")
+    assert parse_collection_details(payload) == {2009463077: None}
+
+
+def test_service_item(steam_shared: Path) -> None:
+    """Proto names (consumer_appid, file_description), bool banned, uint64 as strings."""
+    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    item = parse_service_details({"response": {"publishedfiledetails": [raw]}})[3274152841]
+    assert item is not None
+    assert (item.app_id, item.file_size, item.banned) == (233610, 772518, False)
+    assert item.description.startswith("You're inside the tower.")
+    assert item.file_url.startswith("https://steamusercontent-a.akamaihd.net/ugc/")
+    assert item.tags == ("level", "Sprint", "Advanced")
+    assert item.extras == ItemExtras(
+        dependencies=(), screenshots=(), tags=item.tags, description=item.description
+    )
+
+
+def test_service_children_and_previews(steam_shared: Path) -> None:
+    """A mod's children are its required items; image previews are its screenshots."""
+    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    raw = {
+        **raw,
+        "num_children": 2,
+        "children": [
+            {"publishedfileid": "22", "sortorder": 1, "file_type": 0},
+            {"publishedfileid": "11", "sortorder": 0, "file_type": 0},
+        ],
+        "previews": [
+            {"previewid": "1", "sortorder": 2, "url": "https://x/ugc/2/B/", "preview_type": 0},
+            {"previewid": "2", "sortorder": 1, "youtubevideoid": "abc", "preview_type": 1},
+            {"previewid": "3", "sortorder": 0, "url": "https://x/ugc/1/A/?imw=5000&imh=5000"},
+        ],
+    }
+    item = parse_service_details({"response": {"publishedfiledetails": [raw]}})[3274152841]
+    assert item is not None and item.extras is not None
+    assert item.extras.dependencies == (11, 22)
+    assert item.extras.screenshots == ("https://x/ugc/1/A/", "https://x/ugc/2/B/")
+
+
+def test_service_collection_children_are_not_dependencies(steam_shared: Path) -> None:
+    """For a collection (file_type 2) the children are members, not required items."""
+    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    raw = {**raw, "file_type": 2, "children": [{"publishedfileid": "5", "file_type": 0}]}
+    item = parse_service_details({"response": {"publishedfiledetails": [raw]}})[3274152841]
+    assert item is not None and item.extras is not None
+    assert item.is_collection and item.extras.dependencies == ()
+
+
+def test_service_missing_item(steam_shared: Path) -> None:
+    payload = load(steam_shared, "IPublishedFileService.GetDetails.v1.missing_item.json")
+    assert parse_service_details(payload) == {1254141687: None}
+
+
+def test_service_item_object_from_get_user_files(steam_shared: Path) -> None:
+    """GetUserFiles returns the same item object (short_description instead of the full one)."""
+    payload = load(steam_shared, "IPublishedFileService.GetUserFiles.v1.wallpaperengine_item.json")
+    item = parse_service_details(payload)[2863985395]
+    assert item is not None
+    assert (item.app_id, item.file_size, item.file_url) == (431960, 523447204, "")
+    assert item.description == "(see source)"
+    assert item.tags[:2] == ("Wallpaper", "Video")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        {"response": None},
+        {"response": {"publishedfiledetails": "nope"}},
+        {"response": {"publishedfiledetails": [{"result": 1}]}},
+        {"response": {"publishedfiledetails": [{"publishedfileid": "x1", "result": 1}]}},
+        {"response": {"publishedfiledetails": [{"publishedfileid": "1", "file_size": [1]}]}},
+    ],
+)
+def test_unreadable_answers(payload: Any) -> None:
+    """Any shape we cannot read is the core's UpstreamUnavailable, not a KeyError."""
+    with pytest.raises(UpstreamUnavailable):
+        parse_published_file_details(payload)
+    with pytest.raises(UpstreamUnavailable):
+        parse_service_details(payload)
+
+
+def test_error_bodies_are_not_json(steam_shared: Path) -> None:
+    """Steam's error bodies are HTML: reading them as JSON is UpstreamUnavailable."""
+    text = (steam_shared / "fixtures" / "webapi" / "webapi_error_bodies.txt").read_text()
+    bodies = [line for line in text.splitlines() if line.startswith("<html>")]
+    assert len(bodies) == 4
+    for body in bodies:
+        with pytest.raises(UpstreamUnavailable, match="not JSON"):
+            read_json(body.encode(), "GetPublishedFileDetails")
+    with pytest.raises(UpstreamUnavailable):
+        read_json(b'{"response": {"result": 1, "publishedfile', "truncated")
+
+
+def test_request_bodies() -> None:
+    """The form is exactly what Steam wants: itemcount first, then indexed ids."""
+    assert details_form([5, 6, 7]) == (
+        "itemcount=3&publishedfileids[0]=5&publishedfileids[1]=6&publishedfileids[2]=7"
+    )
+    assert collection_form([9]) == "collectioncount=1&publishedfileids[0]=9"
+    params = dict(service_details_params("K", [1, 2]))
+    assert params["key"] == "K" and params["publishedfileids[1]"] == "2"
+    assert params["includechildren"] == params["includeadditionalpreviews"] == "true"
+    assert params["includetags"] == "true"
+
+
+def test_chunked_keeps_order() -> None:
+    assert [len(b) for b in chunked(range(250), 100)] == [100, 100, 50]
+    assert [x for b in chunked(range(250), 100) for x in b] == list(range(250))
