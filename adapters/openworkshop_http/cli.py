@@ -1,0 +1,168 @@
+"""The ``openworkshop`` command: ``serve``, ``demo`` and ``fake-steam``.
+
+Settings come from ``OPENWORKSHOP_*`` environment variables (``Settings.from_env``); the flags
+``--host``, ``--port`` and ``--data-dir`` override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from openworkshop import Settings
+from openworkshop.errors import ApiError, WorkshopError
+from openworkshop.testing import SteamCatalog
+from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
+from openworkshop_http.app import create_app
+from openworkshop_http.servers import DEFAULT_SERVER, SERVERS, configure_logging, serve
+from openworkshop_http.wiring import demo_workshop, server_workshop
+
+__all__ = ["main"]
+
+
+def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--data-dir", type=Path, help=what)
+    parser.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate")
+    parser.add_argument("--ssl-keyfile", type=Path, help="... and this private key")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=os.environ.get("OPENWORKSHOP_SERVER", DEFAULT_SERVER),
+        help=f"ASGI server (default {DEFAULT_SERVER})",
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openworkshop",
+        description="Open Workshop: a Steam Workshop mirror with the seed's JSON API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the server: SQLite storage and archives in the data folder, mods "
+        "from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
+    )
+    _add_server_flags(serve_cmd, what="data folder (default ./openworkshop-data)")
+    demo_cmd = commands.add_parser(
+        "demo",
+        help="run the server against a fake Steam with a sample catalog (offline)",
+        description="The same server wired to the shipped fake Steam and fake steamcmd with "
+        "a sample catalog: every endpoint works offline, nothing reaches Valve.",
+    )
+    _add_server_flags(demo_cmd, what="data folder (default: a temporary one, removed at exit)")
+    demo_cmd.add_argument(
+        "--empty", action="store_true", help="do not request the sample mods at start"
+    )
+    commands.add_parser(
+        "fake-steam",
+        help="run the fake Steam and a fake steamcmd (see `openworkshop fake-steam -h`)",
+        add_help=False,
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    async with server_workshop(settings) as workshop:
+        app = create_app(workshop, settings, manage_lifespan=False)
+        print(f"Open Workshop: data in {settings.data_dir.resolve()}", flush=True)
+        await serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            server=args.server,
+            log_level=args.log_level,
+        )
+
+
+def _demo_banner(base: str, catalog: SteamCatalog, requested: list[int], left: list[int]) -> str:
+    some = requested[0] if requested else next(iter(catalog.items))
+    game = next(iter(catalog.apps))
+    lines = [
+        f"Open Workshop demo on {base} — a fake Steam, nothing reaches Valve. Ctrl-C stops it.",
+        f"  API docs:        {base}/docs",
+        f"  the catalog:     {base}/list/mods/?page_size=50&dates=true",
+        f"  one mod:         {base}/info/mod/{some}?dependencies=true&game=true",
+        f"  its archive:     {base}/download/{some}",
+        f"  games, tags:     {base}/list/games/  {base}/list/tags/{game}",
+        f"  statistics:      {base}/statistics/info/all",
+    ]
+    if left:
+        lines.append(
+            f"  not asked yet:   {base}/download/steam/{left[0]} (then poll "
+            f"{base}/condition/mod/[{left[0]}])"
+        )
+    lines.append(f"  a private mod:   {base}/download/steam/{PRIVATE_MOD_ID}")
+    return "\n".join(lines)
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    with contextlib.ExitStack() as stack:
+        data_dir = args.data_dir
+        if data_dir is None:
+            data_dir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="openworkshop-demo-"))
+            )
+        settings = Settings.from_env(os.environ, host=args.host, port=args.port)
+        overrides = {"host": settings.host, "port": settings.port}
+        async with demo_workshop(Path(data_dir), overrides=overrides) as demo:
+            ids = [i for i in demo.catalog.items if i not in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID)]
+            left = ids[-1:]
+            requested = [] if args.empty else ids[:-1]
+            for mod_id in requested:
+                with contextlib.suppress(ApiError):
+                    await demo.workshop.request_download(mod_id)
+            scheme = "https" if args.ssl_certfile else "http"
+            base = f"{scheme}://{settings.host}:{settings.port}"
+            print(_demo_banner(base, demo.catalog, requested, left), flush=True)
+            app = create_app(demo.workshop, demo.settings, manage_lifespan=False)
+            await serve(
+                app,
+                host=settings.host,
+                port=settings.port,
+                ssl_certfile=args.ssl_certfile,
+                ssl_keyfile=args.ssl_keyfile,
+                server=args.server,
+                log_level=args.log_level,
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script ``openworkshop``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "fake-steam":
+        from openworkshop_steam.fake import main as fake_steam_main
+
+        return fake_steam_main(argv[1:])
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_level)
+    run = _serve if args.command == "serve" else _demo
+    try:
+        asyncio.run(run(args))
+    except KeyboardInterrupt:
+        pass
+    except (WorkshopError, OSError, ValueError) as exc:
+        print(f"openworkshop {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
