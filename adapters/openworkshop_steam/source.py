@@ -36,6 +36,7 @@ from openworkshop.errors import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
+from openworkshop.settings import Settings
 from openworkshop_steam.answers import read_json
 from openworkshop_steam.page import parse_workshop_page
 from openworkshop_steam.steamcmd import (
@@ -143,6 +144,28 @@ class SteamWebSource:
         self._session = session
         self._owns_session = session is None
         self._folder_locks: dict[Path, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        steamcmd_env: Mapping[str, str] | None = None,
+    ) -> SteamWebSource:
+        """A source configured by the server's settings (the ``OPENWORKSHOP_STEAM*`` names)."""
+        return cls(
+            api_url=settings.steam_api_url,
+            community_url=settings.steam_community_url,
+            store_url=settings.steam_store_url,
+            steamcmd=settings.steamcmd,
+            api_key=settings.steam_api_key,
+            username=settings.steam_username,
+            password=settings.steam_password,
+            steamcmd_timeout=settings.steamcmd_timeout,
+            steamcmd_env=steamcmd_env,
+            session=session,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import pytest
 from openworkshop.domain import AppDetails, ItemExtras
 from openworkshop.errors import SteamConfigurationError, UpstreamRateLimited, UpstreamUnavailable
 from openworkshop.ports import SteamSource
+from openworkshop.settings import Settings
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID
 from openworkshop_steam import DEFAULT_USER_AGENT, SteamWebSource
@@ -279,3 +281,16 @@ async def test_given_session_is_used_and_left_open(fake: FakeSteam, catalog: Ste
 async def test_close_and_reopen(source: SteamWebSource) -> None:
     await source.close()
     assert await source.app(294100) is not None  # a new session is opened on demand
+
+
+async def test_from_settings(fake: FakeSteam, steamcmd: Path, catalog: SteamCatalog) -> None:
+    """The OPENWORKSHOP_* settings point the source anywhere: here, at the fake."""
+    env = {**fake.environment(), "OPENWORKSHOP_STEAMCMD": str(steamcmd)}
+    env["OPENWORKSHOP_STEAM_API_KEY"] = API_KEY
+    source = SteamWebSource.from_settings(Settings.from_env(env))
+    async with source:
+        assert source.can_download
+        assert await source.app(294100) == catalog.apps[294100].details
+        await source.details([1])
+    assert fake.calls["service_details"] == 1
+    assert "API_KEY" not in repr(source) and API_KEY not in repr(source)
