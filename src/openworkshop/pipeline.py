@@ -93,7 +93,8 @@ class Pipeline:
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
         self._games: dict[int, asyncio.Future[None]] = {}
-        self._sessions = asyncio.Semaphore(max(1, settings.workers))
+        self._slots = max(1, settings.workers)
+        self._sessions = asyncio.Semaphore(self._slots)
 
     # --- leases -----------------------------------------------------------------------
 
@@ -121,19 +122,65 @@ class Pipeline:
     # --- the loop ---------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Work until cancelled: claim, download, parse; sleep when there is nothing."""
-        while True:
-            try:
-                worked = await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a bug or a storage failure must not kill the worker
-                log.exception("pipeline step failed")
-                worked = False
-            if not worked:
+        """Work until cancelled: up to ``workers`` batches at once, each claimed as soon as a
+        slot is free, so requests that arrive while a batch downloads are not held back."""
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                try:
+                    claimed = await self._next_batch() if len(running) < self._slots else []
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a storage failure must not kill the worker
+                    log.exception("claiming work failed")
+                    claimed = []
+                if claimed:
+                    task = asyncio.create_task(self._process(claimed))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    continue
                 self.wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=1.0)
+                waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(self.wakeup.wait())}
+                waiters |= set(running)  # type: ignore[arg-type]
+                done, _ = await asyncio.wait(
+                    waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in waiters - set(running):
+                    waiter.cancel()
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _next_batch(self) -> list[Mod]:
+        if await self.gate.paused_until() is not None:
+            return []
+        if self.settings.gather_window > 0:
+            # let requests that arrive close together share the calls
+            await asyncio.sleep(self.settings.gather_window)
+        claimed = await self.storage.claim(
+            ModState.QUEUED,
+            self.steam.max_details_batch,
+            now=self.clock.now(),
+            lease_until=self._lease(),
+        )
+        if claimed:
+            return claimed
+        pending = await self.storage.claim(
+            ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
+        )
+        if pending:
+            await self._enrich_again(pending)
+        return []
+
+    async def _process(self, claimed: list[Mod]) -> None:
+        try:
+            async with self._holding([m.id for m in claimed]):
+                await self._download_batch(claimed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug in one batch must not stop the others
+            log.exception("a download batch failed")
 
     async def step(self) -> bool:
         """One round: a batch of queued mods, then pages still to parse. Returns whether
@@ -141,7 +188,6 @@ class Pipeline:
         if await self.gate.paused_until() is not None:
             return False
         if self.settings.gather_window > 0:
-            # let requests that arrive close together share the calls
             await asyncio.sleep(self.settings.gather_window)
         claimed = await self.storage.claim(
             ModState.QUEUED,
