@@ -142,7 +142,7 @@ class Pipeline:
                 self.wakeup.clear()
                 waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(self.wakeup.wait())}
                 waiters |= set(running)  # type: ignore[arg-type]
-                done, _ = await asyncio.wait(
+                await asyncio.wait(
                     waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
                 )
                 for waiter in waiters - set(running):
