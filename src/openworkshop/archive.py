@@ -32,7 +32,14 @@ import attrs
 from openworkshop.domain import Archive
 from openworkshop.errors import ArchiveError
 
-__all__ = ["FileArchiveStore", "HashingWriter", "pack_folder", "packable_files"]
+__all__ = [
+    "FileArchiveStore",
+    "HashingWriter",
+    "owner_alive",
+    "owner_tag",
+    "pack_folder",
+    "packable_files",
+]
 
 _CHUNK = 1 << 20
 _SPOOL_IN_MEMORY = 8 << 20
@@ -197,8 +204,7 @@ class FileArchiveStore:
 
     def _put(self, key: str, target: Path, build: Callable[[IO[bytes]], None]) -> Archive:
         target.parent.mkdir(parents=True, exist_ok=True)
-        owner = f"{_HOST}~{os.getpid()}"
-        temp = target.with_name(f".{target.name}.{owner}~{uuid.uuid4().hex}{_TEMP_SUFFIX}")
+        temp = target.with_name(f".{target.name}.{owner_tag()}{_TEMP_SUFFIX}")
         try:
             with temp.open("xb") as raw:
                 writer = HashingWriter(raw)
@@ -259,9 +265,8 @@ class FileArchiveStore:
             if not self.root.is_dir():
                 return 0
             removed = 0
-            host = _HOST
             for path in self.root.rglob(f".*{_TEMP_SUFFIX}"):
-                if _temp_is_live(path, host):
+                if owner_alive(path.name.rsplit(".", 2)[1], path):
                     continue
                 path.unlink(missing_ok=True)
                 removed += 1
@@ -270,13 +275,20 @@ class FileArchiveStore:
         return await asyncio.to_thread(_sweep)
 
 
-def _temp_is_live(path: Path, host: str) -> bool:
+def owner_tag() -> str:
+    """A unique name part saying which host and process made it: ``host~pid~random``."""
+    return f"{_HOST}~{os.getpid()}~{uuid.uuid4().hex}"
+
+
+def owner_alive(tag: str, path: Path) -> bool:
+    """Whether the process named by an :func:`owner_tag` may still be using ``path``: on this
+    host, whether it runs; on another host, whether ``path`` changed in the last hour."""
     try:
-        owner_host, pid_text, _ = path.name.rsplit(".", 2)[1].split("~")
+        owner_host, pid_text, _ = tag.split("~")
         pid = int(pid_text)
     except ValueError:
         return False
-    if owner_host == host:
+    if owner_host == _HOST:
         if pid == os.getpid():
             return True
         try:

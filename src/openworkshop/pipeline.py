@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from openworkshop import statistics as stats
-from openworkshop.archive import pack_folder
+from openworkshop.archive import owner_alive, owner_tag, pack_folder
 from openworkshop.domain import (
     DownloadItem,
     DownloadOutcome,
@@ -142,9 +142,7 @@ class Pipeline:
                 self.wakeup.clear()
                 waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(self.wakeup.wait())}
                 waiters |= set(running)  # type: ignore[arg-type]
-                await asyncio.wait(
-                    waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters - set(running):
                     waiter.cancel()
         finally:
@@ -205,6 +203,21 @@ class Pipeline:
             await self._enrich_again(pending)
         return bool(claimed or pending)
 
+    async def sweep(self) -> int:
+        """Remove download folders left by dead workers (a crash, a kill); return how many."""
+
+        def _sweep() -> int:
+            if not self.downloads_dir.is_dir():
+                return 0
+            removed = 0
+            for folder in self.downloads_dir.iterdir():
+                if folder.is_dir() and not owner_alive(folder.name, folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+            return removed
+
+        return await asyncio.to_thread(_sweep)
+
     async def drain(self, rounds: int = 100) -> None:
         """Run steps until nothing is left to do (for tests and embedding)."""
         for _ in range(rounds):
@@ -250,7 +263,7 @@ class Pipeline:
         await asyncio.gather(*(self._download_group(group) for group in groups))
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
-        folder = self.downloads_dir / uuid.uuid4().hex
+        folder = self.downloads_dir / owner_tag()
         items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
         try:
             async with self._sessions:

@@ -186,6 +186,7 @@ class Workshop:
         await self.storage.open()
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
         await self.archives.sweep()
+        await self.pipeline.sweep()
         await self.reconcile()
         await self.record.count(stats.START)
         await self.record.flush()

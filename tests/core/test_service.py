@@ -431,3 +431,16 @@ async def test_update_that_is_not_newer_is_abandoned(
     assert steam.calls["download"] == sessions
     mod = await workshop.storage.get_mod(mod_id)
     assert mod is not None and mod.state is ModState.READY and mod.archive == old.archive
+
+
+async def test_start_sweeps_dead_workers_download_folders(workshop: Workshop) -> None:
+    """steamcmd folders of a killed process are removed on start; a live process's stay."""
+    from openworkshop import archive
+
+    root = workshop.downloads_dir
+    dead = root / f"{archive._HOST}~{2**22 + 4321}~{'a' * 32}"
+    live = root / archive.owner_tag()
+    for folder in (dead, live):
+        (folder / "steamapps").mkdir(parents=True)
+    assert await workshop.pipeline.sweep() == 1
+    assert not dead.exists() and live.exists()
