@@ -145,16 +145,15 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             where.add("(m.tag_mask & ?) = ?", mask, mask)
             rest = [row[0] for row in rows if row[2] is None]
         else:
-            rest = [row[0] for row in rows]
+            every = [row[0] for row in rows]
             sizes = dict(
                 db.execute(
-                    f"SELECT tag_id, count(*) FROM mod_tags WHERE tag_id IN ({marks(len(rest))}) "
+                    f"SELECT tag_id, count(*) FROM mod_tags WHERE tag_id IN ({marks(len(every))}) "
                     "GROUP BY tag_id",
-                    rest,
+                    every,
                 ).fetchall()
             )
-            rest.sort(key=lambda t: sizes.get(t, 0))
-            drive_tag = rest.pop(0)
+            drive_tag, *rest = sorted(every, key=lambda t: sizes.get(t, 0))
             where.add("m.id IN (SELECT mod_id FROM mod_tags WHERE tag_id = ?)", drive_tag)
         for tag in rest:
             where.add(

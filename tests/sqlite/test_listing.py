@@ -1,0 +1,231 @@
+"""/list/mods/ on SQLite: the same answers as the in-memory store, from an index."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openworkshop.domain import Game, Mod
+from openworkshop.ports import Storage
+from openworkshop.query import ModListQuery, ModSort, PageQuery
+from openworkshop.states import ModState
+from openworkshop.testing import MemoryStorage
+from openworkshop_sqlite import SqliteStorage, listing
+from openworkshop_sqlite.connections import connect
+from openworkshop_sqlite.listing import mod_page
+from tests.sqlite.audit import audit
+
+pytestmark = pytest.mark.anyio
+
+# words whose English stems are all different, so stemming cannot change a match
+WORDS = ["red", "blue", "green", "fast", "slow", "tiny", "huge", "alpha", "beta", "gamma",
+         "delta", "zulu", "rail", "ship"]  # fmt: skip
+GAMES = (10, 20, 30, 40)
+SORTS = [s for s in ModSort if s is not ModSort.RELEVANCE]
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+async def build(storage: Storage, rng: random.Random, *, foreign: bool) -> dict[int, list[int]]:
+    """A random catalog: skewed games, mixed states, many-tag games, dependencies.
+    Returns each game's tag ids."""
+    for game in GAMES:
+        await storage.put_game(Game(id=game, name=f"Game {game}"), [])
+    for ident in range(1, 401):
+        game = rng.choices(GAMES, weights=(8, 4, 2, 1))[0]
+        words = rng.sample(WORDS, rng.randint(1, 3))
+        name = " ".join(w.title() if rng.random() < 0.5 else w for w in words)
+        if rng.random() < 0.75:
+            name += " mod"
+        await storage.put_mod(
+            Mod(
+                id=ident,
+                name=f"{name} {ident}",
+                game_id=game,
+                state=rng.choices(list(ModState), weights=(6, 2, 1, 1))[0],
+                size=rng.randint(0, 5),
+                downloads=rng.randint(0, 9),
+                source=rng.choice(("steam", "steam", "local")),
+                description=" ".join(rng.sample(WORDS, 2)),
+                date_update=None if rng.random() < 0.3 else T0 + dt.timedelta(rng.randint(0, 9)),
+            ),
+            expect=None,
+        )
+        # game 40 has 70 tags: its later ones are past the mask's 63 bits
+        pool = [f"t{i}" for i in range(70 if game == 40 else 6)]
+        tag_game = rng.choice(GAMES) if foreign and rng.random() < 0.05 else game
+        await storage.set_mod_tags(ident, tag_game, rng.sample(pool, rng.randint(0, 5)))
+        if rng.random() < 0.2:
+            await storage.set_dependencies(ident, [rng.randint(1, 400)])
+    tags = {}
+    for game in GAMES:
+        page = 0
+        tags[game] = []
+        while items := (await storage.list_tags(game, PageQuery(page_size=50, page=page))).items:
+            tags[game] += [t.id for t in items]
+            page += 1
+    return tags
+
+
+def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModListQuery:
+    fields: dict[str, Any] = {
+        "sort": rng.choice(SORTS),
+        "descending": rng.random() < 0.5,
+        "page": PageQuery(page_size=rng.choice((1, 5, 10, 50)), page=rng.choice((0, 0, 1, 3))),
+    }
+    if rng.random() < 0.4:
+        fields["games"] = tuple(rng.sample(GAMES, rng.randint(1, 3)))
+    if rng.random() < 0.4:
+        game = rng.choice(GAMES)
+        fields["tags"] = tuple(rng.sample(tags[game], min(len(tags[game]), rng.randint(1, 3))))
+        if rng.random() < 0.1:
+            fields["tags"] += (rng.choice(tags[rng.choice(GAMES)]),)
+    if rng.random() < 0.2:
+        fields["primary_sources"] = ("local",)
+    if rng.random() < 0.2:
+        fields["exclude_dependent"] = True
+    if rng.random() < 0.1:
+        fields["allowed_ids"] = tuple(rng.sample(range(1, 420), 20))
+    if rng.random() < 0.4:
+        fields["name"] = rng.choice(["mod", "od", "m", "a", "Ta", "ail", "RED ", "e g", "zz"])
+    if rng.random() < 0.3:
+        fields["q"] = " ".join(rng.sample([*WORDS, "mod"], rng.randint(1, 2)))
+    return ModListQuery(**fields)
+
+
+Catalog = tuple[MemoryStorage, Path, dict[int, list[int]]]
+
+
+@pytest.fixture(scope="module")
+def catalogs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Catalog]:
+    """The same random catalog in memory and in a file; with and without foreign tags."""
+
+    async def make(foreign: bool) -> Catalog:
+        memory = MemoryStorage()
+        path = tmp_path_factory.mktemp("listing") / "db.sqlite3"
+        sqlite = SqliteStorage(path)
+        await sqlite.open()
+        tags = await build(memory, random.Random(5), foreign=foreign)
+        assert await build(sqlite, random.Random(5), foreign=foreign) == tags
+        await sqlite.close()
+        return memory, path, tags
+
+    return {foreign: asyncio.run(make(foreign)) for foreign in (False, True)}
+
+
+@pytest.fixture(params=[False, True], ids=["own-tags", "foreign-tags"])
+def catalog(request: pytest.FixtureRequest, catalogs: dict[bool, Catalog]) -> Catalog:
+    return catalogs[request.param]
+
+
+@pytest.mark.parametrize("walk_always", [False, True], ids=["planned", "walk-always"])
+async def test_answers_like_the_memory_store(
+    catalog: Catalog, walk_always: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of random filter/sort/page combinations: same total, same page, same order
+    (also with full-text matches always checked along a sort index, the path large
+    catalogs take)."""
+    if walk_always:
+        monkeypatch.setattr(listing, "_DRIVE_BELOW", 0)
+        monkeypatch.setattr(listing, "_WALK_FACTOR", 10**9)
+    memory, path, tags = catalog
+    sqlite = SqliteStorage(path)
+    await sqlite.open()
+    rng = random.Random(11)
+    for _ in range(400):
+        query = random_query(rng, tags)
+        expected = await memory.list_mods(query)
+        got = await sqlite.list_mods(query)
+        assert (got.total, [m.id for m in got.items]) == (
+            expected.total,
+            [m.id for m in expected.items],
+        ), query
+    await sqlite.close()
+    assert audit(path) == []
+
+
+def plans(path: Path, query: ModListQuery) -> list[tuple[str, list[str]]]:
+    """Every statement list_mods runs for ``query``, with its query plan's lines."""
+    statements: list[tuple[str, Any]] = []
+    db = connect(path, readonly=True)
+    with db.tracer(lambda sql, params: statements.append((sql, params))):
+        mod_page(db, query)
+    out = []
+    for sql, params in statements:
+        rows = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        out.append((sql, [row[-1] for row in rows]))
+    db.conn.close()
+    return out
+
+
+def no_table_scan(lines: list[str]) -> bool:
+    """No line reads the mods table whole."""
+    return not any(re.match(r"SCAN (m|mods)\b", line) and "INDEX" not in line for line in lines)
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"games": (10,)}, {"tags": "two"}, {"page": PageQuery(page_size=10, page=3)}],
+    ids=["all", "game", "tags", "page"],
+)
+def test_every_sort_and_filter_walks_an_index(
+    catalog: Catalog, sort: ModSort, fields: dict[str, Any]
+) -> None:
+    """Sorts, game and tag filters read a covering index in order: no table scan, no sort."""
+    _, path, tags = catalog
+    if fields.get("tags") == "two":
+        fields = {"tags": tuple(tags[10][:2])}
+        with sqlite3.connect(path) as conn:
+            (foreign,) = conn.execute("SELECT count(*) FROM mods WHERE foreign_tags > 0").fetchone()
+        if foreign:  # no mask: the rarest tag's mods are fetched by id
+            for descending in (False, True):
+                query = ModListQuery(sort=sort, descending=descending, **fields)
+                assert all(no_table_scan(lines) for _, lines in plans(path, query))
+            return
+    for descending in (False, True):
+        query = ModListQuery(sort=sort, descending=descending, **fields)
+        on_mods = [lines for sql, lines in plans(path, query) if "FROM mods m" in sql]
+        assert on_mods
+        for lines in on_mods:
+            assert "TEMP B-TREE" not in " ".join(lines), lines
+            assert lines[0].startswith(("SEARCH m", "SCAN m")), lines
+            assert "COVERING INDEX" in lines[0], lines
+
+
+def test_name_and_q_are_served_by_their_indexes(catalog: Catalog) -> None:
+    """name (3+ characters) and q read the FTS5 indexes, never the whole table."""
+    _, path, _ = catalog
+    for query in (
+        ModListQuery(name="mod", page=PageQuery(page_size=1)),  # common: walks an index
+        ModListQuery(name="zulu"),  # rare: takes the matches, sorts them
+        ModListQuery(q="zulu"),
+        ModListQuery(q="zulu rail", sort=ModSort.RELEVANCE),
+    ):
+        statements = plans(path, query)
+        joined = " | ".join(line for _, lines in statements for line in lines)
+        assert "VIRTUAL TABLE INDEX" in joined, joined
+        assert all(no_table_scan(lines) for _, lines in statements), joined
+
+
+def test_counting_a_plain_listing_reads_no_rows(tmp_path: Path) -> None:
+    """The total of an unfiltered or game/source-filtered listing comes from the counters."""
+    path = tmp_path / "db.sqlite3"
+
+    async def make() -> None:
+        store = SqliteStorage(path)
+        await store.open()
+        await store.close()
+
+    asyncio.run(make())
+    for query in (ModListQuery(), ModListQuery(games=(1, 2), primary_sources=("steam",))):
+        (sql, _), *_ = plans(path, query)
+        assert "FROM mod_counts" in sql, sql
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM mods").fetchone() == (0,)

@@ -1,0 +1,249 @@
+"""The SQLite file itself: durability, migrations, pragmas, threads, errors, bulk loads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+import openworkshop_sqlite.connections as connections
+from openworkshop.domain import (
+    Archive,
+    Failure,
+    FailureReason,
+    Game,
+    Genre,
+    Mod,
+    ResourceType,
+)
+from openworkshop.errors import StorageError
+from openworkshop.ports import Storage
+from openworkshop.query import GameListQuery, ModListQuery, ModSort, PageQuery
+from openworkshop.states import ModState
+from openworkshop_sqlite import SqliteStorage
+from openworkshop_sqlite.schema import LATEST, MIGRATIONS, migrate
+from tests.sqlite.audit import audit
+
+pytestmark = pytest.mark.anyio
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    store = SqliteStorage(tmp_path / "db.sqlite3")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def fill(storage: Storage) -> None:
+    """A bit of everything the storage holds."""
+    await storage.put_game(
+        Game(id=10, name="RimWorld", creation_date=T0), [Genre(id=1, name="Indie")]
+    )
+    for i in range(1, 6):
+        await storage.put_mod(
+            Mod(
+                id=i,
+                name=f"Better thing {i}",
+                game_id=10,
+                state=ModState.READY if i < 5 else ModState.QUEUED,
+                downloads=i,
+                date_creation=T0,
+                archive=Archive(key=f"10/{i}.zip", size=i, sha256="0" * 64),
+            ),
+            expect=None,
+        )
+        await storage.set_mod_tags(i, 10, ["Mod", f"T{i % 2}"])
+    await storage.set_dependencies(1, [2, 3])
+    await storage.set_resources(1, [(ResourceType.LOGO, "http://x/l.png")], now=T0)
+    await storage.put_failure(
+        Failure(mod_id=9, reason=FailureReason.NOT_FOUND, attempts=1, date=T0)
+    )
+    await storage.count("files_sent", at=T0, n=3)
+    await storage.add_delay("fast", 12, at=T0)
+    await storage.set_flag("paused_until", "x")
+    await storage.add_download(2, now=T0)
+
+
+async def snapshot(storage: Storage) -> tuple[object, ...]:
+    """Everything a client could read back."""
+    return (
+        await storage.get_mods(range(1, 7)),
+        await storage.list_mods(ModListQuery(q="better", sort=ModSort.NAME)),
+        await storage.list_mods(ModListQuery(name="thing", tags=(1, 2))),
+        await storage.get_game(10),
+        await storage.list_games(GameListQuery(name="rim")),
+        await storage.list_tags(10, PageQuery()),
+        await storage.mod_tags([1, 2, 3], []),
+        await storage.game_genres([10], []),
+        await storage.dependencies(1, 10),
+        await storage.list_resources([1], [], PageQuery()),
+        await storage.get_failure(9),
+        await storage.day_stats(T0.date(), T0.date()),
+        await storage.hour_stats(T0.date(), 0, 23),
+        await storage.delays("fast", 5),
+        await storage.summary(),
+        await storage.get_flag("paused_until"),
+        await storage.queue_size(),
+    )
+
+
+async def test_reopening_keeps_everything(tmp_path: Path) -> None:
+    """Close and open the file again: every read answers as before."""
+    path = tmp_path / "db.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    await fill(first)
+    before = await snapshot(first)
+    await first.close()
+    second = SqliteStorage(path)
+    await second.open()
+    assert await snapshot(second) == before
+    await second.close()
+    assert audit(path) == []
+
+
+async def test_file_is_in_wal_mode_at_the_latest_version(storage: SqliteStorage) -> None:
+    """WAL journal (readers never wait for the writer) and user_version = migrations."""
+    with sqlite3.connect(storage.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
+    assert LATEST == len(MIGRATIONS) >= 2
+
+
+async def test_a_file_of_schema_1_is_upgraded(tmp_path: Path) -> None:
+    """A file made by the first release opens: search is added and finds its old mods."""
+    path = tmp_path / "old.sqlite3"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    migrate(db, target=1)
+    db.execute("INSERT INTO games (id, name) VALUES (10, 'RimWorld')")
+    db.execute(
+        "INSERT INTO mods (id, game_id, state, name, downloads) VALUES "
+        "(1, 10, 0, 'Rail Extended', 4), (2, 10, 3, 'Rail Queued', 0)"
+    )
+    db.execute("INSERT INTO tags (id, game_id, name, bit) VALUES (1, 10, 'Trains', 0)")
+    db.execute("INSERT INTO mod_tags (tag_id, mod_id) VALUES (1, 1)")
+    db.execute("UPDATE mods SET tag_mask = 1 WHERE id = 1")  # as release 1 wrote it
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "mods_text_index" not in db.table_names()
+    db.conn.close()
+
+    storage = SqliteStorage(path)
+    await storage.open()
+    assert [m.id for m in (await storage.list_mods(ModListQuery(q="trains"))).items] == [1]
+    assert [m.id for m in (await storage.list_mods(ModListQuery(name="ail ext"))).items] == [1]
+    assert (await storage.list_games(GameListQuery(name="world"))).total == 1
+    game = await storage.get_game(10)
+    assert game is not None and (game.mods_count, game.mods_downloads) == (1, 4)
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
+    assert audit(path) == []
+
+
+async def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    """A schema version this release does not know is an error, not a guess."""
+    path = tmp_path / "new.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    storage = SqliteStorage(path)
+    with pytest.raises(StorageError, match="newer"):
+        await storage.open()
+
+
+async def test_sqlite_errors_become_storage_errors(tmp_path: Path) -> None:
+    """A file that is not a database, a folder, a closed store: StorageError each time."""
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"not a database" * 100)
+    with pytest.raises(StorageError):
+        await SqliteStorage(garbage).open()
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(StorageError):
+        await SqliteStorage(tmp_path / "folder").open()
+    closed = SqliteStorage(tmp_path / "closed.sqlite3")
+    await closed.open()
+    await closed.close()
+    with pytest.raises(StorageError):
+        await closed.get_mod(1)
+    with pytest.raises(StorageError):
+        await closed.set_flag("a", "b")
+
+
+async def test_blocking_calls_stay_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every statement runs on a worker thread, writes all on the one writer thread."""
+    seen: list[tuple[int, str]] = []
+    real_connect = connections.connect
+
+    def traced(path: Path, *, readonly: bool = False) -> Database:
+        db = real_connect(path, readonly=readonly)
+        db.conn.set_trace_callback(lambda sql: seen.append((threading.get_ident(), sql)))
+        return db
+
+    monkeypatch.setattr(connections, "connect", traced)
+    storage = SqliteStorage(tmp_path / "db.sqlite3", readers=3)
+    await storage.open()
+    await fill(storage)
+    await snapshot(storage)
+    await storage.close()
+    loop_thread = threading.get_ident()
+    assert seen and all(thread != loop_thread for thread, _ in seen)
+    writers = {thread for thread, sql in seen if sql.lstrip().upper().startswith("BEGIN IMMEDIATE")}
+    assert len(writers) == 1
+
+
+async def test_bulk_load_answers_like_the_port(tmp_path: Path) -> None:
+    """A catalog loaded in bulk reads back exactly as one written through the port."""
+    mods = [
+        Mod(id=i, name=f"Mod {i} {'red' if i % 2 else 'blue'}", game_id=10 + i % 3,
+            state=ModState(i % 4), downloads=i * 7 % 11, size=i, source="steam")
+        for i in range(1, 120)
+    ]  # fmt: skip
+    tags = {m.id: [f"t{m.id % 5}", f"u{m.id % 3}"] for m in mods}
+    deps = {m.id: [m.id + 1] for m in mods if m.id % 4 == 0}
+    games = [(Game(id=g, name=f"Game {g}"), [Genre(id=g, name=f"G{g}")]) for g in (10, 11, 12)]
+
+    by_port = SqliteStorage(tmp_path / "port.sqlite3")
+    await by_port.open()
+    for game, genres in games:
+        await by_port.put_game(game, genres)
+    for m in mods:
+        await by_port.put_mod(m, expect=None)
+        await by_port.set_mod_tags(m.id, m.game_id, tags[m.id])
+    for ident, dependencies in deps.items():
+        await by_port.set_dependencies(ident, dependencies)
+
+    in_bulk = SqliteStorage(tmp_path / "bulk.sqlite3")
+    await in_bulk.open()
+    await in_bulk.bulk_load(games=games, mods=mods, tags=tags, dependencies=deps)
+
+    queries = [
+        ModListQuery(),
+        ModListQuery(sort=ModSort.NAME, descending=True, page=PageQuery(page_size=7, page=3)),
+        ModListQuery(q="red", sort=ModSort.RELEVANCE),
+        ModListQuery(name="od 1", games=(11,)),
+        ModListQuery(exclude_dependent=True, sort=ModSort.SIZE),
+    ]
+    for store in (by_port, in_bulk):
+        tag_ids = [t.id for t in (await store.list_tags(11, PageQuery())).items]
+        queries.append(ModListQuery(tags=tuple(tag_ids[:2])))
+    results = []
+    for store in (by_port, in_bulk):
+        results.append(
+            [await store.list_mods(q) for q in queries]
+            + [await store.summary(), await store.get_game(11), await store.mod_tags([4, 5], [])]
+        )
+        await store.close()
+    assert results[0] == results[1]
+    assert audit(tmp_path / "bulk.sqlite3") == []
+    assert audit(tmp_path / "port.sqlite3") == []
