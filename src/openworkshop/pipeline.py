@@ -127,6 +127,9 @@ class Pipeline:
         running: set[asyncio.Task[None]] = set()
         try:
             while True:
+                # cleared before claiming: a request or a finished batch that arrives while
+                # claiming sets it again, so the wait below does not miss it
+                self.wakeup.clear()
                 try:
                     claimed = await self._next_batch() if len(running) < self._slots else []
                 except asyncio.CancelledError:
@@ -138,8 +141,9 @@ class Pipeline:
                     task = asyncio.create_task(self._process(claimed))
                     running.add(task)
                     task.add_done_callback(running.discard)
+                    # its mods' pages are parsed next round, without waiting for the timeout
+                    task.add_done_callback(lambda _: self.wakeup.set())
                     continue
-                self.wakeup.clear()
                 waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(self.wakeup.wait())}
                 waiters |= set(running)  # type: ignore[arg-type]
                 await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
