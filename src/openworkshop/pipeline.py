@@ -350,6 +350,8 @@ class Pipeline:
             await self._enrich_later(mod, str(exc))
             return
         extras = extras or ItemExtras(tags=details.tags)
+        if mod.game_id is not None:  # its store call may have failed with the batch's
+            await self._register_game(mod.game_id)
         tags = extras.tags or details.tags
         await self.storage.set_mod_tags(mod.id, mod.game_id, tags)
         await self.storage.set_dependencies(mod.id, [d for d in extras.dependencies if d != mod.id])
