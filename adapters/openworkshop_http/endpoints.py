@@ -40,7 +40,7 @@ from openworkshop_http.responses import (
     starts_at_zero,
 )
 
-__all__ = ["Endpoints", "query_params"]
+__all__ = ["Endpoints", "client_address", "query_params"]
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
@@ -56,6 +56,20 @@ def accel_uri(prefix: str, key: str) -> str:
     return prefix.rstrip("/") + "/" + quote(key, safe="/")
 
 
+def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
+    """The client's address: the peer's, or behind a trusted proxy the last address in
+    ``X-Forwarded-For`` that is not a trusted proxy's."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if peer not in trusted_proxies or not forwarded:
+        return peer
+    for hop in reversed(forwarded.split(",")):
+        hop = hop.strip()
+        if hop and hop not in trusted_proxies:
+            return hop[:100]
+    return peer
+
+
 class Endpoints:
     """Every endpoint of the API, over one ``Workshop``."""
 
@@ -63,12 +77,14 @@ class Endpoints:
         self.workshop = workshop
         self.settings = settings
         self.limit = ClientRateLimit(settings.client_rate, workshop.clock.monotonic)
+        self.trusted_proxies = frozenset(
+            a.strip() for a in settings.trusted_proxies.split(",") if a.strip()
+        )
 
     # --- downloads ------------------------------------------------------------------------
 
     def _check_rate(self, request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = self.limit.take(client)
+        wait = self.limit.take(client_address(request, self.trusted_proxies))
         if wait is not None:
             raise TooManyRequests(wait, self.limit.per_minute)
 
@@ -107,10 +123,11 @@ class Endpoints:
         count = BackgroundTask(self.workshop.sent, handle)
 
         if self.settings.accel_redirect and handle.path is not None:
-            headers["X-Accel-Redirect"] = accel_uri(
-                self.settings.accel_redirect, handle.archive.key
-            )
-            headers["Accept-Ranges"] = "bytes"
+            # nginx sends the file (answering Range itself, adding Accept-Ranges); it keeps
+            # Content-Type, Content-Disposition and Cache-Control from this answer, and the
+            # ETag through $upstream_http_etag (docs/deploy.md)
+            prefix = self.settings.accel_redirect
+            headers["X-Accel-Redirect"] = accel_uri(prefix, handle.archive.key)
             counted = count if is_get and starts_at_zero(range_header) else None
             return Response(b"", media_type=ZIP, headers=headers, background=counted)
 

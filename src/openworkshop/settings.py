@@ -150,6 +150,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         default=None,
         help="URL prefix for X-Accel-Redirect (behind nginx); unset sends files directly.",
     ),
+    Setting(
+        name="trusted_proxies",
+        env="OPENWORKSHOP_TRUSTED_PROXIES",
+        default="127.0.0.1",
+        help="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the "
+        "client (for the per-client rate limit); `none` trusts no proxy.",
+    ),
 )
 
 
@@ -194,6 +201,7 @@ class Settings:
     lease: float = 30.0
     client_rate: int = 30
     accel_redirect: str | None = None
+    trusted_proxies: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
