@@ -122,7 +122,7 @@ async def _demo(args: argparse.Namespace) -> None:
             )
         settings = Settings.from_env(os.environ, host=args.host, port=args.port)
         overrides = {"host": settings.host, "port": settings.port}
-        async with demo_workshop(Path(data_dir), overrides=overrides) as demo:
+        async with demo_workshop(Path(data_dir), environ=os.environ, overrides=overrides) as demo:
             ids = [i for i in demo.catalog.items if i not in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID)]
             left = ids[-1:]
             requested = [] if args.empty else ids[:-1]

@@ -31,7 +31,10 @@ __all__ = ["openapi_document"]
 JSON = dict[str, Any]
 
 UINT64: Final[JSON] = {"type": "integer", "minimum": 0, "maximum": MAX_STEAM_ID}
-ID_LIST_PATTERN: Final = r"^\[[0-9]{1,20}(,[0-9]{1,20})*\]$"
+_ID_TEXT: Final = r"(0|[1-9][0-9]{0,18}|1[0-7][0-9]{18})"
+"""A Steam id as JSON writes it: no leading zero, below 2**64 (the few ids from 18 * 10**18 to
+2**64 - 1 are accepted too but left out of the pattern)."""
+ID_LIST_PATTERN: Final = rf"^(\[{_ID_TEXT}(,{_ID_TEXT})*\]|{_ID_TEXT}(,{_ID_TEXT})*)$"
 NAME_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
 
 _DESCRIPTION: Final = """\
@@ -284,8 +287,8 @@ def _id_path(name: str, what: str) -> JSON:
 def _id_list_path(name: str, what: str, limit: int) -> JSON:
     return _path(
         name,
-        _string(pattern=ID_LIST_PATTERN, maxLength=limit * 21 + 2),
-        f"JSON array of {what} ids, e.g. `[2955709750,3024527775]`.",
+        _string(pattern=ID_LIST_PATTERN),
+        f"JSON array of {what} ids, e.g. `[2955709750,3024527775]` (or `2955709750,3024527775`).",
         example="[2955709750,3024527775]",
     )
 
@@ -468,7 +471,7 @@ def _paths() -> JSON:
             {
                 **_archive_responses(),
                 "202": _json(
-                    {"oneOf": [_ref("Queued"), _ref("Error")]},
+                    {"anyOf": [_ref("Queued"), _ref("Error")]},
                     "`request added to queue` (error_id 0), or `your request is already being "
                     "processed` (error_id 3).",
                     RETRY_AFTER,

@@ -184,21 +184,20 @@ class ArchiveStreamResponse(Response):
         if scope["method"].upper() == "HEAD":
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        disconnected = False
+        completed = False
         async with anyio.create_task_group() as group:
 
             async def watch_disconnect() -> None:
-                nonlocal disconnected
                 while (await receive())["type"] != "http.disconnect":
                     pass
-                disconnected = True
-                group.cancel_scope.cancel()
+                group.cancel_scope.cancel()  # the client left: stop reading the archive
 
             group.start_soon(watch_disconnect)
             async with aclosing(self._chunks()) as chunks:
                 async for chunk in chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            completed = True
             group.cancel_scope.cancel()
-        if not disconnected and self.background is not None:
+        if completed and self.background is not None:
             await self.background()

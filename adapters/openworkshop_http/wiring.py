@@ -19,6 +19,7 @@ from openworkshop.testing import SteamCatalog, sample_catalog
 __all__ = ["DATABASE_NAME", "Demo", "demo_workshop", "server_workshop"]
 
 DATABASE_NAME = "openworkshop.sqlite3"
+STEAM_SETTINGS_PREFIX = "OPENWORKSHOP_STEAM"
 
 
 def _steam_source(settings: Settings) -> Any:
@@ -76,11 +77,18 @@ class Demo:
 
 @contextlib.asynccontextmanager
 async def demo_workshop(
-    data_dir: Path, *, overrides: Mapping[str, Any] | None = None, login_delay: float = 0.2
+    data_dir: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    login_delay: float = 0.2,
 ) -> AsyncIterator[Demo]:
     """``server_workshop`` wired to the fake Steam of the Steam adapter (an HTTP server in this
-    event loop and a fake steamcmd), serving the sample catalog. Nothing reaches Valve: the
-    settings come from the fake only, never from the environment."""
+    event loop and a fake steamcmd), serving the sample catalog.
+
+    Settings are read from ``environ`` as for ``serve``, except every Steam setting
+    (``OPENWORKSHOP_STEAM*``: URLs, steamcmd, key, account), which comes from the fake only:
+    nothing reaches Valve."""
     from openworkshop_steam.fake import start_fake_steam
 
     catalog = sample_catalog()
@@ -88,8 +96,9 @@ async def demo_workshop(
         catalog=catalog, steamcmd_dir=data_dir / "fake-steamcmd", login_delay=login_delay
     )
     try:
+        kept = {k: v for k, v in (environ or {}).items() if not k.startswith(STEAM_SETTINGS_PREFIX)}
         values = {"data_dir": data_dir, "gather_window": 0.05, **(overrides or {})}
-        settings = Settings.from_env(running.environment(), **values)
+        settings = Settings.from_env({**kept, **running.environment()}, **values)
         async with server_workshop(settings) as workshop:
             yield Demo(
                 workshop=workshop,

@@ -1,0 +1,220 @@
+"""Bad input everywhere: a 4xx in the seed's error shape (with details), never a 500; unknown
+paths and methods in the same shape; CORS on every answer; a bug is a JSON 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.http.conftest import Api, assert_error
+
+pytestmark = pytest.mark.anyio
+
+HUGE = "18446744073709551616"  # 2**64
+MAX = "18446744073709551615"  # 2**64 - 1
+TEN_THOUSAND = "[" + ",".join(str(i + 1) for i in range(10_000)) + "]"
+
+BAD = {
+    # ids that are not plain digits of an unsigned 64-bit number
+    "non-numeric mod id": ("/download/steam/abc", 422),
+    "non-numeric cached id": ("/download/abc", 422),
+    "non-numeric update id": ("/update/steam/x1", 422),
+    "non-numeric info id": ("/info/mod/12a", 422),
+    "non-numeric game id": ("/info/game/game", 422),
+    "non-numeric tag game": ("/list/tags/rimworld", 422),
+    "2**64 download": (f"/download/steam/{HUGE}", 422),
+    "2**64 cached": (f"/download/{HUGE}", 422),
+    "2**64 update": (f"/update/steam/{HUGE}", 422),
+    "2**64 info": (f"/info/mod/{HUGE}", 422),
+    "2**64 game": (f"/info/game/{HUGE}", 422),
+    "40 digits": ("/info/mod/" + "9" * 40, 422),
+    "negative id": ("/info/mod/-1", 422),
+    "plus sign": ("/info/mod/+1", 422),
+    "float id": ("/info/mod/1.0", 422),
+    "exponent id": ("/download/1e5", 422),
+    "hex id": ("/info/game/0x10", 422),
+    "underscore id": ("/info/mod/1_000", 422),
+    "arabic digits": ("/info/mod/%D9%A1%D9%A2", 422),
+    "emoji id": ("/info/mod/%F0%9F%92%A9", 422),
+    "nul in id": ("/info/mod/1%00", 422),
+    # pages
+    "negative page": ("/list/mods/?page=-1", 422),
+    "negative page_size": ("/list/mods/?page_size=-5", 413),
+    "page_size zero": ("/list/genres?page_size=0", 413),
+    "text page": ("/list/games/?page=two", 422),
+    "float page_size": ("/list/mods/?page_size=10.5", 422),
+    "huge page": (f"/list/mods/?page={HUGE}", 422),
+    "huge page_size": ("/list/tags/1?page_size=" + "9" * 50, 422),
+    "page twice": ("/list/mods/?page=1&page=2", 422),
+    # JSON lists
+    "unclosed list": ("/list/mods/?tags=[1,2", 422),
+    "nested list": ("/list/mods/?tags=[[1]]", 422),
+    "boolean in list": ("/list/mods/?games=[true]", 422),
+    "null in list": ("/list/mods/?tags=[null]", 422),
+    "object list": ('/list/mods/?tags={"a":1}', 422),
+    "text in id list": ('/list/mods/?tags=["x"]', 422),
+    "float in list": ("/list/games/?genres=[1.5]", 422),
+    "negative in list": ("/list/mods/?allowed_ids=[-1]", 422),
+    "2**64 in list": (f"/list/mods/?allowed_ids=[{HUGE}]", 422),
+    "unclosed path list": ("/condition/mod/[1,", 422),
+    "text in path list": ("/condition/mod/[abc]", 422),
+    "negative in path list": ("/list/tags/mods/[-1]", 422),
+    "2**64 in path list": (f"/list/genres/games/[{HUGE}]", 422),
+    "object as path list": ('/list/resources_mods/{"a":1}', 422),
+    "empty path list": ("/condition/mod/[]", 413),
+    "bad resource type": ('/list/resources_mods/[1]?types_resources=["video"]', 422),
+    # 10,000-element lists
+    "10k condition": (f"/condition/mod/{TEN_THOUSAND}", 413),
+    "10k resources": (f"/list/resources_mods/{TEN_THOUSAND}", 413),
+    "10k tags of mods": (f"/list/tags/mods/{TEN_THOUSAND}", 413),
+    "10k genres of games": (f"/list/genres/games/{TEN_THOUSAND}", 413),
+    "10k tags": (f"/list/mods/?tags={TEN_THOUSAND}", 413),
+    "10k allowed_ids": (f"/list/mods/?allowed_ids={TEN_THOUSAND}", 413),
+    "10k genres": (f"/list/games/?genres={TEN_THOUSAND}", 413),
+    "10k tag filter": (f"/list/tags/mods/[1]?tags={TEN_THOUSAND}", 413),
+    "10k bad elements": ("/condition/mod/[" + ",".join(["x"] * 10_000) + "]", 422),
+    "10k sources": ("/list/mods/?primary_sources=" + ",".join(["s"] * 10_000), 200),
+    "10k distinct sources": (
+        "/list/mods/?primary_sources=" + ",".join(f"s{i}" for i in range(10_000)),
+        413,
+    ),
+    # sorts
+    "unknown sort": ("/list/mods/?sort=FOO", 422),
+    "unknown inverted sort": ("/list/mods/?sort=iFOO", 422),
+    "bare i": ("/list/mods/?sort=i", 422),
+    "lower-case sort": ("/list/mods/?sort=name", 422),
+    "game sort on mods": ("/list/mods/?sort=MODS_COUNT", 422),
+    "mod sort on games": ("/list/games/?sort=DOWNLOADS", 422),
+    "relevance without q": ("/list/mods/?sort=RELEVANCE", 422),
+    # dates and hours
+    "month 13": ("/statistics/hour?select_date=2026-13-01", 422),
+    "30 February": ("/statistics/day?start_date=2026-02-30", 422),
+    "a word for a date": ("/statistics/day?end_date=yesterday", 422),
+    "US date": ("/statistics/day?start_date=1/2/2026", 422),
+    "five-digit year": ("/statistics/hour?select_date=99999-01-01", 422),
+    "text hour": ("/statistics/hour?start_hour=noon", 422),
+    "huge hour": ("/statistics/hour?end_hour=" + "9" * 40, 422),
+    # booleans and text
+    "yes for a boolean": ("/list/mods/?dates=yes", 422),
+    "2 for a boolean": ("/info/mod/1?dependencies=2", 422),
+    "boolean list": ("/info/game/1?statistics=[true]", 422),
+    "name too long": ("/list/mods/?name=" + "a" * 300, 422),
+    "q too long": ("/list/mods/?q=" + "b" * 300, 422),
+    "unknown parameter": ("/list/mods/?pagesize=10", 422),
+    "unknown parameter on info": ("/info/mod/1?full=true", 422),
+    "bad percent escape": ("/list/mods/?page=%ZZ", 422),
+    # paths that do not exist
+    "unknown path": ("/nope", 404),
+    "download without id": ("/download/steam/", 422),
+    "download/steam as an id": ("/download/steam", 422),
+    "list root": ("/list", 404),
+    "tags of mods without list": ("/list/tags/mods/", 422),
+    "deeper path": ("/info/mod/1/2", 404),
+    "docs typo": ("/doc", 404),
+    "static outside": ("/docs/static/../../etc/passwd", 404),
+}
+
+
+@pytest.mark.parametrize(("url", "status"), BAD.values(), ids=BAD.keys())
+async def test_bad_input_is_a_4xx_in_the_seed_shape(api: Api, url: str, status: int) -> None:
+    """Never a 500, never a silent default: the status api.md names, and details."""
+    answer = await api.client.get(url)
+    if status == 200:  # repeats collapse: one source
+        assert answer.status_code == 200
+        return
+    body = assert_error(answer, status)
+    if status == 422:
+        assert body["error_id"] == 4
+        assert body["details"], body
+
+
+async def test_details_name_every_offending_parameter(api: Api) -> None:
+    body = assert_error(
+        await api.client.get("/list/mods/?page=-1&sort=FOO&tags=[x&dates=maybe&zzz=1"), 422, 4
+    )
+    named = {d.split(":")[0] for d in body["details"]}
+    assert named == {"page", "sort", "tags", "dates", "zzz"}
+
+
+async def test_empty_parameters_count_as_absent(api: Api) -> None:
+    """As web forms send them: name=&sort=&dependencies= is the default listing."""
+    empty = await api.client.get("/list/mods/?name=&sort=&dependencies=&tags=&page=")
+    plain = await api.client.get("/list/mods/")
+    assert empty.status_code == 200 and empty.json() == plain.json()
+    hour = await api.client.get("/statistics/hour?select_date=&start_hour=&end_hour=")
+    assert hour.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("path", ["/list/mods/", "/download/1", "/download/steam/1", "/docs"])
+async def test_wrong_method_is_405_in_the_seed_shape(api: Api, method: str, path: str) -> None:
+    answer = await api.client.request(method, path)
+    body = assert_error(answer, 405, 405)
+    assert "GET" in answer.headers["allow"]
+    assert method in body["details"][0]
+
+
+async def test_unknown_path_is_404_in_the_seed_shape(api: Api) -> None:
+    body = assert_error(await api.client.get("/download/steam/1/extra"), 404, 404)
+    assert body["message"] == "unknown path"
+    assert body["details"] == ["no endpoint at /download/steam/1/extra"]
+    head = await api.client.head("/nope")
+    assert head.status_code == 404 and head.headers["access-control-allow-origin"] == "*"
+
+
+async def test_cors_headers_on_every_kind_of_answer(api: Api) -> None:
+    """JSON, errors, redirects, docs, static assets, preflight."""
+    urls = ["/list/mods/", "/nope", "/", "/docs", "/openapi.json", "/docs/static/swagger-ui.css"]
+    for url in urls:
+        answer = await api.client.get(url)
+        assert answer.headers["access-control-allow-origin"] == "*", url
+        assert answer.headers["access-control-expose-headers"] == "Content-Type,Content-Disposition"
+    preflight = await api.client.options(
+        "/list/mods/",
+        headers={
+            "Origin": "https://launcher.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-client",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"] == "x-client"
+
+
+async def test_a_bug_is_a_json_500_with_cors(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception: the same error shape, status 500, CORS headers, no traceback."""
+
+    async def broken(page):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(api.workshop, "list_genres", broken)
+    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        answer = await client.get("/list/genres")
+    body = assert_error(answer, 500, 500)
+    assert body["message"] == "internal server error"
+    assert "secret" not in answer.text
+
+
+async def test_queue_size_is_minus_one_when_it_cannot_be_counted(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's answer for a queue that cannot be counted."""
+    from openworkshop.errors import StorageError
+
+    async def broken():
+        raise StorageError("disk on fire")
+
+    monkeypatch.setattr(api.workshop, "queue_size", broken)
+    answer = await api.client.get("/info/queue/size")
+    assert answer.status_code == 200 and answer.json() == -1
+
+
+async def test_ids_at_the_edge_of_the_range_are_fine(api: Api) -> None:
+    """2**64 - 1 and 0 are ids: unknown ones, not malformed ones."""
+    assert (await api.client.get(f"/info/mod/{MAX}")).json() == {"result": None}
+    assert (await api.client.get("/info/game/0")).json() == {"result": None}
+    assert (await api.client.get(f"/condition/mod/[{MAX},0]")).json() == {}
+    assert_error(await api.client.get(f"/download/{MAX}"), 404, 1)
