@@ -256,7 +256,7 @@ class Workshop:
         if mod is not None and mod.state in (ModState.QUEUED, ModState.DOWNLOADING):
             raise AlreadyProcessing()
         if mod is not None and mod.archive is not None:
-            if mod.state is ModState.READY and self._stale(mod, now):
+            if mod.state is ModState.READY and self.steam.can_download and self._stale(mod, now):
                 queued = await self._check_for_update(mod, now)
                 if queued is not None:
                     return queued
