@@ -20,7 +20,13 @@ from openworkshop.errors import ApiError, WorkshopError
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
 from openworkshop_http.app import create_app
-from openworkshop_http.servers import DEFAULT_SERVER, SERVERS, configure_logging, serve
+from openworkshop_http.servers import (
+    DEFAULT_SERVER,
+    SERVERS,
+    check_address,
+    configure_logging,
+    serve,
+)
 from openworkshop_http.wiring import demo_workshop, server_workshop
 
 __all__ = ["main"]
@@ -78,6 +84,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def _serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    check_address(settings.host, settings.port)
     async with server_workshop(settings) as workshop:
         app = create_app(workshop, settings, manage_lifespan=False)
         print(f"Open Workshop: data in {settings.data_dir.resolve()}", flush=True)
@@ -121,6 +128,7 @@ async def _demo(args: argparse.Namespace) -> None:
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="openworkshop-demo-"))
             )
         settings = Settings.from_env(os.environ, host=args.host, port=args.port)
+        check_address(settings.host, settings.port)
         overrides = {"host": settings.host, "port": settings.port}
         async with demo_workshop(Path(data_dir), environ=os.environ, overrides=overrides) as demo:
             ids = [i for i in demo.catalog.items if i not in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID)]

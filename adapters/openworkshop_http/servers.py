@@ -14,17 +14,31 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp
 
-__all__ = ["DEFAULT_SERVER", "SERVERS", "serve"]
+__all__ = ["DEFAULT_SERVER", "SERVERS", "check_address", "serve"]
 
 SERVERS: Final = ("granian", "uvicorn")
 DEFAULT_SERVER: Final = "granian"
 MAX_REQUEST_HEAD: Final = 64 * 1024
 """Request line and headers accepted (JSON lists of ids make long URLs)."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise OSError naming ``host:port`` if a server could not listen there (in use, not an
+    address of this machine, a privileged port), before anything else is started."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def serve(
@@ -81,6 +95,8 @@ async def _granian(
             loop.add_signal_handler(signum, server.stop)
     try:
         await server.serve()
+    except RuntimeError as exc:  # granian reports socket errors as RuntimeError
+        raise OSError(f"cannot serve on {host}:{port}: {exc}") from None
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
