@@ -1,4 +1,3 @@
-# ruff: noqa: E402  (the stdlib must be imported after the sys.path fix below)
 """HTTP benchmark: the server under load from a separate process, next to nginx.
 
     .venv/bin/python bench/http.py [--servers granian,uvicorn] [--duration 10] [--mods 10000]
