@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
-import swagger_ui_bundle
+import swagger_ui_bundle  # type: ignore[import-untyped]
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -56,7 +57,7 @@ async def docs_page(request: Request) -> Response:
     return HTMLResponse(html)
 
 
-def openapi_endpoint(document: dict[str, object]):
+def openapi_endpoint(document: dict[str, object]) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint answering the OpenAPI document (serialized once)."""
     body = JSONResponse(document).body
 

@@ -432,7 +432,7 @@ def _operation(
     parameters: list[JSON],
     responses: JSON,
 ) -> JSON:
-    out = {"summary": summary, "description": description, "tags": [tag]}
+    out: JSON = {"summary": summary, "description": description, "tags": [tag]}
     if parameters:
         out["parameters"] = parameters
     out["responses"] = {**responses, "default": DEFAULT}

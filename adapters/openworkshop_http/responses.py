@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import IO, Final
 from urllib.parse import quote
@@ -161,7 +161,7 @@ class ArchiveStreamResponse(Response):
         if byte_range is not None:
             self.headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
         start, end = self.byte_range or (0, self.size)
         source = self.source
         try:

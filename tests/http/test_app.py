@@ -1,0 +1,60 @@
+"""create_app: the route table covers the seed's endpoints and statistics types, and the
+lifespan starts and stops the workshop when asked to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openworkshop import Settings, Workshop
+from openworkshop.statistics import ENDPOINT_TYPES
+from openworkshop.testing import FakeSteamSource, MemoryArchiveStore, MemoryStorage
+from openworkshop_http import create_app
+from openworkshop_http.app import ENDPOINTS
+
+pytestmark = pytest.mark.anyio
+
+
+def test_every_statistics_endpoint_type_has_its_route() -> None:
+    assert sorted(stat for _, _, stat in ENDPOINTS) == sorted(ENDPOINT_TYPES)
+
+
+async def _lifespan(app, events: list[str]) -> list[str]:
+    """Drive the ASGI lifespan protocol: startup, then shutdown; return what was sent."""
+    incoming = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def receive():
+        message = next(incoming)
+        events.append(message["type"])
+        return message
+
+    async def send(message):
+        sent.append(message["type"])
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    return sent
+
+
+@pytest.mark.parametrize("manage", [True, False])
+async def test_lifespan_starts_and_stops_the_workshop(tmp_path: Path, manage: bool) -> None:
+    workshop = Workshop(
+        storage=MemoryStorage(),
+        steam=FakeSteamSource(),
+        archives=MemoryArchiveStore(),
+        downloads_dir=tmp_path,
+    )
+    seen: list[bool] = []
+    original_start = workshop.start
+
+    async def start(**kwargs):
+        await original_start(**kwargs)
+        seen.append(workshop.started)
+
+    workshop.start = start  # type: ignore[method-assign]
+    app = create_app(workshop, Settings(), manage_lifespan=manage)
+    sent = await _lifespan(app, [])
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert seen == ([True] if manage else [])
+    assert workshop.started is False
