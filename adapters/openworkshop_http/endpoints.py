@@ -37,7 +37,7 @@ from openworkshop_http.responses import (
     archive_headers,
     etag_matches,
     parse_single_range,
-    starts_at_zero,
+    sends_first_byte,
 )
 
 __all__ = ["Endpoints", "client_address", "query_params"]
@@ -128,7 +128,8 @@ class Endpoints:
             # ETag through $upstream_http_etag (docs/deploy.md)
             prefix = self.settings.accel_redirect
             headers["X-Accel-Redirect"] = accel_uri(prefix, handle.archive.key)
-            counted = count if is_get and starts_at_zero(range_header) else None
+            first = sends_first_byte(range_header, handle.archive.size)
+            counted = count if is_get and first else None
             return Response(b"", media_type=ZIP, headers=headers, background=counted)
 
         if handle.path is not None:
@@ -140,7 +141,7 @@ class Endpoints:
                 return await self._archive(
                     request, await self.workshop.cached(handle.mod.id), again=False
                 )
-            counted = count if is_get and starts_at_zero(range_header) else None
+            counted = count if is_get and sends_first_byte(range_header, stat.st_size) else None
             return ArchiveFileResponse(
                 handle.path, media_type=ZIP, headers=headers, stat_result=stat, background=counted
             )
@@ -154,7 +155,8 @@ class Endpoints:
             return await self._archive(
                 request, await self.workshop.cached(handle.mod.id), again=False
             )
-        counted = count if is_get and (byte_range is None or byte_range[0] == 0) else None
+        first = byte_range is None or byte_range[0] == 0
+        counted = count if is_get and first else None
         return ArchiveStreamResponse(
             source, handle.archive.size, headers=headers, byte_range=byte_range, background=counted
         )

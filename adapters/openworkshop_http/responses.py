@@ -35,6 +35,7 @@ __all__ = [
     "content_disposition",
     "etag_matches",
     "safe_filename",
+    "sends_first_byte",
 ]
 
 ZIP: Final = "application/zip"
@@ -85,15 +86,19 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return any(part.strip().removeprefix("W/") == wanted for part in if_none_match.split(","))
 
 
-def starts_at_zero(range_header: str | None) -> bool:
-    """Whether the response carries the archive's first byte (a whole download, or the first
-    piece of one): each download is counted once, not once per resumed piece."""
+def sends_first_byte(range_header: str | None, size: int) -> bool:
+    """Whether the answer carries the archive's first byte: a whole download (no range, or
+    one that is ignored), or a range that starts at byte 0. Each download is counted once, not
+    once per resumed piece, and never for a 416."""
     if not range_header:
         return True
-    units, _, ranges = range_header.partition("=")
-    if units.strip().lower() != "bytes":
+    try:
+        ranges = FileResponse._parse_range_header(range_header, size)
+    except MalformedRangeHeader:
         return True  # ignored: the whole archive is sent
-    return any(part.strip().startswith("0-") for part in ranges.split(","))
+    except Unsatisfiable:
+        return False
+    return not ranges or any(start == 0 for start, _ in ranges)
 
 
 def parse_single_range(range_header: str | None, size: int) -> tuple[int, int] | None:

@@ -239,8 +239,12 @@ async def test_each_download_counts_once(one) -> None:
     assert await _downloads(api, mod_id) == 2
     await api.client.get(f"/download/steam/{mod_id}")
     assert await _downloads(api, mod_id) == 3
+    await api.client.get(f"/download/{mod_id}", headers={"Range": "bytes=abc"})  # ignored
+    assert await _downloads(api, mod_id) == 4
+    await api.client.get(f"/download/{mod_id}", headers={"Range": "bytes=99999999-"})  # 416
+    assert await _downloads(api, mod_id) == 4
     summary = (await api.client.get("/statistics/info/all")).json()
-    assert summary["mods_sent_count"] == 3
+    assert summary["mods_sent_count"] == 4
 
 
 async def test_multiple_ranges(one) -> None:
