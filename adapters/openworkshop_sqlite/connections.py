@@ -45,7 +45,7 @@ def _fold(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def connect(path: Path, *, readonly: bool = False) -> Database:
+def connect(path: Path) -> Database:
     """A connection in autocommit mode (transactions are explicit), with our pragmas."""
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -56,8 +56,6 @@ def connect(path: Path, *, readonly: bool = False) -> Database:
     db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     db.execute("PRAGMA temp_store = MEMORY")
     db.execute("PRAGMA synchronous = NORMAL")
-    if readonly:
-        db.execute("PRAGMA query_only = ON")
     # lower-case a name as FTS5's case folding does, for needles too short for trigrams
     conn.create_function("ow_fold", 1, _fold, deterministic=True)
     return db
@@ -143,13 +141,15 @@ class Connections:
     def _reader(self) -> Database:
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path, readonly=True)
+            db = connect(self.path)
             with self._lock:
                 self._opened.append(db)
             self._local.db = db
         return db
 
     def _read(self, work: Callable[[Database], T]) -> T:
+        """A read transaction, always rolled back: what a read writes (temporary tables of
+        matches) is gone with it."""
         db = self._reader()
         db.execute("BEGIN")
         try:

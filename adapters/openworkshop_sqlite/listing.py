@@ -39,10 +39,14 @@ _RANK: Final = "bm25(mods_text_index, {})".format(", ".join(map(str, TEXT_WEIGHT
 _WORD: Final = re.compile(r"\w+")
 _TRIGRAM: Final = 3
 """The trigram index matches substrings of at least three characters."""
-_DRIVE_BELOW: Final = 256
-"""Matches this few are always fetched and sorted rather than looked for along an index."""
-_WALK_FACTOR: Final = 4
-"""Walking an index costs about a quarter of fetching a match by id and sorting it."""
+_FETCH_COST: Final = 1.0
+"""Relative cost of fetching one match by id and sorting it."""
+_SET_COST: Final = 0.1
+"""... of looking one full-text match up in the set of matches while walking."""
+_WALK_COST: Final = 0.1
+"""... of reading one entry of a sort index and checking it."""
+_PROBE_COST: Final = 0.4
+"""... of checking one tag of a mod in ``mod_tags``."""
 
 
 def fts_phrase(text: str) -> str:
@@ -95,70 +99,112 @@ def _foreign_tags(db: Database) -> bool:
     return db.execute("SELECT 1 FROM mods WHERE foreign_tags > 0 LIMIT 1").fetchone() is not None
 
 
+def _has_tag(tag: int, mod: str) -> tuple[str, int]:
+    return f"EXISTS (SELECT 1 FROM mod_tags mt WHERE mt.tag_id = ? AND mt.mod_id = {mod})", tag
+
+
+@attrs.frozen
+class _Tags:
+    """How a tag filter is answered: the rarest tag's links are read, each checked against
+    ``mask`` (bits of the other tags of one game) and ``others`` (tags without a bit)."""
+
+    rarest: int
+    mask: int
+    others: tuple[int, ...]
+    game: int | None
+    """The game of every tagged mod, when the mask answers."""
+    probes: int
+    """Tags checked one by one in ``mod_tags`` (those without a bit)."""
+    terms: _Where
+    """The same filter on a mod row ``m`` (for walking a sort index)."""
+
+    def links(self, where: _Where | None) -> tuple[str, list[Any]]:
+        """FROM ... WHERE ... over the rarest tag's links (joined to the mods if ``where``)."""
+        terms = _Where()
+        terms.add("t.tag_id = ? AND t.listed = 1", self.rarest)
+        if self.mask:
+            terms.add("(t.mask & ?) = ?", self.mask, self.mask)
+        for tag in self.others:
+            terms.add(*_has_tag(tag, "t.mod_id"))
+        if where is None:
+            return f"FROM mod_tags t WHERE {terms.sql()}", terms.params
+        return (
+            f"FROM mod_tags t CROSS JOIN mods m ON m.id = t.mod_id "
+            f"WHERE {terms.sql()} AND {where.sql()}",
+            [*terms.params, *where.params],
+        )
+
+
+def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags | None:
+    """The plan for the query's tags; None when no mod can have them all."""
+    tag_ids = unique(id_in(t) for t in query.tags)
+    rows = db.execute(
+        f"SELECT id, game_id, bit, links FROM tags WHERE id IN ({marks(len(tag_ids))})", tag_ids
+    ).fetchall()
+    if len(rows) < len(tag_ids):
+        return None  # a tag that does not exist: nothing has it
+    rows.sort(key=lambda row: (row[3], row[0]))
+    rarest = rows[0][0]
+    tag_games = {row[1] for row in rows}
+    with_bits = [row for row in rows if row[2] is not None]
+    terms = _Where()
+    mask = 0
+    game = None
+    if len(tag_games) == 1 and None not in tag_games and with_bits and not _foreign_tags(db):
+        # every mod tagged with these tags belongs to their game: the mask answers
+        (game,) = tag_games
+        if games and game not in games:
+            return None
+        mask = sum(1 << row[2] for row in with_bits)
+        terms.add("m.game_id = ?", game)
+        terms.add("(m.tag_mask & ?) = ?", mask, mask)
+        unmasked = [row[0] for row in rows if row[2] is None]
+    else:
+        unmasked = [row[0] for row in rows]
+    for tag in unmasked:
+        terms.add(*_has_tag(tag, "m.id"))
+    others = tuple(tag for tag in unmasked if tag != rarest)
+    return _Tags(
+        rarest=rarest, mask=mask, others=others, game=game, probes=len(unmasked), terms=terms
+    )
+
+
 def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     """The total of listed mods matching ``query`` and the stored ids of its page, in order."""
-    where = _Where()
+    where = _Where()  # every filter but the tags, on a mod row ``m``
     where.add("m.state < 2")
-    counters = _Where()  # the same filter over mod_counts, while one exists
-    counted = True
+    counters: _Where | None = _Where()  # the same filter on mod_counts, while one exists
     game: int | None = None  # the one game every match belongs to, if known
-    drive_tag: int | None = None  # the rarest tag, when tags cannot be answered by the mask
 
     if query.allowed_ids:
         ids = unique(id_in(i) for i in query.allowed_ids)
         where.add(f"m.id IN ({marks(len(ids))})", *ids)
-        counted = False
+        counters = None
     games = unique(id_in(g) for g in query.games)
     if games:
         if len(games) == 1:
             game = games[0]
-            where.add("m.game_id = ?", game)
-        else:
-            where.add(f"m.game_id IN ({marks(len(games))})", *games)
-        counters.add(f"game_id IN ({marks(len(games))})", *games)
+        where.add(f"m.game_id IN ({marks(len(games))})", *games)
+        if counters is not None:
+            counters.add(f"game_id IN ({marks(len(games))})", *games)
     if query.primary_sources:
         sources = unique(query.primary_sources)
         where.add(f"m.source IN ({marks(len(sources))})", *sources)
-        counters.add(f"source IN ({marks(len(sources))})", *sources)
+        if counters is not None:
+            counters.add(f"source IN ({marks(len(sources))})", *sources)
     if query.exclude_dependent:
         where.add("m.has_deps = 0")
-        counters.add("has_deps = 0")
+        if counters is not None:
+            counters.add("has_deps = 0")
 
+    tags: _Tags | None = None
     if query.tags:
-        counted = False
-        tag_ids = unique(id_in(t) for t in query.tags)
-        rows = db.execute(
-            f"SELECT id, game_id, bit FROM tags WHERE id IN ({marks(len(tag_ids))})", tag_ids
-        ).fetchall()
-        if len(rows) < len(tag_ids):
-            return 0, []  # a tag that does not exist: nothing has it
-        tag_games = {row[1] for row in rows}
-        with_bits = [row for row in rows if row[2] is not None]
-        if len(tag_games) == 1 and None not in tag_games and with_bits and not _foreign_tags(db):
-            (tag_game,) = tag_games
-            if games and tag_game not in games:
-                return 0, []
-            if game != tag_game:
-                game = tag_game
-                where.add("m.game_id = ?", tag_game)
-            mask = sum(1 << row[2] for row in with_bits)
-            where.add("(m.tag_mask & ?) = ?", mask, mask)
-            rest = [row[0] for row in rows if row[2] is None]
-        else:
-            every = [row[0] for row in rows]
-            sizes = dict(
-                db.execute(
-                    f"SELECT tag_id, count(*) FROM mod_tags WHERE tag_id IN ({marks(len(every))}) "
-                    "GROUP BY tag_id",
-                    every,
-                ).fetchall()
-            )
-            drive_tag, *rest = sorted(every, key=lambda t: sizes.get(t, 0))
-            where.add("m.id IN (SELECT mod_id FROM mod_tags WHERE tag_id = ?)", drive_tag)
-        for tag in rest:
-            where.add(
-                "EXISTS (SELECT 1 FROM mod_tags mt WHERE mt.tag_id = ? AND mt.mod_id = m.id)", tag
-            )
+        counters = None
+        tags = _resolve_tags(db, query, games)
+        if tags is None:
+            return 0, []
+        if tags.game is not None:
+            game = tags.game
 
     matches: list[_Match] = []
     if query.q:
@@ -169,31 +215,62 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     if query.name:
         if len(query.name) >= _TRIGRAM:
             matches.append(_Match("mods_name_index", fts_phrase(query.name)))
-        elif query.name.isascii():
-            where.add("m.name LIKE ? ESCAPE '\\'", _like_pattern(query.name))
-            counted = False
-        else:
-            where.add("instr(ow_fold(m.name), ?) > 0", query.name.lower())
-            counted = False
+        else:  # too short for trigrams: read the names
+            if query.name.isascii():
+                where.add("m.name LIKE ? ESCAPE '\\'", _like_pattern(query.name))
+            else:
+                where.add("instr(ow_fold(m.name), ?) > 0", query.name.lower())
+            counters = None
+    # one full-text match finds the candidates, any other checks them; at most 50 allowed
+    # ids are candidates enough
+    text: _Match | None = None
+    if matches and not query.allowed_ids:
+        text, *matches = matches
+    for match in matches:
+        where.add(
+            f"m.id IN (SELECT rowid FROM {match.table} WHERE {match.table} MATCH ?)",
+            match.expression,
+        )
+        counters = None
+    ranked = (
+        query.sort is ModSort.RELEVANCE and text is not None and text.table == ("mods_text_index")
+    )
+    alone = len(where.terms) == 1 and tags is None  # nothing but the full-text match
+    full = _Where([*where.terms, *(tags.terms.terms if tags else [])],
+                  [*where.params, *(tags.terms.params if tags else [])])  # fmt: skip
 
     # --- the total -----------------------------------------------------------------------
-    # one full-text match drives (finds candidates), the others check; at most 50
-    # allowed ids always drive
-    drive, checked = (
-        (None, matches) if query.allowed_ids or not matches else (matches[0], matches[1:])
-    )
-    for match in checked:
-        where.add(f"m.id IN (SELECT rowid FROM {match.table} WHERE {match.table} MATCH ?)",
-                  match.expression)  # fmt: skip
-    if drive is None and counted:
-        total = _listed_count(db, counters)
-    elif drive is not None and len(where.terms) == 1:  # the match alone: count the index
-        total = db.execute(
-            f"SELECT count(*) FROM {drive.table} WHERE {drive.table} MATCH ?", [drive.expression]
-        ).fetchone()[0]
-    else:
-        source, params = _driven(drive, where, by_id=drive_tag is not None)
+    if text is not None and not ranked:
+        # the matches, found once: counted, then walked or sorted
+        db.execute("CREATE TEMP TABLE ow_hits (id INTEGER PRIMARY KEY)")
+        db.execute(
+            f"INSERT INTO temp.ow_hits SELECT rowid FROM {text.table} WHERE {text.table} MATCH ?",
+            [text.expression],
+        )
+        if alone:
+            total = db.execute("SELECT count(*) FROM temp.ow_hits").fetchone()[0]
+        else:
+            total = db.execute(
+                "SELECT count(*) FROM temp.ow_hits h CROSS JOIN mods m ON m.id = h.id "
+                f"WHERE {full.sql()}",
+                full.params,
+            ).fetchone()[0]
+    elif text is not None:
+        source, params = _matched(text, full)
+        if alone:
+            source, params = f"FROM {text.table} WHERE {text.table} MATCH ?", [text.expression]
         total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+    elif tags is not None:
+        # the rarest tag's links, alone if every other filter is implied by the mask
+        implied = tags.game is not None and len(where.terms) == 1 + bool(games)
+        source, params = tags.links(None if implied else where)
+        total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+    elif counters is not None:
+        total = _listed_count(db, counters)
+    else:
+        total = db.execute(
+            f"SELECT count(*) FROM mods m WHERE {full.sql()}", full.params
+        ).fetchone()[0]
 
     offset = query.page.offset
     if total <= offset:
@@ -202,41 +279,50 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
 
     # --- the page --------------------------------------------------------------------------
     direction = "DESC" if query.descending else "ASC"
-    if query.sort is ModSort.RELEVANCE:
-        if drive is not None and drive.table == "mods_text_index":
+    if query.sort is ModSort.RELEVANCE or query.allowed_ids:
+        if ranked:
             order = f"{_RANK} {direction}, m.id {direction}"
+            source, params = _matched(text, full)  # type: ignore[arg-type]
         else:
-            order = f"m.id {direction}"
-        source, params = _driven(drive, where)
+            if query.sort is ModSort.RELEVANCE:
+                order = f"m.id {direction}"
+            else:
+                expression, _ = MOD_SORT_INDEXES[query.sort.value]
+                order = f"m.{expression} {direction}, m.id {direction}"
+            if text is not None:
+                source, params = _hits(full)
+            else:  # at most 50 ids, or everything in id order
+                source, params = f"FROM mods m WHERE {full.sql()}", full.params
     else:
         expression, suffix = MOD_SORT_INDEXES[query.sort.value]
         order = f"m.{expression} {direction}, m.id {direction}"
         index = f"mods_game_by_{suffix}" if game is not None else f"mods_listed_by_{suffix}"
-        if query.allowed_ids or (drive_tag is not None and drive is None):
-            # at most 50 ids, or the rarest tag's mods: fetch them by id and sort
-            source, params = _driven(None, where, by_id=True)
-        elif drive is not None:
+        walk = f"FROM mods m INDEXED BY {index} WHERE {full.sql()}", full.params
+        if text is not None or tags is not None:
+            # walk the sort index until enough entries match, or take every match and sort
             universe = _listed_count(db, _game_filter(game))
-            walked = (offset + limit) * universe / max(total, 1)
-            if total > _DRIVE_BELOW and walked < _WALK_FACTOR * total:
-                walk = _Where(list(where.terms), list(where.params))
-                walk.add(
-                    f"EXISTS (SELECT 1 FROM {drive.table} WHERE {drive.table} MATCH ? "
-                    f"AND rowid = m.id)",
-                    drive.expression,
-                )
-                source, params = f"FROM mods m INDEXED BY {index} WHERE {walk.sql()}", walk.params
+            walked = min(universe, (offset + limit) * universe / max(total, 1))
+            per_entry = _WALK_COST + _PROBE_COST * (tags.probes if tags else 0)
+            walking = walked * per_entry + (total * _SET_COST if text else 0)
+            if walking < total * _FETCH_COST:
+                if text is not None:
+                    source, params = walk[0] + " AND m.id IN temp.ow_hits", walk[1]
+                else:
+                    source, params = walk
+            elif text is not None:
+                source, params = _hits(full)
             else:
-                source, params = _driven(drive, where)
+                assert tags is not None
+                source, params = tags.links(where)
         elif game is None and games:
             # several games: one index range per game and a sort, or the global walk
             universe = _listed_count(db, _Where())
             walked = (offset + limit) * universe / max(total, 1)
             if total < walked:
                 index = f"mods_game_by_{suffix}"
-            source, params = f"FROM mods m INDEXED BY {index} WHERE {where.sql()}", where.params
+            source, params = f"FROM mods m INDEXED BY {index} WHERE {full.sql()}", full.params
         else:
-            source, params = f"FROM mods m INDEXED BY {index} WHERE {where.sql()}", where.params
+            source, params = walk
     rows = db.execute(
         f"SELECT m.id {source} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
     ).fetchall()
@@ -250,16 +336,20 @@ def _game_filter(game: int | None) -> _Where:
     return where
 
 
-def _driven(drive: _Match | None, where: _Where, *, by_id: bool = False) -> tuple[str, list[Any]]:
-    """FROM ... WHERE ... taking every match of ``drive`` (if any) first; ``by_id``: no
-    sort index, the mods are found by id (an ``id IN`` term drives)."""
-    if drive is None:
-        hint = " NOT INDEXED" if by_id else ""
-        return f"FROM mods m{hint} WHERE {where.sql()}", where.params
+def _matched(text: _Match, where: _Where) -> tuple[str, list[Any]]:
+    """FROM ... WHERE ... over every match of ``text``, joined to the mods."""
     return (
-        f"FROM {drive.table} CROSS JOIN mods m ON m.id = {drive.table}.rowid "
-        f"WHERE {drive.table} MATCH ? AND {where.sql()}",
-        [drive.expression, *where.params],
+        f"FROM {text.table} CROSS JOIN mods m ON m.id = {text.table}.rowid "
+        f"WHERE {text.table} MATCH ? AND {where.sql()}",
+        [text.expression, *where.params],
+    )
+
+
+def _hits(where: _Where) -> tuple[str, list[Any]]:
+    """FROM ... WHERE ... over the matches found before (``temp.ow_hits``)."""
+    return (
+        f"FROM temp.ow_hits h CROSS JOIN mods m ON m.id = h.id WHERE {where.sql()}",
+        where.params,
     )
 
 

@@ -108,21 +108,27 @@ def load(
         )
 
     known_tags = _Tags(db)
-    conn.execute("CREATE TEMP TABLE load_links (tag_id INTEGER, mod_id INTEGER)")
+    conn.execute(
+        "CREATE TEMP TABLE load_links (tag_id INTEGER, mod_id INTEGER, listed INTEGER, "
+        "mask INTEGER)"
+    )
     iterator = iter(mods)
     while batch := list(itertools.islice(iterator, _BATCH)):
         rows: list[list[Any]] = []
-        links: list[tuple[int, int]] = []
+        links: list[tuple[int, int, int, int]] = []
         for mod in batch:
             params = mod_params(mod)
             ident, game = params["id"], params["game_id"]
             names = unique(tags.get(mod.id, ()))
             mask = 0
+            linked = []
             for name in names:
                 tag, bit = known_tags.get(game, name)
-                links.append((tag, ident))
+                linked.append(tag)
                 if bit is not None:
                     mask |= 1 << bit
+            listed = int(mod.state.downloadable)
+            links += [(tag, ident, listed, mask) for tag in linked]
             rows.append(
                 [
                     *(params[c] for c in MOD_COLUMNS),
@@ -133,10 +139,10 @@ def load(
                 ]
             )
         conn.executemany(_INSERT_MOD, rows)
-        conn.executemany("INSERT INTO load_links (tag_id, mod_id) VALUES (?, ?)", links)
+        conn.executemany("INSERT INTO load_links VALUES (?, ?, ?, ?)", links)
     conn.execute(
-        "INSERT OR IGNORE INTO mod_tags (tag_id, mod_id) "
-        "SELECT tag_id, mod_id FROM load_links ORDER BY tag_id, mod_id"
+        "INSERT OR IGNORE INTO mod_tags (tag_id, mod_id, listed, mask) "
+        "SELECT tag_id, mod_id, listed, mask FROM load_links ORDER BY tag_id, mod_id"
     )
     conn.execute("DROP TABLE temp.load_links")
 

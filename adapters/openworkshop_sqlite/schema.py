@@ -137,20 +137,26 @@ _CATALOG = [
     ) WITHOUT ROWID
     """,
     "CREATE INDEX game_genres_by_genre ON game_genres (genre_id, game_id)",
-    # tags are per game; ``bit`` (0..62) is the tag's place in its game's tag mask
+    # tags are per game; ``bit`` (0..62) is the tag's place in its game's tag mask;
+    # ``links`` how many mods carry it (the rarest tag of a filter is read first)
     """
     CREATE TABLE tags (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         game_id INTEGER,
         name TEXT NOT NULL,
-        bit INTEGER
+        bit INTEGER,
+        links INTEGER NOT NULL DEFAULT 0
     )
     """,
     "CREATE UNIQUE INDEX tags_by_game ON tags (game_id, name)",
+    # a link carries its mod's tag mask and whether it is listed, so "has all these tags" is
+    # counted from the rarest tag's links alone
     """
     CREATE TABLE mod_tags (
         tag_id INTEGER NOT NULL,
         mod_id INTEGER NOT NULL,
+        listed INTEGER NOT NULL DEFAULT 0,
+        mask INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (tag_id, mod_id)
     ) WITHOUT ROWID
     """,
@@ -258,6 +264,28 @@ _COUNTERS = [
     )
     BEGIN {_REMOVE_OLD} {_ADD_NEW} END
     """,
+    # a mod's links follow its state and tag mask
+    """
+    CREATE TRIGGER mods_linked_insert AFTER INSERT ON mods BEGIN
+        UPDATE mod_tags SET listed = new.state < 2, mask = new.tag_mask WHERE mod_id = new.id;
+    END
+    """,
+    """
+    CREATE TRIGGER mods_linked_update AFTER UPDATE OF state, tag_mask ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2) OR old.tag_mask IS NOT new.tag_mask
+    BEGIN
+        UPDATE mod_tags SET listed = new.state < 2, mask = new.tag_mask WHERE mod_id = new.id;
+    END
+    """,
+    """
+    CREATE TRIGGER mods_linked_delete AFTER DELETE ON mods BEGIN
+        UPDATE mod_tags SET listed = 0, mask = 0 WHERE mod_id = old.id;
+    END
+    """,
+    "CREATE TRIGGER tags_linked AFTER INSERT ON mod_tags BEGIN "
+    "UPDATE tags SET links = links + 1 WHERE id = new.tag_id; END",
+    "CREATE TRIGGER tags_unlinked AFTER DELETE ON mod_tags BEGIN "
+    "UPDATE tags SET links = links - 1 WHERE id = old.tag_id; END",
     # the hot path: a download of a listed mod that stays where it is
     """
     CREATE TRIGGER mods_counted_downloads AFTER UPDATE OF downloads ON mods
@@ -413,9 +441,10 @@ def migrate(db: Database, target: int = LATEST) -> int:
 
 
 def refresh_derived(db: Database) -> None:
-    """Recompute every counter and search index from the rows (inside a transaction).
+    """Recompute the counters and search indexes from the rows (inside a transaction).
 
-    The triggers keep them in step with each write; this is for bulk loads that bypass them.
+    The triggers keep them in step with each write; this is for bulk loads that bypass them
+    (a bulk load writes the links' ``listed`` and ``mask`` itself).
     """
     db.execute("DELETE FROM mod_counts")
     db.execute(
@@ -434,5 +463,6 @@ def refresh_derived(db: Database) -> None:
                 WHERE c.game_id = games.id), 0)
         """
     )
+    db.execute("UPDATE tags SET links = (SELECT count(*) FROM mod_tags WHERE tag_id = tags.id)")
     for index in ("mods_name_index", "mods_text_index", "games_name_index"):
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")

@@ -296,6 +296,11 @@ class SqliteStorage:
                     f"foreign_tags = {_FOREIGN_TAGS} WHERE id = :id",
                     {"id": ident, "game_id": row[0]},
                 )
+                db.execute(
+                    "UPDATE mod_tags SET (listed, mask) = (SELECT state < 2, tag_mask FROM mods "
+                    "WHERE id = ?) WHERE mod_id = ?",
+                    [ident, ident],
+                )
 
         await self._write(work)
 
@@ -696,5 +701,12 @@ class SqliteStorage:
         """
         from openworkshop_sqlite.loading import load
 
-        await self._write(lambda db: load(db, games=games, mods=mods, tags=tags or {},
-                                          dependencies=dependencies or {}))  # fmt: skip
+        await self._write(
+            lambda db: load(
+                db,
+                games=games,
+                mods=mods,
+                tags={} if tags is None else tags,
+                dependencies={} if dependencies is None else dependencies,
+            )
+        )

@@ -71,6 +71,23 @@ def audit(path: Path) -> list[str]:
         ).fetchall()
         if masks:
             problems.append(f"derived columns out of step: {masks}")
+        links = conn.execute(
+            """
+            SELECT mt.tag_id, mt.mod_id, mt.listed, mt.mask FROM mod_tags mt
+            LEFT JOIN mods m ON m.id = mt.mod_id
+            WHERE mt.listed IS NOT coalesce(m.state < 2, 0)
+                OR mt.mask IS NOT coalesce(m.tag_mask, 0)
+            LIMIT 5
+            """
+        ).fetchall()
+        if links:
+            problems.append(f"links out of step with their mods: {links}")
+        counts = conn.execute(
+            "SELECT id, links FROM tags WHERE links IS NOT "
+            "(SELECT count(*) FROM mod_tags WHERE tag_id = tags.id) LIMIT 5"
+        ).fetchall()
+        if counts:
+            problems.append(f"tag link counts out of step: {counts}")
     finally:
         conn.close()
     return problems

@@ -185,8 +185,8 @@ async def test_blocking_calls_stay_off_the_event_loop(
     seen: list[tuple[int, str]] = []
     real_connect = connections.connect
 
-    def traced(path: Path, *, readonly: bool = False) -> Database:
-        db = real_connect(path, readonly=readonly)
+    def traced(path: Path) -> Database:
+        db = real_connect(path)
         db.conn.set_trace_callback(lambda sql: seen.append((threading.get_ident(), sql)))
         return db
 
