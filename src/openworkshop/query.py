@@ -220,7 +220,8 @@ _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _to_int(raw: str) -> int | None:
-    text = raw.strip()
+    """Plain decimal digits with an optional minus sign, nothing around them."""
+    text = raw
     sign = 1
     if text.startswith("-"):
         sign, text = -1, text[1:]
@@ -249,8 +250,8 @@ def _split_list(raw: str) -> list[str] | None:
 
 
 def parse_id(raw: str) -> int | None:
-    """A Steam id (unsigned 64-bit, plain digits) or ``None``."""
-    text = raw.strip()
+    """A Steam id (unsigned 64-bit, plain digits, nothing around them) or ``None``."""
+    text = raw
     if not text.isascii() or not text.isdigit() or len(text) > 20:
         return None
     value = int(text)

@@ -239,7 +239,9 @@ def test_q_sorts_by_relevance_unless_told() -> None:
         ModListQuery.from_params(p(sort="RELEVANCE"))
 
 
-@pytest.mark.parametrize("raw", ["-1", "18446744073709551616", "12a", "1e5", "", "٣"])
+@pytest.mark.parametrize(
+    "raw", ["-1", "18446744073709551616", "12a", "1e5", "", "٣", " 1", "1 ", "+1", "0x10"]
+)
 def test_bad_ids_are_malformed(raw: str) -> None:
     """Steam ids are unsigned 64-bit plain digits; anything else is malformed, not unknown."""
     with pytest.raises(InvalidParameter):
