@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -57,6 +58,21 @@ def _spellings(path: str) -> list[str]:
     return [bare, bare + "/"]
 
 
+_ACTIONS: Final = frozenset({"download_steam", "update_steam"})
+"""Endpoints that may queue work or call Steam: a HEAD (added by Starlette to every GET
+route) must not do that as a side effect, so it is refused."""
+
+
+def _get_only(handler: Handler) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        if request.method != "GET":
+            raise HTTPException(405, headers={"Allow": "GET"})
+        return await handler(request)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
 def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
     async def endpoint(request: Request) -> Response:
         await workshop.count_request(name)
@@ -71,6 +87,8 @@ def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
     out: list[BaseRoute] = []
     for path, handler_name, stat_type in ENDPOINTS:
         handler = _counted(workshop, stat_type, getattr(endpoints, handler_name))
+        if handler_name in _ACTIONS:
+            handler = _get_only(handler)
         for spelling in _spellings(path):
             out.append(Route(spelling, handler, methods=["GET"]))
     openapi = openapi_endpoint(openapi_document())

@@ -527,3 +527,14 @@ async def test_unfetchable_mod_reports_the_failure(api: Api) -> None:
     info = (await api.client.get(f"/info/mod/{UNFETCHABLE_MOD_ID}")).json()
     assert info["result"] is None
     assert info["failure"]["reason"] == "access_denied"
+
+
+@pytest.mark.parametrize("path", ["/download/steam/{}", "/update/steam/{}"])
+async def test_head_never_queues_or_calls_steam(api: Api, path: str) -> None:
+    """HEAD on an endpoint that may queue work is refused (405), with no side effect."""
+    mod_id = api.mod_ids()[0]
+    response = await api.client.head(path.format(mod_id))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    assert await api.workshop.storage.get_mod(mod_id) is None
+    assert sum(api.steam.calls.values()) == 0
