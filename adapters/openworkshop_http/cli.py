@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from openworkshop import Settings
 from openworkshop.errors import ApiError, WorkshopError
@@ -88,15 +89,20 @@ async def _serve(args: argparse.Namespace) -> None:
     async with server_workshop(settings) as workshop:
         app = create_app(workshop, settings, manage_lifespan=False)
         print(f"Open Workshop: data in {settings.data_dir.resolve()}", flush=True)
-        await serve(
-            app,
-            host=settings.host,
-            port=settings.port,
-            ssl_certfile=args.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile,
-            server=args.server,
-            log_level=args.log_level,
-        )
+        await _run(app, settings, args)
+
+
+async def _run(app: Any, settings: Settings, args: argparse.Namespace) -> None:
+    """Serve ``app`` where the settings say, with the command line's server flags."""
+    await serve(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        server=args.server,
+        log_level=args.log_level,
+    )
 
 
 def _demo_banner(base: str, catalog: SteamCatalog, requested: list[int], left: list[int]) -> str:
@@ -141,15 +147,7 @@ async def _demo(args: argparse.Namespace) -> None:
             base = f"{scheme}://{settings.host}:{settings.port}"
             print(_demo_banner(base, demo.catalog, requested, left), flush=True)
             app = create_app(demo.workshop, demo.settings, manage_lifespan=False)
-            await serve(
-                app,
-                host=settings.host,
-                port=settings.port,
-                ssl_certfile=args.ssl_certfile,
-                ssl_keyfile=args.ssl_keyfile,
-                server=args.server,
-                log_level=args.log_level,
-            )
+            await _run(app, settings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,16 +25,7 @@ STEAM_SETTINGS_PREFIX = "OPENWORKSHOP_STEAM"
 def _steam_source(settings: Settings) -> Any:
     from openworkshop_steam import SteamWebSource
 
-    return SteamWebSource(
-        api_url=settings.steam_api_url,
-        community_url=settings.steam_community_url,
-        store_url=settings.steam_store_url,
-        steamcmd=settings.steamcmd,
-        api_key=settings.steam_api_key,
-        username=settings.steam_username,
-        password=settings.steam_password,
-        steamcmd_timeout=settings.steamcmd_timeout,
-    )
+    return SteamWebSource.from_settings(settings)
 
 
 def _storage(path: Path) -> Any:

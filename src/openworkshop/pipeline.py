@@ -155,6 +155,8 @@ class Pipeline:
             await asyncio.gather(*running, return_exceptions=True)
 
     async def _next_batch(self) -> list[Mod]:
+        """Queued mods to download (after the gathering window); failing that, the pages
+        left unparsed are parsed here. Nothing while upstream calls are paused."""
         if await self.gate.paused_until() is not None:
             return []
         if self.settings.gather_window > 0:
@@ -166,14 +168,19 @@ class Pipeline:
             now=self.clock.now(),
             lease_until=self._lease(),
         )
-        if claimed:
-            return claimed
+        if not claimed:
+            await self._parse_left_pages()
+        return claimed
+
+    async def _parse_left_pages(self) -> bool:
+        """Pages left unparsed by a failure or a dead worker; returns whether there were any."""
         pending = await self.storage.claim(
             ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
         )
-        if pending:
-            await self._enrich_again(pending)
-        return []
+        for mod in pending:
+            details = ItemDetails(id=mod.id, app_id=mod.game_id or 0, title=mod.name)
+            await self._enrich(mod, details)
+        return bool(pending)
 
     async def _process(self, claimed: list[Mod]) -> None:
         try:
@@ -185,27 +192,13 @@ class Pipeline:
             log.exception("a download batch failed")
 
     async def step(self) -> bool:
-        """One round: a batch of queued mods, then pages still to parse. Returns whether
-        there was anything to do."""
-        if await self.gate.paused_until() is not None:
-            return False
-        if self.settings.gather_window > 0:
-            await asyncio.sleep(self.settings.gather_window)
-        claimed = await self.storage.claim(
-            ModState.QUEUED,
-            self.steam.max_details_batch,
-            now=self.clock.now(),
-            lease_until=self._lease(),
-        )
+        """One round, in the caller's task: a batch of queued mods, then pages still to
+        parse. Returns whether there was anything to do (for tests and embedding)."""
+        claimed = await self._next_batch()
         if claimed:
-            async with self._holding([m.id for m in claimed]):
-                await self._download_batch(claimed)
-        pending = await self.storage.claim(
-            ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
-        )
-        if pending:
-            await self._enrich_again(pending)
-        return bool(claimed or pending)
+            await self._process(claimed)
+            await self._parse_left_pages()
+        return bool(claimed)
 
     async def sweep(self) -> int:
         """Remove download folders left by dead workers (a crash, a kill); return how many."""
@@ -376,12 +369,6 @@ class Pipeline:
         await self.storage.put_mod(
             attrs.evolve(mod, attempts=attempts, lease_until=later), expect=ModState.AVAILABLE
         )
-
-    async def _enrich_again(self, mods: list[Mod]) -> None:
-        """Pages left unparsed by a failure or a dead worker."""
-        for mod in mods:
-            details = ItemDetails(id=mod.id, app_id=mod.game_id or 0, title=mod.name)
-            await self._enrich(mod, details)
 
     # --- games ------------------------------------------------------------------------
 
