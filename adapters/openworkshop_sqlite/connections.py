@@ -41,10 +41,6 @@ _FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError)
 """What the driver raises (OverflowError: an integer SQLite cannot store)."""
 
 
-def _fold(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
 def connect(path: Path) -> Database:
     """A connection in autocommit mode (transactions are explicit), with our pragmas."""
     conn = sqlite3.connect(
@@ -56,8 +52,6 @@ def connect(path: Path) -> Database:
     db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     db.execute("PRAGMA temp_store = MEMORY")
     db.execute("PRAGMA synchronous = NORMAL")
-    # lower-case a name as FTS5's case folding does, for needles too short for trigrams
-    conn.create_function("ow_fold", 1, _fold, deterministic=True)
     return db
 
 

@@ -21,6 +21,7 @@ has nor how many names contain a word:
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any, Final
 
@@ -62,6 +63,17 @@ def fts_words(text: str) -> str | None:
     """
     words = _WORD.findall(text)
     return " ".join(fts_phrase(word) for word in words) if words else None
+
+
+def _short_name(needle: str, column: str = "m.name") -> tuple[str, ...]:
+    """A filter for names containing a needle of 1 or 2 characters, in any case.
+
+    LIKE folds ASCII letters only, so each case of the other letters is asked for.
+    """
+    cases = [[c] if c.isascii() else sorted({c, c.lower(), c.upper()}) for c in needle]
+    variants = ["".join(chars) for chars in itertools.product(*cases)]
+    term = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in variants)
+    return (f"({term})", *(_like_pattern(v) for v in variants))
 
 
 def _like_pattern(text: str) -> str:
@@ -197,6 +209,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
         if counters is not None:
             counters.add("has_deps = 0")
 
+    short_name = False
     tags: _Tags | None = None
     if query.tags:
         counters = None
@@ -215,12 +228,10 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     if query.name:
         if len(query.name) >= _TRIGRAM:
             matches.append(_Match("mods_name_index", fts_phrase(query.name)))
-        else:  # too short for trigrams: read the names
-            if query.name.isascii():
-                where.add("m.name LIKE ? ESCAPE '\\'", _like_pattern(query.name))
-            else:
-                where.add("instr(ow_fold(m.name), ?) > 0", query.name.lower())
+        else:  # too short for trigrams: read the names (from the name index, the narrowest)
+            where.add(*_short_name(query.name))
             counters = None
+            short_name = True
     # one full-text match finds the candidates, any other checks them; at most 50 allowed
     # ids are candidates enough
     text: _Match | None = None
@@ -268,8 +279,13 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     elif counters is not None:
         total = _listed_count(db, counters)
     else:
+        index = ""
+        if short_name and not query.allowed_ids:  # every name is read: read the index's
+            index = "INDEXED BY " + (
+                "mods_game_by_name" if game is not None else "mods_listed_by_name"
+            )
         total = db.execute(
-            f"SELECT count(*) FROM mods m WHERE {full.sql()}", full.params
+            f"SELECT count(*) FROM mods m {index} WHERE {full.sql()}", full.params
         ).fetchone()[0]
 
     offset = query.page.offset
@@ -385,10 +401,8 @@ def game_page(db: Database, query: GameListQuery) -> tuple[int, list[int]]:
                 "g.id IN (SELECT rowid FROM games_name_index WHERE games_name_index MATCH ?)",
                 fts_phrase(query.name),
             )
-        elif query.name.isascii():
-            where.add("g.name LIKE ? ESCAPE '\\'", _like_pattern(query.name))
         else:
-            where.add("instr(ow_fold(g.name), ?) > 0", query.name.lower())
+            where.add(*_short_name(query.name, "g.name"))
     total = db.execute(
         f"SELECT count(*) FROM games g WHERE {where.sql()}", where.params
     ).fetchone()[0]

@@ -315,10 +315,10 @@ _SEARCH = [
     """,
     # the search indexes hold listed mods only, so counting matches never touches the table
     f"CREATE VIEW listed_mods AS SELECT id, {_TEXT_COLUMNS} FROM mods WHERE state < 2",
-    # substring of the name: trigrams, case-folded
+    # substring of the name: trigrams, case-folded (never ranked: no column sizes)
     """
     CREATE VIRTUAL TABLE mods_name_index USING fts5 (
-        name, content='listed_mods', content_rowid='id', tokenize='trigram'
+        name, content='listed_mods', content_rowid='id', tokenize='trigram', columnsize=0
     )
     """,
     # ranked search for q
@@ -372,7 +372,7 @@ _SEARCH = [
     """,
     """
     CREATE VIRTUAL TABLE games_name_index USING fts5 (
-        name, content='games', content_rowid='id', tokenize='trigram'
+        name, content='games', content_rowid='id', tokenize='trigram', columnsize=0
     )
     """,
     "INSERT INTO games_name_index (games_name_index) VALUES ('rebuild')",
