@@ -253,7 +253,8 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     # --- the total -----------------------------------------------------------------------
     if text is not None and not ranked:
         # the matches, found once: counted, then walked or sorted
-        db.execute("CREATE TEMP TABLE ow_hits (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS ow_hits (id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM temp.ow_hits")  # (a read's rollback drops it anyway)
         db.execute(
             f"INSERT INTO temp.ow_hits SELECT rowid FROM {text.table} WHERE {text.table} MATCH ?",
             [text.expression],

@@ -112,6 +112,11 @@ async def test_reopening_keeps_everything(tmp_path: Path) -> None:
     assert audit(path) == []
 
 
+async def test_implements_the_storage_port(storage: SqliteStorage) -> None:
+    """Every method of the Storage protocol is there (the core wires it as a Storage)."""
+    assert isinstance(storage, Storage)
+
+
 async def test_file_is_in_wal_mode_at_the_latest_version(storage: SqliteStorage) -> None:
     """WAL journal (readers never wait for the writer) and user_version = migrations."""
     with sqlite3.connect(storage.path) as conn:
