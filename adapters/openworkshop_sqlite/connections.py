@@ -32,8 +32,8 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 30_000
 """How long a statement waits for another process's write lock before failing."""
-CACHE_KIB: Final = 65_536
-"""Page cache per connection (KiB)."""
+CACHE_KIB: Final = 16_384
+"""Page cache per connection (KiB); most reads come through the memory map instead."""
 MMAP_BYTES: Final = 1 << 30
 """Memory-mapped reads: pages come from the OS cache without a copy."""
 

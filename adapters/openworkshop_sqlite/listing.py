@@ -36,6 +36,7 @@ __all__ = ["TEXT_WEIGHTS", "fts_phrase", "fts_words", "game_page", "mod_page"]
 
 TEXT_WEIGHTS: Final = (10.0, 4.0, 1.0, 6.0)
 """bm25 weights of name, short description, description and tag names for ``q``."""
+_TEXT: Final = "mods_text_index"
 _RANK: Final = "bm25(mods_text_index, {})".format(", ".join(map(str, TEXT_WEIGHTS)))
 _WORD: Final = re.compile(r"\w+")
 _TRIGRAM: Final = 3
@@ -224,7 +225,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
         words = fts_words(query.q)
         if words is None:
             return 0, []  # nothing to look for: nothing matches
-        matches.append(_Match("mods_text_index", words))
+        matches.append(_Match(_TEXT, words))
     if query.name:
         if len(query.name) >= _TRIGRAM:
             matches.append(_Match("mods_name_index", fts_phrase(query.name)))
@@ -243,9 +244,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             match.expression,
         )
         counters = None
-    ranked = (
-        query.sort is ModSort.RELEVANCE and text is not None and text.table == ("mods_text_index")
-    )
+    ranked = query.sort is ModSort.RELEVANCE and text is not None and text.table == _TEXT
     alone = len(where.terms) == 1 and tags is None  # nothing but the full-text match
     full = _Where([*where.terms, *(tags.terms.terms if tags else [])],
                   [*where.params, *(tags.terms.params if tags else [])])  # fmt: skip
