@@ -188,8 +188,9 @@ class Storage(Protocol):
     ) -> list[Mod]:
         """Atomically take up to ``limit`` mods for work, oldest request first.
 
-        ``QUEUED``: mods due (``not_before`` passed) are moved to ``DOWNLOADING``; mods in
-        ``DOWNLOADING`` whose lease expired (their worker died) are taken again.
+        ``QUEUED``: mods due (``not_before`` unset or passed) are moved to ``DOWNLOADING``;
+        mods in ``DOWNLOADING`` whose lease expired or is unset (their worker died) are
+        taken again.
         ``AVAILABLE``: mods whose lease is unset or expired (pages still to parse).
         Taken mods carry ``lease_until``; two claimers never get the same mod.
         """
