@@ -90,6 +90,7 @@ class DetailsBatcher:
         self._window = window
         self._pending: dict[int, asyncio.Future[ItemDetails | None]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def get(self, mod_id: int, *, wait: bool = False) -> ItemDetails | None:
         future = self._pending.get(mod_id)
@@ -110,7 +111,8 @@ class DetailsBatcher:
     def _flush_now(self, wait: bool) -> None:
         batch = self._take()
         task = asyncio.create_task(self._send(batch, wait))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        self._sending.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._sending.discard)
 
     def _take(self) -> dict[int, asyncio.Future[ItemDetails | None]]:
         batch, self._pending = self._pending, {}

@@ -1,0 +1,71 @@
+"""Guarding Valve: merged details look-ups, the shared pause and the calls-per-minute ceiling."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from openworkshop.errors import UpstreamRateLimited, UpstreamUnavailable
+from openworkshop.testing import FakeClock, FakeSteamSource, MemoryStorage, sample_catalog
+from openworkshop.upstream import DetailsBatcher, UpstreamGate
+
+pytestmark = pytest.mark.anyio
+
+
+def make(per_minute: int = 1000) -> tuple[FakeSteamSource, UpstreamGate, DetailsBatcher, FakeClock]:
+    steam = FakeSteamSource(sample_catalog(mods_per_game=60))
+    clock = FakeClock()
+    gate = UpstreamGate(storage=MemoryStorage(), clock=clock, per_minute=per_minute, pause=300)
+    return steam, gate, DetailsBatcher(steam=steam, gate=gate, window=0.02), clock
+
+
+async def test_lookups_close_together_share_one_call() -> None:
+    """150 concurrent look-ups (some of one id) go out as 100 + 50 ids; each gets its item."""
+    steam, _, batcher, _ = make()
+    ids = list(steam.catalog.items)[:150]
+    asked = ids + ids[:30]
+    found = await asyncio.gather(*(batcher.get(i) for i in asked))
+    assert steam.calls["details"] == 2
+    assert [d.id if d else None for d in found] == [
+        i if steam.catalog.items[i].visible else None for i in asked
+    ]
+
+
+async def test_a_failed_call_fails_every_waiter() -> None:
+    steam, _, batcher, _ = make()
+    steam.fail_next("details", UpstreamUnavailable("reset"))
+    ids = list(steam.catalog.items)[:5]
+    results = await asyncio.gather(*(batcher.get(i) for i in ids), return_exceptions=True)
+    assert all(isinstance(r, UpstreamUnavailable) for r in results)
+    assert steam.calls["details"] == 1
+
+
+async def test_rate_limiting_pauses_everyone_sharing_the_storage() -> None:
+    """A 429 sets the pause in storage; a second gate on the same storage sees it."""
+    steam, gate, _, clock = make()
+    steam.fail_next("details", UpstreamRateLimited(retry_after=120))
+    with pytest.raises(UpstreamRateLimited):
+        await gate.call(lambda: steam.details([1]))
+    other = UpstreamGate(storage=gate._storage, clock=clock, per_minute=10, pause=300)
+    assert await other.paused_until() is not None
+    with pytest.raises(UpstreamRateLimited):
+        await other.call(lambda: steam.details([1]), wait=False)
+    assert steam.calls["details"] == 1
+    clock.advance(121)
+    assert await other.paused_until() is None
+    await other.call(lambda: steam.details([1]), wait=False)
+    assert steam.calls["details"] == 2
+
+
+async def test_ceiling_per_minute() -> None:
+    """Past the ceiling a call waits for the window (or is refused when it may not wait)."""
+    steam, gate, _, clock = make(per_minute=3)
+    for _ in range(3):
+        await gate.call(lambda: steam.details([1]), wait=False)
+    with pytest.raises(UpstreamRateLimited):
+        await gate.call(lambda: steam.details([1]), wait=False)
+    before = clock.monotonic()
+    await gate.call(lambda: steam.details([1]))  # waits (the fake clock advances)
+    assert clock.monotonic() - before >= 59
+    assert steam.calls["details"] == 4
