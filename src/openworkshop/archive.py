@@ -43,6 +43,10 @@ __all__ = [
 
 _CHUNK = 1 << 20
 _SPOOL_IN_MEMORY = 8 << 20
+_LEVEL_SLOT = (
+    "compress_level" if "compress_level" in zipfile.ZipInfo.__slots__ else "_compresslevel"
+)
+"""ZipInfo's compression level: a private slot before Python 3.13, public after."""
 _TEMP_SUFFIX = ".partial"
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
 """This host, in temporary names (so a sweep knows which writers it can check are alive)."""
@@ -84,9 +88,14 @@ def pack_folder(
     files = list(packable_files(folder))
     total = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_BZIP2, allowZip64=True) as archive:
-        if workers == 1:
+        if workers == 1:  # straight through zipfile: no spool to copy from
             for path, name in files:
-                total += _append(archive, out, _compress(path, name, compresslevel))
+                info = zipfile.ZipInfo.from_file(path, name)
+                info.compress_type = zipfile.ZIP_BZIP2
+                setattr(info, _LEVEL_SLOT, compresslevel)
+                with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
+                    shutil.copyfileobj(source, target, _CHUNK)
+                total += info.file_size
             return total
         with concurrent.futures.ThreadPoolExecutor(workers, "openworkshop-pack") as pool:
             pending: collections.deque[concurrent.futures.Future[_Compressed]] = collections.deque()
