@@ -263,19 +263,18 @@ class Pipeline:
         folder = self.downloads_dir / owner_tag()
         items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
         try:
-            async with self._sessions:
-                outcomes = await self.gate.call(lambda: self.steam.download(items, folder))
-        except UpstreamError as exc:
-            await self._retry_all([m for m, _ in group], _reason_of(exc), str(exc))
-            await asyncio.to_thread(shutil.rmtree, folder, True)
-            return
-        try:
+            try:
+                async with self._sessions:
+                    outcomes = await self.gate.call(lambda: self.steam.download(items, folder))
+            except UpstreamError as exc:
+                await self._retry_all([m for m, _ in group], _reason_of(exc), str(exc))
+                return
             if any(o.reason is FailureReason.RATE_LIMITED for o in outcomes.values()):
                 await self.gate.pause()
             await asyncio.gather(
                 *(self._finish(mod, details, outcomes.get(mod.id)) for mod, details in group)
             )
-        finally:
+        finally:  # steamcmd's folder goes, whatever happened
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def _finish(
