@@ -425,6 +425,7 @@ class Workshop:
 
     async def delay_stats(self) -> dict[str, int]:
         """Average of the last 20 samples of each kind, in ms; 0 when there are none."""
+        await self.record.flush()
         out = {}
         for kind in ("fast", "full"):
             samples = await self.storage.delays(kind, DELAY_SAMPLES)

@@ -136,24 +136,34 @@ def type_map(language: str) -> dict[str, str]:
 class Recorder:
     """Buffers counters in memory and adds them to storage in one go.
 
-    Counting every request with a write would put the single SQLite writer on every
-    request's path; buffered counts are flushed every few seconds, before any statistics
-    are read, and on shutdown. Sums are additive, so several processes can share a store.
+    Counting every request (or sampling its delay) with a write would put the single SQLite
+    writer on every request's path; buffered counts and samples are flushed every few
+    seconds, before any statistics are read, and on shutdown. Sums are additive and samples
+    carry their own time, so several processes can share a store.
     """
 
     def __init__(self, storage: Storage, clock: Clock) -> None:
         self._storage = storage
         self._clock = clock
         self._pending: Counter[tuple[str, dt.datetime]] = Counter()
+        self._samples: list[tuple[str, int, dt.datetime]] = []
 
     async def count(self, type: str, n: int = 1) -> None:
         hour = self._clock.now().replace(minute=0, second=0, microsecond=0)
         self._pending[(type, hour)] += n
 
     async def delay(self, kind: str, ms: int) -> None:
-        await self._storage.add_delay(kind, ms, at=self._clock.now())
+        self._samples.append((kind, ms, self._clock.now()))
 
     async def flush(self) -> None:
+        samples, self._samples = self._samples, []
+        try:
+            while samples:
+                kind, ms, at = samples[0]
+                await self._storage.add_delay(kind, ms, at=at)
+                samples.pop(0)
+        finally:
+            self._samples[:0] = samples  # what was not written waits, oldest first
         pending, self._pending = self._pending, Counter()
         try:
             for key in sorted(pending):

@@ -25,3 +25,21 @@ def test_every_type_is_translated() -> None:
         assert set(TYPE_MAP[language]) == set(ENDPOINT_TYPES) | set(EVENT_TYPES)
         assert all(TYPE_MAP[language].values())
     assert len(ENDPOINT_TYPES) == 20 and all(t.endswith("/") for t in ENDPOINT_TYPES)
+
+
+@pytest.mark.anyio
+async def test_recorder_buffers_until_flush() -> None:
+    """Counts and delay samples reach storage only on flush (no write per request), in order."""
+    from openworkshop.statistics import Recorder
+    from openworkshop.testing import FakeClock, MemoryStorage
+
+    storage = MemoryStorage()
+    recorder = Recorder(storage, FakeClock())
+    await recorder.count("files_sent")
+    await recorder.delay("fast", 3)
+    await recorder.delay("fast", 5)
+    assert await storage.delays("fast", 20) == []
+    assert (await storage.summary()).mods_sent_count == 0
+    await recorder.flush()
+    assert await storage.delays("fast", 20) == [5, 3]  # newest first
+    assert (await storage.summary()).mods_sent_count == 1
