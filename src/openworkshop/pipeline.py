@@ -55,6 +55,20 @@ def _utc(timestamp: int) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp > 0 else None
 
 
+def archive_key(mod_id: int, time_updated: int, now: dt.datetime) -> str:
+    """``<mod>/<time_updated>-<created>-<random>.zip``: new for every version, and saying
+    when it was made (see :func:`archive_created`)."""
+    return f"{mod_id}/{time_updated}-{int(now.timestamp())}-{uuid.uuid4().hex[:12]}.zip"
+
+
+def archive_created(key: str) -> dt.datetime | None:
+    """When an archive named by :func:`archive_key` was made; ``None`` for other names."""
+    parts = key.rsplit("/", 1)[-1].split("-")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return dt.datetime.fromtimestamp(int(parts[1]), dt.UTC)
+
+
 def is_newer(details: ItemDetails, mod: Mod) -> bool:
     """Whether Steam has a version the archive does not."""
     if mod.archive is None:
@@ -286,8 +300,7 @@ class Pipeline:
             await self._fail(mod, reason or FailureReason.UNKNOWN, detail)
             return
         path = outcome.path
-        version = f"{details.time_updated}-{uuid.uuid4().hex[:12]}"
-        key = f"{mod.id}/{version}.zip"
+        key = archive_key(mod.id, details.time_updated, self.clock.now())
         try:
             packed = await self.archives.put(key, lambda out: _pack(path, out))
         except ArchiveError as exc:

@@ -267,6 +267,22 @@ async def test_reconcile_on_start(
     assert await archives.keys() == [(await workshop.cached(b)).archive.key]
 
 
+async def test_reconcile_spares_an_archive_another_process_is_recording(
+    workshop: Workshop, clock: FakeClock, archives: MemoryArchiveStore
+) -> None:
+    """An unclaimed archive younger than the lease may be a live worker's, between storing
+    it and recording it in the row: it stays; once older, it goes."""
+    from openworkshop.pipeline import archive_key
+
+    key = archive_key(4242, 1_700_000_000, clock.now())
+    await archives.put(key, lambda out: out.write(b"PK"))
+    assert await workshop.reconcile() == (0, 0)
+    assert await archives.keys() == [key]
+    clock.advance(workshop.settings.lease + 1)
+    assert await workshop.reconcile() == (0, 1)
+    assert await archives.keys() == []
+
+
 async def test_private_mod_fails_for_good(
     workshop: Workshop, steam: FakeSteamSource, clock: FakeClock
 ) -> None:
