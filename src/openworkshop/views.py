@@ -46,6 +46,17 @@ def micros(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _paged(page: Page[Any], results: list[JSON], *, offeset: bool = False) -> JSON:
+    """A page in the seed's envelope. ``offeset`` (README's spelling, beside the ``offset``
+    the original server sent) only where the README shows it: /list/mods and /list/games."""
+    body: JSON = {"database_size": page.total}
+    if offeset:
+        body["offeset"] = page.offset
+    body["offset"] = page.offset
+    body["results"] = results
+    return body
+
+
 def _mod_fields(mod: Mod, fields: ModFields) -> JSON:
     row: JSON = {}
     if fields.general:
@@ -62,13 +73,7 @@ def _mod_fields(mod: Mod, fields: ModFields) -> JSON:
 
 def mod_list(page: Page[Mod], fields: ModFields) -> JSON:
     """``/list/mods/``: ``offeset`` as the README spells it, and ``offset`` as the server sent."""
-    results = [{"id": m.id, **_mod_fields(m, fields)} for m in page.items]
-    return {
-        "database_size": page.total,
-        "offeset": page.offset,
-        "offset": page.offset,
-        "results": results,
-    }
+    return _paged(page, [{"id": m.id, **_mod_fields(m, fields)} for m in page.items], offeset=True)
 
 
 def update_queued() -> JSON:
@@ -132,13 +137,7 @@ def _game_fields(game: Game, fields: GameFields) -> JSON:
 
 
 def game_list(page: Page[Game], fields: GameFields) -> JSON:
-    results = [{"id": g.id, **_game_fields(g, fields)} for g in page.items]
-    return {
-        "database_size": page.total,
-        "offeset": page.offset,
-        "offset": page.offset,
-        "results": results,
-    }
+    return _paged(page, [{"id": g.id, **_game_fields(g, fields)} for g in page.items], offeset=True)
 
 
 def game_info(game: Game | None, fields: GameFields) -> JSON:
@@ -146,11 +145,7 @@ def game_info(game: Game | None, fields: GameFields) -> JSON:
 
 
 def _named(page: Page[Tag] | Page[Genre]) -> JSON:
-    return {
-        "database_size": page.total,
-        "offset": page.offset,
-        "results": [{"id": item.id, "name": item.name} for item in page.items],
-    }
+    return _paged(page, [{"id": item.id, "name": item.name} for item in page.items])
 
 
 def tag_list(page: Page[Tag]) -> JSON:
@@ -169,20 +164,17 @@ def associations(found: Mapping[int, Sequence[Tag | Genre]], only_ids: bool) -> 
 
 
 def resource_list(page: Page[Resource]) -> JSON:
-    return {
-        "database_size": page.total,
-        "offset": page.offset,
-        "results": [
-            {
-                "date_event": micros(r.date_event),
-                "id": r.id,
-                "url": r.url,
-                "type": r.type.value,
-                "owner_id": r.owner_id,
-            }
-            for r in page.items
-        ],
-    }
+    results = [
+        {
+            "date_event": micros(r.date_event),
+            "id": r.id,
+            "url": r.url,
+            "type": r.type.value,
+            "owner_id": r.owner_id,
+        }
+        for r in page.items
+    ]
+    return _paged(page, results)
 
 
 def stat_hours(rows: Sequence[StatRow]) -> list[JSON]:
