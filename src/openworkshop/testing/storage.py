@@ -12,7 +12,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -66,6 +66,26 @@ def _page(items: list[Any], page: PageQuery) -> Page[Any]:
 
 def _sorted(items: Iterable[Any], key: Callable[[Any], Any], descending: bool) -> list[Any]:
     return sorted(items, key=lambda i: (_Key(key(i)), _Key(i.id)), reverse=descending)
+
+
+L = TypeVar("L")
+
+
+def _linked(
+    owners: Sequence[int],
+    links: dict[int, list[int]],
+    only: Sequence[int],
+    item: Callable[[int], L],
+) -> dict[int, list[L]]:
+    """Each owner's linked items ordered by id (only ``only`` when given); owners without
+    any are left out. Serves mod → tags and game → genres."""
+    wanted = set(only)
+    out: dict[int, list[L]] = {}
+    for owner in owners:
+        ids = sorted(i for i in links.get(owner, ()) if not wanted or i in wanted)
+        if ids:
+            out[owner] = [item(i) for i in ids]
+    return out
 
 
 class MemoryStorage:
@@ -335,13 +355,7 @@ class MemoryStorage:
     async def mod_tags(
         self, mod_ids: Sequence[int], tag_ids: Sequence[int]
     ) -> dict[int, list[Tag]]:
-        only = set(tag_ids)
-        out: dict[int, list[Tag]] = {}
-        for mod_id in mod_ids:
-            ids = sorted(t for t in self._mod_tags.get(mod_id, ()) if not only or t in only)
-            if ids:
-                out[mod_id] = [self._tags[t][1] for t in ids]
-        return out
+        return _linked(mod_ids, self._mod_tags, tag_ids, lambda t: self._tags[t][1])
 
     async def list_genres(self, page: PageQuery) -> Page[Genre]:
         return _page(sorted(self._genres.values(), key=lambda g: g.id), page)
@@ -349,13 +363,7 @@ class MemoryStorage:
     async def game_genres(
         self, game_ids: Sequence[int], genre_ids: Sequence[int]
     ) -> dict[int, list[Genre]]:
-        only = set(genre_ids)
-        out: dict[int, list[Genre]] = {}
-        for game_id in game_ids:
-            ids = sorted(g for g in self._game_genres.get(game_id, ()) if not only or g in only)
-            if ids:
-                out[game_id] = [self._genres[g] for g in ids]
-        return out
+        return _linked(game_ids, self._game_genres, genre_ids, self._genres.__getitem__)
 
     # --- failures -------------------------------------------------------------------------
 
