@@ -13,7 +13,8 @@ from sqlite_utils import Database
 
 from openworkshop.domain import Game, Genre, Mod
 from openworkshop_sqlite.records import MOD_COLUMNS, MOD_SELECT, id_in, mod_params, time_in, unique
-from openworkshop_sqlite.schema import refresh_derived
+from openworkshop_sqlite.schema import add_vocabulary, refresh_derived
+from openworkshop_sqlite.search import name_words
 
 __all__ = ["load"]
 
@@ -21,8 +22,8 @@ _BATCH: Final = 50_000
 _MAX_TAG_BIT: Final = 63
 _BULKY: Final = ("mods", "mod_tags", "dependencies", "games", "game_genres")
 _INSERT_MOD: Final = (
-    f"INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names) "
-    f"VALUES ({', '.join('?' * (len(MOD_COLUMNS) + 4))})"
+    f"INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names, name_words) "
+    f"VALUES ({', '.join('?' * (len(MOD_COLUMNS) + 5))})"
 )
 
 
@@ -136,9 +137,11 @@ def load(
                     mask,
                     0,
                     " ".join(names),
+                    name_words(mod.name),
                 ]
             )
         conn.executemany(_INSERT_MOD, rows)
+        add_vocabulary(db, (row[-1] for row in rows))
         conn.executemany("INSERT INTO load_links VALUES (?, ?, ?, ?)", links)
     conn.execute(
         "INSERT OR IGNORE INTO mod_tags (tag_id, mod_id, listed, mask) "

@@ -15,19 +15,29 @@ over listed mods with that exact predicate, so the queries repeat it verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 import attrs
 from sqlite_utils import Database
 
 from openworkshop.errors import StorageError
+from openworkshop_sqlite.search import (
+    FACETS,
+    SORT_FACETS,
+    facet_buckets_sql,
+    facets_sql,
+    name_words,
+)
 
 __all__ = [
     "LATEST",
     "MIGRATIONS",
     "MOD_SORT_INDEXES",
+    "SEARCH_INDEXES",
     "Migration",
+    "add_vocabulary",
+    "count_buckets",
     "migrate",
     "refresh_derived",
     "schema_version",
@@ -398,11 +408,189 @@ _SEARCH = [
 ]
 
 
+# --- 3: the words of names ----------------------------------------------------------------
+
+_NAME_WORDS = [
+    # derived by the adapter (``search.name_words``) wherever it writes a name
+    "ALTER TABLE mods ADD COLUMN name_words TEXT NOT NULL DEFAULT ''",
+    # every word of every name ever written (a superset of the listed names' words)
+    "CREATE TABLE name_vocabulary (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)",
+]
+
+
+def _fill_name_words(db: Database) -> None:
+    """Cut the names already stored into words (Python: SQL cannot case-fold Unicode)."""
+    rows = db.execute("SELECT id, name FROM mods").fetchall()
+    words = [(name_words(name), ident) for ident, name in rows]
+    db.conn.executemany("UPDATE mods SET name_words = ? WHERE id = ?", words)
+    add_vocabulary(db, (text for text, _ in words))
+
+
+def add_vocabulary(db: Database, texts: Iterable[str]) -> None:
+    """Record the words of ``name_words`` texts in the vocabulary."""
+    vocabulary = {word for text in texts for word in text.split()}
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO name_vocabulary (word) VALUES (?)", ((w,) for w in vocabulary)
+    )
+
+
+# --- 4: search by words and facets -----------------------------------------------------------
+
+_SEARCHED = "name, short_description, description, tag_names"
+"""The columns ``q`` looks in."""
+_LISTED_COLUMNS = f"id, {_SEARCHED}, name_words, {facets_sql('mods')} AS facets"
+_TEXT_VALUES = f"{_SEARCHED}, facets"
+_SORT_FACETS = list(SORT_FACETS.values())
+
+
+def _text_entry(row: str) -> str:
+    """``rowid, name, ..., facets`` of ``row`` for the ``q`` index."""
+    return (
+        f"{row}.id, {row}.name, {row}.short_description, {row}.description, {row}.tag_names, "
+        f"{facets_sql(row)}"
+    )
+
+
+def _facets_changed() -> str:
+    return " OR ".join(
+        f"{f.token_sql('old')} IS NOT {f.token_sql('new')}" for f in FACETS
+    )
+
+
+def _count_buckets(row: str, step: str) -> str:
+    """Add ``step`` (1 or -1) to the buckets of ``row`` (only run for listed rows)."""
+    return (
+        f"INSERT INTO facet_buckets (facet, token, bucket, mods) "
+        f"SELECT column1, column2, column3, {step} FROM ({facet_buckets_sql(row, _SORT_FACETS)}) "
+        f"WHERE {row}.state < 2 "
+        f"ON CONFLICT (facet, token) DO UPDATE SET mods = mods + {step};"
+    )
+
+
+_WORDS_AND_FACETS = [
+    "DROP TRIGGER mods_indexed_insert",
+    "DROP TRIGGER mods_indexed_delete",
+    "DROP TRIGGER mods_text_indexed_update",
+    "DROP TABLE mods_text_index",
+    "DROP VIEW listed_mods",
+    f"CREATE VIEW listed_mods AS SELECT {_LISTED_COLUMNS} FROM mods WHERE state < 2",
+    # q: words of the four searched columns, plus the facets (never ranked, so no sizes)
+    f"""
+    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
+        {_TEXT_VALUES}, content='listed_mods', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2', columnsize=0
+    )
+    """,
+    # name: the words of listed names, already cut and folded (split at spaces only)
+    """
+    CREATE VIRTUAL TABLE mods_word_index USING fts5 (
+        name_words, content='listed_mods', content_rowid='id', tokenize='ascii',
+        detail=none, columnsize=0
+    )
+    """,
+    """
+    CREATE VIRTUAL TABLE name_vocabulary_index USING fts5 (
+        word, content='name_vocabulary', content_rowid='id',
+        tokenize='trigram case_sensitive 1', columnsize=0
+    )
+    """,
+    """
+    CREATE TRIGGER name_vocabulary_indexed AFTER INSERT ON name_vocabulary BEGIN
+        INSERT INTO name_vocabulary_index (rowid, word) VALUES (new.id, new.word);
+    END
+    """,
+    """
+    CREATE TABLE facet_buckets (
+        facet TEXT NOT NULL, token TEXT NOT NULL, bucket, mods INTEGER NOT NULL,
+        PRIMARY KEY (facet, token)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX facet_buckets_in_order ON facet_buckets (facet, bucket)",
+    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
+    "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
+    "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
+    f"""
+    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
+        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
+        INSERT INTO mods_word_index (rowid, name_words) VALUES (new.id, new.name_words);
+        INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
+        {_count_buckets("new", "1")}
+    END
+    """,
+    f"""
+    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
+        INSERT INTO mods_name_index (mods_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words)
+            VALUES ('delete', old.id, old.name_words);
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
+            VALUES ('delete', {_text_entry("old")});
+        {_count_buckets("old", "-1")}
+    END
+    """,
+    """
+    CREATE TRIGGER mods_words_indexed_update AFTER UPDATE OF state, name_words ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2)
+        OR (new.state < 2 AND old.name_words IS NOT new.name_words)
+    BEGIN
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words)
+            SELECT 'delete', old.id, old.name_words WHERE old.state < 2;
+        INSERT INTO mods_word_index (rowid, name_words)
+            SELECT new.id, new.name_words WHERE new.state < 2;
+    END
+    """,
+    f"""
+    CREATE TRIGGER mods_text_indexed_update AFTER UPDATE OF state, {_SEARCHED},
+        {", ".join(dict.fromkeys(f.column for f in FACETS))} ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
+        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
+        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
+        OR {_facets_changed()}
+    ))
+    BEGIN
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
+            SELECT 'delete', {_text_entry("old")} WHERE old.state < 2;
+        INSERT INTO mods_text_index (rowid, {_TEXT_VALUES})
+            SELECT {_text_entry("new")} WHERE new.state < 2;
+        {_count_buckets("old", "-1")}
+        {_count_buckets("new", "1")}
+    END
+    """,
+]
+
+
+SEARCH_INDEXES: Final = (
+    "mods_name_index",
+    "mods_text_index",
+    "mods_word_index",
+    "games_name_index",
+    "name_vocabulary_index",
+)
+
+
+def count_buckets(db: Database) -> None:
+    """Recount ``facet_buckets`` from the rows."""
+    db.execute("DELETE FROM facet_buckets")
+    for facet in SORT_FACETS.values():
+        bucket = facet.bucket_sql("mods")
+        db.execute(
+            f"INSERT INTO facet_buckets (facet, token, bucket, mods) "
+            f"SELECT ?, {facet.token_sql('mods')}, {bucket}, count(*) FROM mods "
+            f"WHERE state < 2 GROUP BY {bucket}",
+            [facet.letter],
+        )
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         name="catalog, queue, statistics", statements=[*_CATALOG, *_sort_indexes(), *_COUNTERS]
     ),
     Migration(name="full-text search", statements=_SEARCH),
+    Migration(name="words of names", statements=_NAME_WORDS, after=_fill_name_words),
+    Migration(
+        name="search by words and facets",
+        statements=_WORDS_AND_FACETS,
+        after=count_buckets,
+    ),
 )
 LATEST: Final = len(MIGRATIONS)
 
@@ -464,5 +652,7 @@ def refresh_derived(db: Database) -> None:
         """
     )
     db.execute("UPDATE tags SET links = (SELECT count(*) FROM mod_tags WHERE tag_id = tags.id)")
-    for index in ("mods_name_index", "mods_text_index", "games_name_index"):
+    for index in SEARCH_INDEXES:
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
+    count_buckets(db)
+

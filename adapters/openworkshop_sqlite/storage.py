@@ -18,6 +18,8 @@ from openworkshop.states import ModState
 from openworkshop_sqlite import schema
 from openworkshop_sqlite.connections import Connections
 from openworkshop_sqlite.listing import game_page, mod_page
+from openworkshop_sqlite.schema import add_vocabulary
+from openworkshop_sqlite.search import name_words
 from openworkshop_sqlite.records import (
     GAME_SELECT,
     MOD_COLUMNS,
@@ -54,15 +56,15 @@ _TAG_NAMES = """(SELECT coalesce(group_concat(t.name, ' '), '')
 _HAS_DEPS = "EXISTS (SELECT 1 FROM dependencies WHERE mod_id = :id)"
 
 _INSERT_MOD = f"""
-INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names)
+INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names, name_words)
 VALUES ({", ".join(":" + c for c in MOD_COLUMNS)}, {_HAS_DEPS}, {_TAG_MASK}, {_FOREIGN_TAGS},
-    {_TAG_NAMES})
+    {_TAG_NAMES}, :name_words)
 ON CONFLICT (id) DO NOTHING
 """
 _WRITTEN = [c for c in MOD_COLUMNS if c not in ("id", "downloads")]
 _UPDATE_MOD = f"""
 UPDATE mods SET {", ".join(f"{c} = :{c}" for c in _WRITTEN)},
-    tag_mask = {_TAG_MASK}, foreign_tags = {_FOREIGN_TAGS}
+    tag_mask = {_TAG_MASK}, foreign_tags = {_FOREIGN_TAGS}, name_words = :name_words
 WHERE id = :id AND state = :expect
 """
 
@@ -142,14 +144,18 @@ class SqliteStorage:
         return await self._read(work)
 
     async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
-        params = mod_params(mod)
+        words = name_words(mod.name)
+        params = {**mod_params(mod), "name_words": words}
 
         def work(db: Database) -> bool:
             if expect is None:
                 cursor = db.execute(_INSERT_MOD, params)
             else:
                 cursor = db.execute(_UPDATE_MOD, {**params, "expect": int(expect)})
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            add_vocabulary(db, [words])
+            return True
 
         return await self._write(work)
 
