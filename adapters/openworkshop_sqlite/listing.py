@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 import attrs
@@ -31,16 +32,28 @@ from sqlite_utils import Database
 from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort
 from openworkshop_sqlite.records import id_in, marks, unique
 from openworkshop_sqlite.schema import MOD_SORT_INDEXES
+from openworkshop_sqlite.search import FILTER_FACETS, GRAM, SORT_FACETS, Facet, word_needle
 
-__all__ = ["TEXT_WEIGHTS", "fts_phrase", "fts_words", "game_page", "mod_page"]
+__all__ = ["fts_phrase", "fts_words", "game_page", "mod_page"]
 
-TEXT_WEIGHTS: Final = (10.0, 4.0, 1.0, 6.0)
-"""bm25 weights of name, short description, description and tag names for ``q``."""
 _TEXT: Final = "mods_text_index"
-_RANK: Final = "bm25(mods_text_index, {})".format(", ".join(map(str, TEXT_WEIGHTS)))
+_WORDS: Final = "mods_word_index"
 _WORD: Final = re.compile(r"\w+")
 _TRIGRAM: Final = 3
-"""The trigram index matches substrings of at least three characters."""
+"""The trigram indexes match substrings of at least three characters."""
+_MAX_WORDS: Final = 1_000
+"""Vocabulary words containing a ``name`` needle beyond which the trigram index answers."""
+_FETCH_ALL: Final = 2_000
+"""Matches of ``q`` read and sorted at once, without going through the facet buckets."""
+_MIN_GROUP: Final = 1_000
+"""Listed mods in the smallest group of facet buckets taken at once."""
+_BIG: Final = 4
+"""A bucket of several values holding this many times a group's mods is taken alone (and,
+for ``name``, walked when its matches are dense)."""
+_GROUP_TOKENS: Final = 8
+"""Facet tokens asked for at once (FTS5 steps every one of them for each match)."""
+_GROUP_SHARE: Final = 2.0
+"""A group of facet buckets holds this many times the page's share of the catalog."""
 _FETCH_COST: Final = 1.0
 """Relative cost of fetching one match by id and sorting it."""
 _SET_COST: Final = 0.1
@@ -49,6 +62,8 @@ _WALK_COST: Final = 0.1
 """... of reading one entry of a sort index and checking it."""
 _PROBE_COST: Final = 0.4
 """... of checking one tag of a mod in ``mod_tags``."""
+_CHECK_COST: Final = 0.8
+"""... of reading a mod's row to check its name words."""
 
 
 def fts_phrase(text: str) -> str:
@@ -99,6 +114,8 @@ class _Where:
 class _Match:
     table: str
     expression: str
+    check: tuple[Any, ...] | None = None
+    """The same filter as a term on a mod row ``m`` and its parameters, if there is one."""
 
 
 def _listed_count(db: Database, where: _Where) -> int:
@@ -184,6 +201,16 @@ def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags 
 
 def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     """The total of listed mods matching ``query`` and the stored ids of its page, in order."""
+    if query.q and not (query.allowed_ids or query.tags or query.name):
+        words = fts_words(query.q)
+        return _search_page(db, query, _TEXT, words) if words else (0, [])
+    if query.name and not (query.allowed_ids or query.tags or query.q):
+        needle = word_needle(query.name)
+        found = _name_terms(db, needle) if needle is not None else None
+        if found is not None:
+            words = " OR ".join(map(fts_phrase, found))
+            check = ("instr(m.name_words, ?) > 0", needle)
+            return _search_page(db, query, _WORDS, words, check) if words else (0, [])
     where = _Where()  # every filter but the tags, on a mod row ``m``
     where.add("m.state < 2")
     counters: _Where | None = _Where()  # the same filter on mod_counts, while one exists
@@ -221,13 +248,22 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             game = tags.game
 
     matches: list[_Match] = []
+    in_name: str | None = None  # q's words, all in the name: the first tier of RELEVANCE
     if query.q:
         words = fts_words(query.q)
         if words is None:
             return 0, []  # nothing to look for: nothing matches
         matches.append(_Match(_TEXT, words))
+        in_name = f"{{name}}: ({words})"
     if query.name:
-        if len(query.name) >= _TRIGRAM:
+        needle = word_needle(query.name)
+        found = _name_terms(db, needle) if needle is not None else None
+        if found is not None and needle is not None:
+            if not found:
+                return 0, []  # no name has a word containing it
+            expression = " OR ".join(fts_phrase(word) for word in found)
+            matches.append(_Match(_WORDS, expression, ("instr(m.name_words, ?) > 0", needle)))
+        elif len(query.name) >= _TRIGRAM:
             matches.append(_Match("mods_name_index", fts_phrase(query.name)))
         else:  # too short for trigrams: read the names (from the name index, the narrowest)
             where.add(*_short_name(query.name))
@@ -239,18 +275,30 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     if matches and not query.allowed_ids:
         text, *matches = matches
     for match in matches:
-        where.add(
-            f"m.id IN (SELECT rowid FROM {match.table} WHERE {match.table} MATCH ?)",
-            match.expression,
-        )
+        if match.check is not None:
+            where.add(*match.check)
+        else:
+            where.add(
+                f"m.id IN (SELECT rowid FROM {match.table} WHERE {match.table} MATCH ?)",
+                match.expression,
+            )
         counters = None
-    ranked = query.sort is ModSort.RELEVANCE and text is not None and text.table == _TEXT
     alone = len(where.terms) == 1 and tags is None  # nothing but the full-text match
     full = _Where([*where.terms, *(tags.terms.terms if tags else [])],
                   [*where.params, *(tags.terms.params if tags else [])])  # fmt: skip
+    if text is not None and text.check is not None:
+        full = _Where([*full.terms, text.check[0]], [*full.params, *text.check[1:]])
 
     # --- the total -----------------------------------------------------------------------
-    if text is not None and not ranked:
+    hits = False  # whether temp.ow_hits holds the matches of ``text``
+    if text is not None and text.check is not None:
+        # a row check stands for the match while walking: no need to hold the matches
+        if alone:
+            total = _count(db, text.table, text.expression)
+        else:
+            source, params = _matched(text, full)
+            total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+    elif text is not None:
         # the matches, found once: counted, then walked or sorted
         db.execute("CREATE TEMP TABLE IF NOT EXISTS ow_hits (id INTEGER PRIMARY KEY)")
         db.execute("DELETE FROM temp.ow_hits")  # (a read's rollback drops it anyway)
@@ -258,6 +306,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             f"INSERT INTO temp.ow_hits SELECT rowid FROM {text.table} WHERE {text.table} MATCH ?",
             [text.expression],
         )
+        hits = True
         if alone:
             total = db.execute("SELECT count(*) FROM temp.ow_hits").fetchone()[0]
         else:
@@ -266,11 +315,6 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
                 f"WHERE {full.sql()}",
                 full.params,
             ).fetchone()[0]
-    elif text is not None:
-        source, params = _matched(text, full)
-        if alone:
-            source, params = f"FROM {text.table} WHERE {text.table} MATCH ?", [text.expression]
-        total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
     elif tags is not None:
         # the rarest tag's links, alone if every other filter is implied by the mask
         implied = tags.game is not None and len(where.terms) == 1 + bool(games)
@@ -295,20 +339,28 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
 
     # --- the page --------------------------------------------------------------------------
     direction = "DESC" if query.descending else "ASC"
+    order_params: list[Any] = []
     if query.sort is ModSort.RELEVANCE or query.allowed_ids:
-        if ranked:
-            order = f"{_RANK} {direction}, m.id {direction}"
-            source, params = _matched(text, full)  # type: ignore[arg-type]
+        if query.sort is ModSort.RELEVANCE and in_name is not None:
+            # the mods with every word in the name first, then the others; the most
+            # downloaded first in each
+            first, then = ("ASC", "ASC") if query.descending else ("DESC", "DESC")
+            order = (
+                f"(m.id IN (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ?)) {first}, "
+                f"m.downloads {then}, m.id {then}"
+            )
+            order_params = [in_name]
+        elif query.sort is ModSort.RELEVANCE:
+            order = f"m.id {direction}"
         else:
-            if query.sort is ModSort.RELEVANCE:
-                order = f"m.id {direction}"
-            else:
-                expression, _ = MOD_SORT_INDEXES[query.sort.value]
-                order = f"m.{expression} {direction}, m.id {direction}"
-            if text is not None:
-                source, params = _hits(full)
-            else:  # at most 50 ids, or everything in id order
-                source, params = f"FROM mods m WHERE {full.sql()}", full.params
+            expression, _ = MOD_SORT_INDEXES[query.sort.value]
+            order = f"m.{expression} {direction}, m.id {direction}"
+        if hits:
+            source, params = _hits(full)
+        elif text is not None:
+            source, params = _matched(text, full)
+        else:  # at most 50 ids, or everything in id order
+            source, params = f"FROM mods m WHERE {full.sql()}", full.params
     else:
         expression, suffix = MOD_SORT_INDEXES[query.sort.value]
         order = f"m.{expression} {direction}, m.id {direction}"
@@ -319,14 +371,18 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             universe = _listed_count(db, _game_filter(game))
             walked = min(universe, (offset + limit) * universe / max(total, 1))
             per_entry = _WALK_COST + _PROBE_COST * (tags.probes if tags else 0)
-            walking = walked * per_entry + (total * _SET_COST if text else 0)
+            if text is not None and text.check is not None:
+                per_entry += _CHECK_COST
+            walking = walked * per_entry + (total * _SET_COST if hits else 0)
             if walking < total * _FETCH_COST:
-                if text is not None:
+                if hits:
                     source, params = walk[0] + " AND m.id IN temp.ow_hits", walk[1]
                 else:
                     source, params = walk
-            elif text is not None:
+            elif hits:
                 source, params = _hits(full)
+            elif text is not None:
+                source, params = _matched(text, full)
             else:
                 assert tags is not None
                 source, params = tags.links(where)
@@ -340,9 +396,249 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
         else:
             source, params = walk
     rows = db.execute(
-        f"SELECT m.id {source} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+        f"SELECT m.id {source} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, *order_params, limit, offset],
     ).fetchall()
     return total, [row[0] for row in rows]
+
+
+def _name_terms(db: Database, needle: str) -> list[str] | None:
+    """The terms of the word index whose names contain ``needle``: its three-character
+    piece, or the name words containing it; None if there are too many to ask for."""
+    if len(needle) == _TRIGRAM:
+        return [GRAM + needle]
+    if len(needle) >= _TRIGRAM:
+        rows = db.execute(
+            "SELECT v.word FROM name_vocabulary_index i CROSS JOIN name_vocabulary v "
+            "ON v.id = i.rowid WHERE i.name_vocabulary_index MATCH ? LIMIT ?",
+            [fts_phrase(needle), _MAX_WORDS + 1],
+        ).fetchall()
+    else:
+        rows = db.execute(
+            "SELECT word FROM name_vocabulary WHERE instr(word, ?) > 0 LIMIT ?",
+            [needle, _MAX_WORDS + 1],
+        ).fetchall()
+    return None if len(rows) > _MAX_WORDS else [row[0] for row in rows]
+
+
+def _count(db: Database, table: str, expression: str) -> int:
+    """How many listed mods match ``expression`` in the full-text index ``table``."""
+    row = db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [expression]).fetchone()
+    return int(row[0])
+
+
+def _any_of(tokens: Iterable[str]) -> str:
+    """An FTS5 expression for facet tokens: any of them."""
+    return "(" + " OR ".join(map(fts_phrase, tokens)) + ")"
+
+
+def _search_page(
+    db: Database,
+    query: ModListQuery,
+    table: str,
+    words: str,
+    check: tuple[Any, ...] | None = None,
+) -> tuple[int, list[int]]:
+    """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
+    same filter on a mod row) with games, sources and dependencies as the only other
+    filters: counted by the index, paged through the facet buckets."""
+    rows = _Where()  # the filters on a mod row ``m``, for walking a sort index
+    rows.add("m.state < 2")
+    if check is not None:
+        rows.add(*check)
+    if query.games:
+        games = unique(id_in(g) for g in query.games)
+        rows.add(f"m.game_id IN ({marks(len(games))})", *games)
+    if query.primary_sources:
+        sources = unique(query.primary_sources)
+        rows.add(f"m.source IN ({marks(len(sources))})", *sources)
+    if query.exclude_dependent:
+        rows.add("m.has_deps = 0")
+    filters = ""
+    for facet, values in (
+        (FILTER_FACETS["game"], unique(id_in(g) for g in query.games)),
+        (FILTER_FACETS["source"], unique(query.primary_sources)),
+        (FILTER_FACETS["has_deps"], [0] if query.exclude_dependent else []),
+    ):
+        if values:
+            filters += " AND " + _any_of(facet.token(v) for v in values)
+    everything = f"({words}){filters}"
+    total = _count(db, table, everything)
+    offset, limit = query.page.offset, query.page.page_size
+    if total <= offset:
+        return total, []
+    tiers: list[tuple[str, int]]
+    if query.sort is ModSort.RELEVANCE:
+        # the mods with every word in the name first, then the others; the most downloaded
+        # first in each (descending=True reverses it all)
+        in_name = f"{{name}}: ({words})"
+        first = _count(db, table, in_name + filters)
+        tiers = [(in_name + filters, first), (f"({everything}) NOT ({in_name})", total - first)]
+        sort, descending = "DOWNLOADS", not query.descending
+        if query.descending:
+            tiers.reverse()
+    else:
+        tiers = [(everything, total)]
+        sort, descending = query.sort.value, query.descending
+    ids: list[int] = []
+    for expression, count in tiers:
+        if offset >= count:
+            offset -= count
+            continue
+        ids += _bucketed(
+            db,
+            _Search(table, expression, count, rows if check is not None else None),
+            sort,
+            descending,
+            offset,
+            limit - len(ids),
+        )
+        offset = 0
+        if len(ids) >= limit:
+            break
+    return total, ids
+
+
+def _sorted_matches(
+    db: Database, table: str, expression: str, order: str, offset: int, limit: int | None
+) -> list[int]:
+    """The matches of ``expression`` in ``table``, sorted, from ``offset`` (``limit`` of
+    them, or all)."""
+    rows = db.execute(
+        f"SELECT m.id FROM {table} CROSS JOIN mods m ON m.id = {table}.rowid "
+        f"WHERE {table} MATCH ? ORDER BY {order} LIMIT ? OFFSET ?",
+        [expression, -1 if limit is None else limit, offset],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+@attrs.frozen
+class _Search:
+    table: str
+    expression: str
+    count: int
+    """How many listed mods match."""
+    rows: _Where | None
+    """The same filter on a mod row ``m``, if one can check it (the ``name`` filter)."""
+
+
+def _bucketed(
+    db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
+) -> list[int]:
+    """Page ``offset, limit`` of the ``count`` matches of ``expression``, in facet order.
+
+    Buckets are taken in order, a group at a time (enough buckets to hold about twice the
+    page's share of the catalog); a group's matches are counted, skipped while the page lies
+    further on, else read and sorted. A large bucket of a single value is read in id order
+    (its sort order) with early termination.
+    """
+    table, expression, count = search.table, search.expression, search.count
+    facet = SORT_FACETS[sort]
+    direction = "DESC" if descending else "ASC"
+    order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
+    if count <= _FETCH_ALL:
+        return _sorted_matches(db, table, expression, order, offset, limit)
+    universe = _listed_count(db, _Where())
+    target = max(_MIN_GROUP, _GROUP_SHARE * (offset + limit) * universe / count)
+    ids: list[int] = []
+    seen = 0  # matches in the buckets taken so far
+
+    def take(tokens: list[str], exact: bool, big: tuple[Facet, Any, int] | None = None) -> bool:
+        """Take a group of buckets; True once the page is full or every match seen.
+
+        ``big``: the level, bucket and size of a large bucket of several values, alone.
+        """
+        nonlocal seen
+        part = f"({expression}) AND {_any_of(tokens)}"
+        start, want = max(0, offset - seen), limit - len(ids)
+        values = big[0].value_range(big[1]) if big is not None else None
+        if big is not None and values is not None and search.rows is not None:
+            # count its matches: if they are dense, walk the sort index through the bucket
+            # checking each row, rather than read and sort them all
+            found = _count(db, table, part)
+            mods = big[2]
+            if seen + found > offset and (start + want) * mods / max(found, 1) < found:
+                column = MOD_SORT_INDEXES[sort][0]
+                bounds = _Where([*search.rows.terms], [*search.rows.params])
+                bounds.add(f"m.{column} >= ? AND m.{column} < ?", *values)
+                rows = db.execute(
+                    f"SELECT m.id FROM mods m INDEXED BY mods_listed_by_{MOD_SORT_INDEXES[sort][1]} "
+                    f"WHERE {bounds.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
+                    [*bounds.params, want, start],
+                ).fetchall()
+                ids.extend(row[0] for row in rows)
+                seen += found
+                return len(ids) >= limit or seen >= count
+            if seen + found <= offset:
+                seen += found
+                return seen >= count
+        if exact:  # in id order: read no further than the page
+            rows = db.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
+                f"ORDER BY rowid {direction} LIMIT ? OFFSET ?",
+                [part, want, start],
+            ).fetchall()
+            ids.extend(row[0] for row in rows)
+            if len(rows) == want:
+                return True
+            found = start + len(rows) if rows else _count(db, table, part)
+        else:  # read and sort the group's matches (about twice the page, by design)
+            matched = _sorted_matches(db, table, part, order, 0, None)
+            ids.extend(matched[start : start + want])
+            found = len(matched)
+        seen += found
+        return len(ids) >= limit or seen >= count
+
+    group: list[str] = []
+    size = 0
+    done = False
+    for level, bucket, token, mods, exact in _units(db, facet.levels()[0], direction, target):
+        if mods >= target and (exact or mods >= _BIG * target):
+            done = bool(group) and take(group, exact=False)
+            group, size = [], 0
+            done = done or take([token], exact, None if exact else (level, bucket, mods))
+        else:
+            group.append(token)
+            size += mods
+            if size >= target or len(group) >= _GROUP_TOKENS:
+                done = take(group, exact=False)
+                group, size = [], 0
+        if done:
+            break
+    else:
+        if group:
+            take(group, exact=False)
+    if len(ids) < min(limit, count - offset):
+        return _unbucketed(db, table, expression, order, offset, limit)
+    return ids
+
+
+def _units(
+    db: Database, facet: Facet, direction: str, target: float, within: tuple[Any, Any] | None = None
+) -> Iterator[tuple[Facet, Any, str, int, bool]]:
+    """``(level, bucket, token, mods, exact)`` of the buckets of ``facet`` in order,
+    coarsest first: a bucket whole when it holds no more than ``target`` mods (or one
+    value), else the buckets of the level below inside it."""
+    sql = "SELECT token, bucket, mods FROM facet_buckets WHERE facet = ? AND mods > 0"
+    params: list[Any] = [facet.key]
+    if within is not None:
+        sql += " AND bucket >= ? AND bucket < ?"
+        params += within
+    rows = db.execute(f"{sql} ORDER BY bucket {direction}", params).fetchall()
+    for token, bucket, mods in rows:
+        exact = facet.exact(bucket)
+        if facet.level == 0 or exact or mods <= target:
+            yield facet, bucket, token, mods, exact
+        else:
+            yield from _units(db, facet.finer(), direction, target, facet.children(bucket))
+
+
+def _unbucketed(
+    db: Database, table: str, expression: str, order: str, offset: int, limit: int
+) -> list[int]:
+    """The page read without buckets, if ``facet_buckets`` missed some (never, while the
+    triggers keep it in step)."""
+    return _sorted_matches(db, table, expression, order, offset, limit)
 
 
 def _game_filter(game: int | None) -> _Where:

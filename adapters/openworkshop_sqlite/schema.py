@@ -24,10 +24,12 @@ from sqlite_utils import Database
 from openworkshop.errors import StorageError
 from openworkshop_sqlite.search import (
     FACETS,
-    SORT_FACETS,
+    LEVELS,
+    WORD_TOKENIZER,
     facet_buckets_sql,
     facets_sql,
     name_words,
+    vocabulary_of,
 )
 
 __all__ = [
@@ -428,7 +430,7 @@ def _fill_name_words(db: Database) -> None:
 
 def add_vocabulary(db: Database, texts: Iterable[str]) -> None:
     """Record the words of ``name_words`` texts in the vocabulary."""
-    vocabulary = {word for text in texts for word in text.split()}
+    vocabulary = {word for text in texts for word in vocabulary_of(text)}
     db.conn.executemany(
         "INSERT OR IGNORE INTO name_vocabulary (word) VALUES (?)", ((w,) for w in vocabulary)
     )
@@ -440,7 +442,6 @@ _SEARCHED = "name, short_description, description, tag_names"
 """The columns ``q`` looks in."""
 _LISTED_COLUMNS = f"id, {_SEARCHED}, name_words, {facets_sql('mods')} AS facets"
 _TEXT_VALUES = f"{_SEARCHED}, facets"
-_SORT_FACETS = list(SORT_FACETS.values())
 
 
 def _text_entry(row: str) -> str:
@@ -451,17 +452,20 @@ def _text_entry(row: str) -> str:
     )
 
 
+def _word_entry(row: str) -> str:
+    """``rowid, name_words, facets`` of ``row`` for the word index."""
+    return f"{row}.id, {row}.name_words, {facets_sql(row)}"
+
+
 def _facets_changed() -> str:
-    return " OR ".join(
-        f"{f.token_sql('old')} IS NOT {f.token_sql('new')}" for f in FACETS
-    )
+    return " OR ".join(f"{f.token_sql('old')} IS NOT {f.token_sql('new')}" for f in FACETS)
 
 
 def _count_buckets(row: str, step: str) -> str:
     """Add ``step`` (1 or -1) to the buckets of ``row`` (only run for listed rows)."""
     return (
         f"INSERT INTO facet_buckets (facet, token, bucket, mods) "
-        f"SELECT column1, column2, column3, {step} FROM ({facet_buckets_sql(row, _SORT_FACETS)}) "
+        f"SELECT column1, column2, column3, {step} FROM ({facet_buckets_sql(row)}) "
         f"WHERE {row}.state < 2 "
         f"ON CONFLICT (facet, token) DO UPDATE SET mods = mods + {step};"
     )
@@ -481,11 +485,12 @@ _WORDS_AND_FACETS = [
         tokenize='porter unicode61 remove_diacritics 2', columnsize=0
     )
     """,
-    # name: the words of listed names, already cut and folded (split at spaces only)
-    """
+    # name: the words of listed names, already cut and folded (split at spaces only), and
+    # the facets (detail=none: no positions, so no column filters; none are needed)
+    f"""
     CREATE VIRTUAL TABLE mods_word_index USING fts5 (
-        name_words, content='listed_mods', content_rowid='id', tokenize='ascii',
-        detail=none, columnsize=0
+        name_words, facets, content='listed_mods', content_rowid='id',
+        tokenize='{WORD_TOKENIZER.replace("'", "''")}', detail=none, columnsize=0
     )
     """,
     """
@@ -512,7 +517,7 @@ _WORDS_AND_FACETS = [
     f"""
     CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
         INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
-        INSERT INTO mods_word_index (rowid, name_words) VALUES (new.id, new.name_words);
+        INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
         INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
         {_count_buckets("new", "1")}
     END
@@ -521,37 +526,30 @@ _WORDS_AND_FACETS = [
     CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
         INSERT INTO mods_name_index (mods_name_index, rowid, name)
             VALUES ('delete', old.id, old.name);
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words)
-            VALUES ('delete', old.id, old.name_words);
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+            VALUES ('delete', {_word_entry("old")});
         INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
             VALUES ('delete', {_text_entry("old")});
         {_count_buckets("old", "-1")}
     END
     """,
-    """
-    CREATE TRIGGER mods_words_indexed_update AFTER UPDATE OF state, name_words ON mods
-    WHEN (old.state < 2) IS NOT (new.state < 2)
-        OR (new.state < 2 AND old.name_words IS NOT new.name_words)
-    BEGIN
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words)
-            SELECT 'delete', old.id, old.name_words WHERE old.state < 2;
-        INSERT INTO mods_word_index (rowid, name_words)
-            SELECT new.id, new.name_words WHERE new.state < 2;
-    END
-    """,
     f"""
-    CREATE TRIGGER mods_text_indexed_update AFTER UPDATE OF state, {_SEARCHED},
-        {", ".join(dict.fromkeys(f.column for f in FACETS))} ON mods
+    CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words,
+        {", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))} ON mods
     WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
         old.name IS NOT new.name OR old.short_description IS NOT new.short_description
         OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
-        OR {_facets_changed()}
+        OR old.name_words IS NOT new.name_words OR {_facets_changed()}
     ))
     BEGIN
         INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
             SELECT 'delete', {_text_entry("old")} WHERE old.state < 2;
         INSERT INTO mods_text_index (rowid, {_TEXT_VALUES})
             SELECT {_text_entry("new")} WHERE new.state < 2;
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+            SELECT 'delete', {_word_entry("old")} WHERE old.state < 2;
+        INSERT INTO mods_word_index (rowid, name_words, facets)
+            SELECT {_word_entry("new")} WHERE new.state < 2;
         {_count_buckets("old", "-1")}
         {_count_buckets("new", "1")}
     END
@@ -571,14 +569,15 @@ SEARCH_INDEXES: Final = (
 def count_buckets(db: Database) -> None:
     """Recount ``facet_buckets`` from the rows."""
     db.execute("DELETE FROM facet_buckets")
-    for facet in SORT_FACETS.values():
-        bucket = facet.bucket_sql("mods")
+    for level in LEVELS:
+        bucket = level.bucket_sql("mods")
         db.execute(
             f"INSERT INTO facet_buckets (facet, token, bucket, mods) "
-            f"SELECT ?, {facet.token_sql('mods')}, {bucket}, count(*) FROM mods "
+            f"SELECT ?, {level.token_sql('mods')}, {bucket}, count(*) FROM mods "
             f"WHERE state < 2 GROUP BY {bucket}",
-            [facet.letter],
+            [level.key],
         )
+
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -655,4 +654,3 @@ def refresh_derived(db: Database) -> None:
     for index in SEARCH_INDEXES:
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
     count_buckets(db)
-

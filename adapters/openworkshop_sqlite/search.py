@@ -12,9 +12,11 @@ the index, the vocabulary and the per-row check ``instr(name_words, needle)`` ag
 construction.
 
 **Facet tokens.** Every listed mod's entry in the ``q`` index carries one token per sort key
-and filter, in a column of its own (``facets``) that user words never reach:
-``0od<bucket>`` for its downloads, ``0oc<day>`` for its creation date, ``0og<id>`` for its
-game, and so on. A bucket is an order-preserving rounding of the value, so "the matches
+and filter, in a column of its own (``facets``): ``<U+E000>d<bucket>`` for its downloads,
+``<U+E000>c<day>`` for its creation date, ``<U+E000>g<id>`` for its game, and so on. The
+private-use character U+E000 is a token character to FTS5 but never part of a ``q`` word
+(words are runs of ``\\w``), so user text cannot reach a facet token, and user words need
+no column filter (which would make FTS5 read every match's positions). A bucket is an order-preserving rounding of the value, so "the matches
 sorted by downloads" is "the matches in the top buckets, sorted": FTS5 intersects the words
 with a few buckets' tokens, and only those matches are read and sorted. Buckets holding one
 value (downloads under 100, a source, no date) are read in id order, which is their sort
@@ -24,6 +26,7 @@ holds, so a query knows how many buckets to take at once.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Iterator
 from typing import Any, Final, Literal
 
@@ -32,22 +35,41 @@ import attrs
 __all__ = [
     "FACETS",
     "FILTER_FACETS",
+    "GRAM",
+    "LEVELS",
     "SORT_FACETS",
     "Facet",
     "facet_buckets_sql",
     "facets_sql",
     "name_words",
+    "vocabulary_of",
     "word_needle",
 ]
 
 _DAY_US: Final = 86_400_000_000
+MARK: Final = "\ue000"
+"""The first character of every facet token (Unicode private use: see above)."""
+GRAM: Final = "\ue001"
+"""The first character of a three-character piece of a name word in ``name_words``: a
+needle of three letters or digits is one token of the word index, however many words
+contain it (FTS5 steps through every term of an OR for each match)."""
 _ZEROS: Final = "0" * 24
+
+
+_PUNCTUATION: Final = string.punctuation
+SEPARATORS: Final = frozenset(
+    chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in _PUNCTUATION)
+)
+"""What cuts a name into words: ASCII spaces and control characters (nothing else)."""
+WORD_TOKENIZER: Final = "ascii tokenchars '{}'".format(_PUNCTUATION.replace("'", "''"))
+"""FTS5's ``ascii`` tokenizer splitting at exactly ``SEPARATORS`` (every other ASCII
+character is part of a token, and it treats every non-ASCII one so)."""
 
 
 def _words(text: str) -> Iterator[str]:
     word: list[str] = []
     for char in text.casefold():
-        if char.isalnum():
+        if char not in SEPARATORS:
             word.append(char)
         elif word:
             yield "".join(word)
@@ -57,43 +79,92 @@ def _words(text: str) -> Iterator[str]:
 
 
 def name_words(name: str) -> str:
-    """The distinct words of a case-folded name, space-separated, in order of appearance."""
-    return " ".join(dict.fromkeys(_words(name)))
+    """The distinct words of a case-folded name, space-separated, in order of appearance;
+    then the distinct three-character pieces of those words, each after ``GRAM``."""
+    words = list(dict.fromkeys(_words(name)))
+    grams = dict.fromkeys(GRAM + word[i : i + 3] for word in words for i in range(len(word) - 2))
+    return " ".join([*words, *grams])
+
+
+def vocabulary_of(words: str) -> list[str]:
+    """The words of a ``name_words`` text (not the pieces)."""
+    return [word for word in words.split() if not word.startswith(GRAM)]
 
 
 def word_needle(needle: str) -> str | None:
-    """The case-folded needle if the word index can answer it (letters and digits only)."""
+    """The case-folded needle if the word index can answer it (no space in it)."""
     folded = needle.casefold()
-    return folded if folded and folded.isalnum() else None
+    return folded if folded and SEPARATORS.isdisjoint(folded) else None
 
 
-Kind = Literal["number", "day", "value"]
+Kind = Literal["number", "day", "prefix", "value"]
 
 
 @attrs.frozen
 class Facet:
-    """One sort key or filter, as tokens in the ``facets`` column of the ``q`` index."""
+    """One sort key or filter, as tokens in the ``facets`` column of the ``q`` index.
+
+    Numbers and dates have three levels of buckets, each with its own tokens, every bucket
+    splitting into at most 16 of the level below: numbers by power of ten, then to one
+    significant digit, then to two (exact under 100; under 10 at every level); dates by 128
+    days, 8 days, one day. A query takes a sparse stretch of values (the tail of a sort) as a
+    few coarse tokens, and a dense one as fine tokens.
+    """
 
     letter: str
     column: str
     kind: Kind
+    level: int = 0
+    """0 is the finest level; values and filters have that one only."""
+
+    @property
+    def key(self) -> str:
+        """The level's name in ``facet_buckets``."""
+        return f"{self.letter}{self.level}"
+
+    def levels(self) -> tuple[Facet, ...]:
+        """Every level of this facet, the coarsest first."""
+        top = 0 if self.kind == "value" else 2  # (sic: three levels, 2 1 0)
+        return tuple(attrs.evolve(self, level=level) for level in range(top, -1, -1))
+
+    def finer(self) -> Facet:
+        return attrs.evolve(self, level=self.level - 1)
 
     def bucket_sql(self, row: str) -> str:
         """The bucket of ``row``'s value: a non-decreasing function of it."""
         value = f"{row}.{self.column}"
-        if self.kind == "number":  # exact under 100, else two significant digits
+        if self.kind == "number":
+            exact, digits = ((100, 2), (10, 1), (10, 0))[self.level]
+            kept = f"substr({value}, 1, {digits}) || " if digits else "'1' || "
             return (
-                f"(CASE WHEN {value} < 100 THEN {value} ELSE CAST(substr({value}, 1, 2) || "
-                f"substr('{_ZEROS}', 1, length({value}) - 2) AS INTEGER) END)"
+                f"(CASE WHEN {value} < {exact} THEN {value} ELSE CAST({kept}"
+                f"substr('{_ZEROS}', 1, length({value}) - {max(digits, 1)}) AS INTEGER) END)"
             )
-        if self.kind == "day":
-            return f"({value} / {_DAY_US})"
+        if self.kind == "day":  # days from a point far enough back to stay positive
+            day = f"({value} / {_DAY_US} + {_DAY_BASE})"
+            return f"({day} / {_DAYS[self.level]})" if self.level else day
+        if self.kind == "prefix":  # the first characters, ASCII letters folded (as NOCASE)
+            return f"substr(lower({value}), 1, {_PREFIX[self.level]})"
         return value
+
+    def children(self, bucket: Any) -> tuple[Any, Any]:
+        """The buckets ``[low, high)`` of the level below inside ``bucket`` of this level."""
+        if self.kind == "day":
+            ratio = _DAYS[self.level] // _DAYS[self.level - 1]
+            return bucket * ratio, (bucket + 1) * ratio
+        if self.kind == "prefix":  # the longer prefixes that start with it
+            return bucket, bucket + "\U0010ffff"
+        if bucket < 10:
+            return bucket, bucket + 1
+        if self.level == 2:  # a power of ten: its one-digit buckets
+            return bucket, bucket * 10
+        return bucket, bucket + 10 ** (len(str(bucket)) - 1)  # a one-digit bucket
 
     def token_sql(self, row: str) -> str:
         bucket = self.bucket_sql(row)
+        mark = " || ".join([f"char({ord(MARK)})"] * (self.level + 1))
         return (
-            f"('0o{self.letter}' || CASE WHEN {bucket} IS NULL THEN 'x0' "
+            f"({mark} || '{self.letter}' || CASE WHEN {bucket} IS NULL THEN 'x0' "
             f"WHEN typeof({bucket}) = 'text' THEN hex({bucket}) || '0' "
             f"WHEN {bucket} < 0 THEN 'n' || -{bucket} ELSE {bucket} END)"
         )
@@ -111,16 +182,37 @@ class Facet:
             text = f"n{-bucket}"
         else:
             text = str(bucket)
-        return f"0o{self.letter}{text}"
+        return MARK * (self.level + 1) + self.letter + text
+
+    def value_range(self, bucket: Any) -> tuple[Any, Any] | None:
+        """The values ``[low, high)`` of a bucket of numbers or names, for walking a sort
+        index through it (None for the others)."""
+        if self.kind == "prefix":
+            return bucket, bucket + "\U0010ffff"
+        if self.kind != "number" or self.exact(bucket):
+            return None
+        if self.level == 2:
+            return bucket, bucket * 10
+        kept = 2 if self.level == 0 else 1
+        return bucket, bucket + 10 ** (len(str(bucket)) - kept)
 
     def exact(self, bucket: Any) -> bool:
         """Whether every mod in the bucket has the same value (so id order is sort order)."""
         if bucket is None or self.kind == "value":
             return True
-        return self.kind == "number" and bucket < 100
+        return self.kind == "number" and bucket < (100 if self.level == 0 else 10)
 
+
+_DAYS: Final = (1, 8, 128)
+"""Days in a bucket of dates, by level."""
+_PREFIX: Final = (8, 4, 2)
+"""Characters of a name in its bucket, by level."""
+_DAY_BASE: Final = 1_000_000
+"""Added to day numbers (days since 1970) so that every date of the last 2,700 years is a
+positive bucket (integer division truncates towards zero)."""
 
 SORT_FACETS: Final = {
+    "NAME": Facet("n", "name", "prefix"),
     "SIZE": Facet("s", "size", "number"),
     "DATE_CREATION": Facet("c", "date_creation", "day"),
     "DATE_UPDATE": Facet("u", "date_update", "day"),
@@ -128,15 +220,16 @@ SORT_FACETS: Final = {
     "SOURCE": Facet("o", "source", "value"),
     "DOWNLOADS": Facet("d", "downloads", "number"),
 }
-"""The sort keys of ``/list/mods/`` served through facets (not NAME: names share prefixes
-too much for buckets of a few characters to stay small)."""
+"""Every sort key of ``/list/mods/`` (RELEVANCE is downloads within tiers)."""
+LEVELS: Final = tuple(level for facet in SORT_FACETS.values() for level in facet.levels())
+"""Every level of every sort facet: the rows of ``facet_buckets``."""
 
 FILTER_FACETS: Final = {
     "game": Facet("g", "game_id", "value"),
     "source": SORT_FACETS["SOURCE"],
     "has_deps": Facet("h", "has_deps", "value"),
 }
-FACETS: Final = (*SORT_FACETS.values(), FILTER_FACETS["game"], FILTER_FACETS["has_deps"])
+FACETS: Final = (*LEVELS, FILTER_FACETS["game"], FILTER_FACETS["has_deps"])
 
 
 def facets_sql(row: str) -> str:
@@ -144,8 +237,8 @@ def facets_sql(row: str) -> str:
     return " || ' ' || ".join(facet.token_sql(row) for facet in FACETS)
 
 
-def facet_buckets_sql(row: str, facets: Iterable[Facet] = SORT_FACETS.values()) -> str:
-    """``VALUES (facet, token, bucket), ...`` of ``row``: its bucket of every sort facet."""
+def facet_buckets_sql(row: str, levels: Iterable[Facet] = LEVELS) -> str:
+    """``VALUES (facet, token, bucket), ...`` of ``row``: its bucket at every level."""
     return "VALUES " + ", ".join(
-        f"('{f.letter}', {f.token_sql(row)}, {f.bucket_sql(row)})" for f in facets
+        f"('{f.key}', {f.token_sql(row)}, {f.bucket_sql(row)})" for f in levels
     )

@@ -18,8 +18,6 @@ from openworkshop.states import ModState
 from openworkshop_sqlite import schema
 from openworkshop_sqlite.connections import Connections
 from openworkshop_sqlite.listing import game_page, mod_page
-from openworkshop_sqlite.schema import add_vocabulary
-from openworkshop_sqlite.search import name_words
 from openworkshop_sqlite.records import (
     GAME_SELECT,
     MOD_COLUMNS,
@@ -37,6 +35,8 @@ from openworkshop_sqlite.records import (
     time_in,
     unique,
 )
+from openworkshop_sqlite.schema import add_vocabulary
+from openworkshop_sqlite.search import name_words
 
 __all__ = ["SqliteStorage"]
 

@@ -49,11 +49,14 @@ async def build(storage: Storage, rng: random.Random, *, foreign: bool) -> dict[
                 name=f"{name} {ident}",
                 game_id=game,
                 state=rng.choices(list(ModState), weights=(6, 2, 1, 1))[0],
-                size=rng.randint(0, 5),
-                downloads=rng.randint(0, 9),
+                # small values (buckets of one value) and large ones (rounded buckets)
+                size=rng.choice((rng.randint(0, 5), rng.randint(0, 10**7))),
+                downloads=rng.choice((rng.randint(0, 9), rng.randint(100, 999))),
                 source=rng.choice(("steam", "steam", "local")),
                 description=" ".join(rng.sample(WORDS, 2)),
-                date_update=None if rng.random() < 0.3 else T0 + dt.timedelta(rng.randint(0, 9)),
+                date_update=None
+                if rng.random() < 0.3
+                else T0 + dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(0, 23)),
             ),
             expect=None,
         )
@@ -96,6 +99,8 @@ def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModListQuery
         fields["name"] = rng.choice(["mod", "od", "m", "a", "Ta", "ail", "RED ", "e g", "zz"])
     if rng.random() < 0.3:
         fields["q"] = " ".join(rng.sample([*WORDS, "mod"], rng.randint(1, 2)))
+        if rng.random() < 0.3:
+            fields["sort"] = ModSort.RELEVANCE
     return ModListQuery(**fields)
 
 
@@ -124,15 +129,21 @@ def catalog(request: pytest.FixtureRequest, catalogs: dict[bool, Catalog]) -> Ca
     return catalogs[request.param]
 
 
-@pytest.mark.parametrize("walk_always", [False, True], ids=["planned", "walk-always"])
+@pytest.mark.parametrize("plan", ["planned", "walk-always", "buckets", "bucket-by-bucket"])
 async def test_answers_like_the_memory_store(
-    catalog: Catalog, walk_always: bool, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog, plan: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Hundreds of random filter/sort/page combinations: same total, same page, same order
-    (also with full-text matches always checked along a sort index, the path large
-    catalogs take)."""
-    if walk_always:
+    (also with full-text matches always checked along a sort index, and with q always
+    paged through the smallest groups of facet buckets: the paths large catalogs take)."""
+    if plan == "walk-always":
         monkeypatch.setattr(listing, "_FETCH_COST", 10**9)
+    if plan.startswith("bucket"):
+        monkeypatch.setattr(listing, "_FETCH_ALL", 0)
+        monkeypatch.setattr(listing, "_MIN_GROUP", 1)
+        monkeypatch.setattr(listing, "_unbucketed", None)  # the buckets must be in step
+    if plan == "bucket-by-bucket":
+        monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
     memory, path, tags = catalog
     sqlite = SqliteStorage(path)
     await sqlite.open()

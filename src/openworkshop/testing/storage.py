@@ -218,12 +218,16 @@ class MemoryStorage:
     def _mod_tag_names(self, mod_id: int) -> list[str]:
         return [self._tags[t][1].name for t in self._mod_tags.get(mod_id, ())]
 
-    def _relevance(self, mod: Mod, terms: list[str]) -> float | None:
-        words = _words(mod.name) * 3 + _words(" ".join(self._mod_tag_names(mod.id))) * 2
+    def _relevance(self, mod: Mod, terms: list[str]) -> tuple[int, int, int] | None:
+        """None if a term is missing; else the sort key of RELEVANCE: the mods with every
+        term in the name first, then the others; the most downloaded first in each."""
+        in_name = _words(mod.name)
+        words = in_name + _words(" ".join(self._mod_tag_names(mod.id)))
         words += _words(mod.short_description) + _words(mod.description)
         if not all(t in words for t in terms):
             return None
-        return -float(sum(words.count(t) for t in terms))  # lower is better, as bm25
+        tier = 0 if all(t in in_name for t in terms) else 1
+        return (tier, -mod.downloads, -mod.id)
 
     async def list_mods(self, query: ModListQuery) -> Page[Mod]:
         mods = [m for m in self._mods.values() if m.state.downloadable]
@@ -244,7 +248,7 @@ class MemoryStorage:
         if query.name:
             needle = query.name.casefold()
             mods = [m for m in mods if needle in m.name.casefold()]
-        rank: dict[int, float] = {}
+        rank: dict[int, tuple[int, int, int]] = {}
         if query.q:
             terms = _words(query.q)
             for mod in mods:
