@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Final
 
 import attrs
@@ -47,9 +47,9 @@ _FETCH_ALL: Final = 2_000
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
-_BIG: Final = 4
-"""A bucket of several values holding this many times a group's mods is taken alone (and,
-for ``name``, walked when its matches are dense)."""
+_FETCH_BUDGET: Final = 1_500
+"""Matches of a run of facet buckets read and sorted at once; more are taken bucket by
+bucket."""
 _GROUP_TOKENS: Final = 8
 """Facet tokens asked for at once (FTS5 steps every one of them for each match)."""
 _GROUP_SHARE: Final = 2.0
@@ -525,15 +525,17 @@ class _Search:
 def _bucketed(
     db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
 ) -> list[int]:
-    """Page ``offset, limit`` of the ``count`` matches of ``expression``, in facet order.
+    """Page ``offset, limit`` of the matches of ``search``, in the order of ``sort``.
 
-    Buckets are taken in order, a group at a time (enough buckets to hold about twice the
-    page's share of the catalog); a group's matches are counted, skipped while the page lies
-    further on, else read and sorted. A large bucket of a single value is read in id order
-    (its sort order) with early termination.
+    The buckets of the sort key are taken in order, coarsest level first, in runs of
+    neighbours holding about twice the page's share of the catalog. A run's matches are
+    counted: skipped while the page lies further on; read and sorted if they are few; else
+    taken bucket by bucket, where a bucket of one value is read in id order (its sort
+    order) up to the page, a bucket whose matches are dense is walked on its sort index
+    (when a row check exists), and any other one is split into the buckets of the level
+    below.
     """
     table, expression, count = search.table, search.expression, search.count
-    facet = SORT_FACETS[sort]
     direction = "DESC" if descending else "ASC"
     order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
     if count <= _FETCH_ALL:
@@ -543,36 +545,32 @@ def _bucketed(
     ids: list[int] = []
     seen = 0  # matches in the buckets taken so far
 
-    def take(tokens: list[str], exact: bool, big: tuple[Facet, Any, int] | None = None) -> bool:
-        """Take a group of buckets; True once the page is full or every match seen.
+    def done() -> bool:
+        return len(ids) >= limit or seen >= count
 
-        ``big``: the level, bucket and size of a large bucket of several values, alone.
-        """
+    def visit(level: Facet, within: tuple[Any, Any] | None = None) -> bool:
+        """Take the buckets of ``level`` (inside ``within``) in runs; True once done."""
+        sql = "SELECT bucket, token, mods FROM facet_buckets WHERE facet = ? AND mods > 0"
+        params: list[Any] = [level.key]
+        if within is not None:
+            sql += " AND bucket >= ? AND bucket < ?"
+            params += within
+        rows = db.execute(f"{sql} ORDER BY bucket {direction}", params).fetchall()
+        run: list[tuple[Any, str, int]] = []
+        for bucket, token, mods in rows:
+            if run and (sum(r[2] for r in run) + mods > target or len(run) >= _GROUP_TOKENS):
+                if take(level, run):
+                    return True
+                run = []
+            run.append((bucket, token, mods))
+        return bool(run) and take(level, run)
+
+    def take(level: Facet, run: list[tuple[Any, str, int]]) -> bool:
         nonlocal seen
-        part = f"({expression}) AND {_any_of(tokens)}"
+        part = f"({expression}) AND {_any_of(token for _, token, _ in run)}"
         start, want = max(0, offset - seen), limit - len(ids)
-        values = big[0].value_range(big[1]) if big is not None else None
-        if big is not None and values is not None and search.rows is not None:
-            # count its matches: if they are dense, walk the sort index through the bucket
-            # checking each row, rather than read and sort them all
-            found = _count(db, table, part)
-            mods = big[2]
-            if seen + found > offset and (start + want) * mods / max(found, 1) < found:
-                column = MOD_SORT_INDEXES[sort][0]
-                bounds = _Where([*search.rows.terms], [*search.rows.params])
-                bounds.add(f"m.{column} >= ? AND m.{column} < ?", *values)
-                rows = db.execute(
-                    f"SELECT m.id FROM mods m INDEXED BY mods_listed_by_{MOD_SORT_INDEXES[sort][1]} "
-                    f"WHERE {bounds.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*bounds.params, want, start],
-                ).fetchall()
-                ids.extend(row[0] for row in rows)
-                seen += found
-                return len(ids) >= limit or seen >= count
-            if seen + found <= offset:
-                seen += found
-                return seen >= count
-        if exact:  # in id order: read no further than the page
+        if len(run) == 1 and level.exact(run[0][0]):
+            # one value: id order is its order, so read no further than the page
             rows = db.execute(
                 f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
                 f"ORDER BY rowid {direction} LIMIT ? OFFSET ?",
@@ -581,56 +579,44 @@ def _bucketed(
             ids.extend(row[0] for row in rows)
             if len(rows) == want:
                 return True
-            found = start + len(rows) if rows else _count(db, table, part)
-        else:  # read and sort the group's matches (about twice the page, by design)
-            matched = _sorted_matches(db, table, part, order, 0, None)
-            ids.extend(matched[start : start + want])
-            found = len(matched)
-        seen += found
-        return len(ids) >= limit or seen >= count
+            seen += start + len(rows) if rows else _count(db, table, part)
+            return done()
+        found = _count(db, table, part)
+        if found == 0 or seen + found <= offset:
+            seen += found
+            return done()
+        if found > _FETCH_BUDGET:
+            if len(run) > 1:  # too many to read at once: bucket by bucket
+                return any(take(level, [item]) for item in run)
+            bucket, _, mods = run[0]
+            values = level.value_range(bucket)
+            if (
+                values is not None
+                and search.rows is not None
+                and ((start + want) * mods / found * _CHECK_COST < found * _FETCH_COST)
+            ):  # dense: walk the sort index through the bucket, checking each row
+                column, suffix = MOD_SORT_INDEXES[sort]
+                rows_in = _Where([*search.rows.terms], [*search.rows.params])
+                rows_in.add(f"m.{column} >= ? AND m.{column} < ?", *values)
+                rows = db.execute(
+                    f"SELECT m.id FROM mods m INDEXED BY mods_listed_by_{suffix} "
+                    f"WHERE {rows_in.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
+                    [*rows_in.params, want, start],
+                ).fetchall()
+                ids.extend(row[0] for row in rows)
+                seen += found
+                return done()
+            if level.level > 0:
+                return visit(level.finer(), level.children(bucket))
+        matched = _sorted_matches(db, table, part, order, 0, None)
+        ids.extend(matched[start : start + want])
+        seen += len(matched)
+        return done()
 
-    group: list[str] = []
-    size = 0
-    done = False
-    for level, bucket, token, mods, exact in _units(db, facet.levels()[0], direction, target):
-        if mods >= target and (exact or mods >= _BIG * target):
-            done = bool(group) and take(group, exact=False)
-            group, size = [], 0
-            done = done or take([token], exact, None if exact else (level, bucket, mods))
-        else:
-            group.append(token)
-            size += mods
-            if size >= target or len(group) >= _GROUP_TOKENS:
-                done = take(group, exact=False)
-                group, size = [], 0
-        if done:
-            break
-    else:
-        if group:
-            take(group, exact=False)
+    visit(SORT_FACETS[sort].levels()[0])
     if len(ids) < min(limit, count - offset):
         return _unbucketed(db, table, expression, order, offset, limit)
     return ids
-
-
-def _units(
-    db: Database, facet: Facet, direction: str, target: float, within: tuple[Any, Any] | None = None
-) -> Iterator[tuple[Facet, Any, str, int, bool]]:
-    """``(level, bucket, token, mods, exact)`` of the buckets of ``facet`` in order,
-    coarsest first: a bucket whole when it holds no more than ``target`` mods (or one
-    value), else the buckets of the level below inside it."""
-    sql = "SELECT token, bucket, mods FROM facet_buckets WHERE facet = ? AND mods > 0"
-    params: list[Any] = [facet.key]
-    if within is not None:
-        sql += " AND bucket >= ? AND bucket < ?"
-        params += within
-    rows = db.execute(f"{sql} ORDER BY bucket {direction}", params).fetchall()
-    for token, bucket, mods in rows:
-        exact = facet.exact(bucket)
-        if facet.level == 0 or exact or mods <= target:
-            yield facet, bucket, token, mods, exact
-        else:
-            yield from _units(db, facet.finer(), direction, target, facet.children(bucket))
 
 
 def _unbucketed(

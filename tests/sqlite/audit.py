@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from openworkshop_sqlite.schema import SEARCH_INDEXES
+from openworkshop_sqlite.search import LEVELS, name_words, vocabulary_of
+
 
 def audit(path: Path) -> list[str]:
     """Every inconsistency found: SQLite's own integrity, the search indexes, the counters,
@@ -15,11 +18,39 @@ def audit(path: Path) -> list[str]:
         result = conn.execute("PRAGMA integrity_check").fetchall()
         if result != [("ok",)]:
             problems.append(f"integrity_check: {result[:5]}")
-        for index in ("mods_name_index", "mods_text_index", "games_name_index"):
+        for index in SEARCH_INDEXES:
             try:
                 conn.execute(f"INSERT INTO {index} ({index}) VALUES ('integrity-check')")
             except sqlite3.DatabaseError as exc:
                 problems.append(f"{index}: {exc}")
+        vocabulary = {word for (word,) in conn.execute("SELECT word FROM name_vocabulary")}
+        for ident, name, words in conn.execute("SELECT id, name, name_words FROM mods"):
+            if words != name_words(name):
+                problems.append(f"mod {ident}: name_words {words!r} != {name_words(name)!r}")
+            elif missing := set(vocabulary_of(words)) - vocabulary:
+                problems.append(f"mod {ident}: words {missing} not in the vocabulary")
+        counted = dict(
+            ((facet, token), (bucket, mods))
+            for facet, token, bucket, mods in conn.execute(
+                "SELECT facet, token, bucket, mods FROM facet_buckets WHERE mods != 0"
+            )
+        )
+        actual = {}
+        for level in LEVELS:
+            bucket = level.bucket_sql("mods")
+            for token, value, mods in conn.execute(
+                f"SELECT {level.token_sql('mods')}, {bucket}, count(*) FROM mods "
+                f"WHERE state < 2 GROUP BY {bucket}"
+            ):
+                actual[(level.key, token)] = (value, mods)
+                if token != level.token(value):
+                    problems.append(f"{level.key}: token {token!r} != {level.token(value)!r}")
+        if counted != actual:
+            wrong = {k: (counted.get(k), actual.get(k)) for k in counted.keys() ^ actual.keys()}
+            wrong |= {k: (v, actual[k]) for k, v in counted.items() if actual.get(k) != v}
+            problems.append(
+                f"facet_buckets out of step (stored, actual): {dict(list(wrong.items())[:5])}"
+            )
         counted = {
             (g, s, d): (n, dl)
             for g, s, d, n, dl in conn.execute(

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from openworkshop.domain import Game, Mod
@@ -144,6 +145,7 @@ async def test_answers_like_the_memory_store(
         monkeypatch.setattr(listing, "_unbucketed", None)  # the buckets must be in step
     if plan == "bucket-by-bucket":
         monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
+        monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
     memory, path, tags = catalog
     sqlite = SqliteStorage(path)
     await sqlite.open()
@@ -242,3 +244,79 @@ def test_counting_a_plain_listing_reads_no_rows(tmp_path: Path) -> None:
         assert "FROM mod_counts" in sql, sql
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM mods").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("plan", ["planned", "bucket-by-bucket"])
+async def test_search_follows_every_write(
+    tmp_path: Path, plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Downloads crossing bucket bounds, requests on new days, renames, state changes and
+    deletions keep the search indexes and the facet buckets in step with the rows: q and
+    name still answer like the memory store, and the file audits clean."""
+    if plan == "bucket-by-bucket":
+        monkeypatch.setattr(listing, "_FETCH_ALL", 0)
+        monkeypatch.setattr(listing, "_MIN_GROUP", 1)
+        monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
+        monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
+        monkeypatch.setattr(listing, "_unbucketed", None)
+    memory, sqlite = MemoryStorage(), SqliteStorage(tmp_path / "db.sqlite3")
+    await sqlite.open()
+    rng = random.Random(8)
+    stores: tuple[Storage, ...] = (memory, sqlite)
+    for ident in range(1, 61):
+        mod = Mod(
+            id=ident,
+            name=" ".join(rng.sample(WORDS, 2)) + rng.choice(("", " [1.5]", " (Continued)")),
+            game_id=rng.choice(GAMES),
+            state=rng.choice((ModState.READY, ModState.AVAILABLE, ModState.QUEUED)),
+            downloads=rng.choice((7, 8, 9, 97, 98, 99, 998, 999)),  # next to bucket bounds
+            size=rng.randint(0, 10**6),
+            date_request=T0 + dt.timedelta(hours=rng.randint(0, 47)),
+        )
+        for store in stores:
+            await store.put_mod(mod, expect=None)
+    for _ in range(300):
+        ident = rng.randint(1, 60)
+        current = await memory.get_mod(ident)
+        if current is None:
+            continue
+        action = rng.random()
+        when = T0 + dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 23))
+        changed = attrs.evolve(
+            current,
+            name=f"{rng.choice(WORDS)} {current.name}"[:60],
+            state=rng.choice(list(ModState)),
+            size=rng.randint(0, 10**7),
+        )
+        for store in stores:
+            if action < 0.4:
+                await store.add_download(ident, now=when)
+            elif action < 0.55:
+                await store.touch(ident, now=when)
+            elif action < 0.95:
+                assert await store.put_mod(changed, expect=current.state)
+            else:
+                await store.delete_mod(ident)
+    query_rng = random.Random(12)
+    for _ in range(150):
+        sort = query_rng.choice(list(ModSort))
+        fields: dict[str, Any] = {
+            "sort": sort,
+            "descending": query_rng.random() < 0.5,
+            "page": PageQuery(
+                page_size=query_rng.choice((1, 5, 50)), page=query_rng.choice((0, 1, 2))
+            ),
+        }
+        if sort is ModSort.RELEVANCE or query_rng.random() < 0.5:
+            fields["q"] = query_rng.choice([*WORDS, "mod", "red blue"])
+        else:
+            fields["name"] = query_rng.choice(["re", "red", "ail", "[1.5]", "(cont", "e"])
+        query = ModListQuery(**fields)
+        expected = await memory.list_mods(query)
+        got = await sqlite.list_mods(query)
+        assert (got.total, [m.id for m in got.items]) == (
+            expected.total,
+            [m.id for m in expected.items],
+        ), query
+    await sqlite.close()
+    assert audit(tmp_path / "db.sqlite3") == []
