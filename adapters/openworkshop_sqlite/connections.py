@@ -69,11 +69,19 @@ class Connections:
         self._opened: list[Database] = []
         self._lock = threading.Lock()
         self._writer: Database | None = None
+        self._setup_reader: Callable[[Database], None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    async def start(self, prepare: Callable[[Database], None]) -> None:
-        """Start the threads and run ``prepare`` on the writer's connection (migrations)."""
+    async def start(
+        self,
+        prepare: Callable[[Database], None],
+        setup_reader: Callable[[Database], None] | None = None,
+    ) -> None:
+        """Start the threads and run ``prepare`` on the writer's connection (migrations);
+        ``setup_reader`` runs once on each reader's connection, outside any transaction
+        (for its temporary tables)."""
+        self._setup_reader = setup_reader
         self._read_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="ow-sqlite-read")
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="ow-sqlite-write")
         try:
@@ -138,6 +146,8 @@ class Connections:
             db = connect(self.path)
             with self._lock:
                 self._opened.append(db)
+            if self._setup_reader is not None:
+                self._setup_reader(db)
             self._local.db = db
         return db
 

@@ -32,9 +32,10 @@ from sqlite_utils import Database
 from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort
 from openworkshop_sqlite.records import id_in, marks, unique
 from openworkshop_sqlite.schema import MOD_SORT_INDEXES
+from openworkshop_sqlite.schema import TEXT_TOKENIZER as _TEXT_TOKENIZER
 from openworkshop_sqlite.search import FILTER_FACETS, GRAM, SORT_FACETS, Facet, word_needle
 
-__all__ = ["fts_phrase", "fts_words", "game_page", "mod_page"]
+__all__ = ["fts_phrase", "fts_words", "game_page", "mod_page", "prepare_reader"]
 
 _TEXT: Final = "mods_text_index"
 _WORDS: Final = "mods_word_index"
@@ -463,7 +464,8 @@ def _search_page(
         if values:
             filters += " AND " + _any_of(facet.token(v) for v in values)
     everything = f"({words}){filters}"
-    total = _count(db, table, everything)
+    known = _term_counts(db, query.q) if table == _TEXT and not filters and query.q else None
+    total = known[0] if known else _count(db, table, everything)
     offset, limit = query.page.offset, query.page.page_size
     if total <= offset:
         return total, []
@@ -472,7 +474,7 @@ def _search_page(
         # the mods with every word in the name first, then the others; the most downloaded
         # first in each (descending=True reverses it all)
         in_name = f"{{name}}: ({words})"
-        first = _count(db, table, in_name + filters)
+        first = known[1] if known else _count(db, table, in_name + filters)
         tiers = [(in_name + filters, first), (f"({everything}) NOT ({in_name})", total - first)]
         sort, descending = "DOWNLOADS", not query.descending
         if query.descending:
@@ -497,6 +499,50 @@ def _search_page(
         if len(ids) >= limit:
             break
     return total, ids
+
+
+def prepare_reader(db: Database) -> None:
+    """The temporary tables a reader's connection needs, made once: ``ow_query`` cuts a
+    ``q`` into the terms of the ``q`` index (FTS5 itself, so exactly as the index does)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ow_query USING fts5 "
+        f"(q, tokenize='{_TEXT_TOKENIZER}')"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ow_query_terms "
+        "USING fts5vocab(temp, ow_query, 'row')"
+    )
+
+
+def _term_counts(db: Database, text: str) -> tuple[int, int] | None:
+    """How many listed mods hold ``text`` anywhere and in the name, if it is one term of
+    the ``q`` index (from ``term_counts``: a common word's total without reading its
+    matches); None otherwise."""
+    prepare_reader(db)  # (done already on the storage's readers)
+    db.execute("DELETE FROM temp.ow_query")
+    db.execute("INSERT INTO temp.ow_query (q) VALUES (?)", [" ".join(_WORD.findall(text))])
+    terms = db.execute("SELECT term FROM temp.ow_query_terms LIMIT 2").fetchall()
+    if len(terms) != 1:
+        return None
+    term = terms[0][0]
+    counts = []
+    for col in ("", "name"):
+        row = db.execute(
+            """
+            SELECT coalesce((SELECT docs FROM term_counts WHERE term = :t AND col = :c), 0)
+                + coalesce((SELECT doc FROM text_added_cols WHERE term = :t AND col = :c), 0)
+                - coalesce((SELECT doc FROM text_removed_cols WHERE term = :t AND col = :c), 0)
+            """
+            if col
+            else """
+            SELECT coalesce((SELECT docs FROM term_counts WHERE term = :t AND col = ''), 0)
+                + coalesce((SELECT doc FROM text_added_rows WHERE term = :t), 0)
+                - coalesce((SELECT doc FROM text_removed_rows WHERE term = :t), 0)
+            """,
+            {"t": term, "c": col},
+        ).fetchone()
+        counts.append(int(row[0]))
+    return counts[0], counts[1]
 
 
 def _sorted_matches(

@@ -25,6 +25,7 @@ from openworkshop.errors import StorageError
 from openworkshop_sqlite.search import (
     FACETS,
     LEVELS,
+    MARK,
     WORD_TOKENIZER,
     facet_buckets_sql,
     facets_sql,
@@ -37,9 +38,12 @@ __all__ = [
     "MIGRATIONS",
     "MOD_SORT_INDEXES",
     "SEARCH_INDEXES",
+    "TEXT_TOKENIZER",
     "Migration",
     "add_vocabulary",
     "count_buckets",
+    "count_terms",
+    "fold_term_counts",
     "migrate",
     "refresh_derived",
     "schema_version",
@@ -452,6 +456,23 @@ def _text_entry(row: str) -> str:
     )
 
 
+TEXT_TOKENIZER: Final = "porter unicode61 remove_diacritics 2"
+"""The tokenizer of the ``q`` index."""
+_TEXT_CHANGED = (
+    "(old.state < 2) IS NOT (new.state < 2) OR old.name IS NOT new.name "
+    "OR old.short_description IS NOT new.short_description "
+    "OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names"
+)
+
+
+def _pending(table: str, row: str) -> str:
+    """Record ``row``'s text in ``text_added`` or ``text_removed`` (see ``term_counts``)."""
+    return (
+        f"INSERT INTO {table} ({_SEARCHED}) SELECT {row}.name, {row}.short_description, "
+        f"{row}.description, {row}.tag_names"
+    )
+
+
 def _word_entry(row: str) -> str:
     """``rowid, name_words, facets`` of ``row`` for the word index."""
     return f"{row}.id, {row}.name_words, {facets_sql(row)}"
@@ -482,7 +503,7 @@ _WORDS_AND_FACETS = [
     f"""
     CREATE VIRTUAL TABLE mods_text_index USING fts5 (
         {_TEXT_VALUES}, content='listed_mods', content_rowid='id',
-        tokenize='porter unicode61 remove_diacritics 2', columnsize=0
+        tokenize='{TEXT_TOKENIZER}', columnsize=0
     )
     """,
     # name: the words of listed names, already cut and folded (split at spaces only), and
@@ -511,6 +532,28 @@ _WORDS_AND_FACETS = [
     ) WITHOUT ROWID
     """,
     "CREATE INDEX facet_buckets_in_order ON facet_buckets (facet, bucket)",
+    # how many listed mods hold each term of the q index, per column ('' for any): a
+    # common word's total without reading its matches. FTS5 cuts the text, so the counts
+    # agree with the index: triggers record texts that arrive and leave in text_added and
+    # text_removed; term_counts plus their difference is exact, and the writer folds them
+    # into term_counts from time to time (fold_term_counts).
+    """
+    CREATE TABLE term_counts (
+        term TEXT NOT NULL, col TEXT NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (term, col)
+    ) WITHOUT ROWID
+    """,
+    *(
+        statement
+        for table in ("text_added", "text_removed")
+        for statement in (
+            f"CREATE VIRTUAL TABLE {table} USING fts5 ({_SEARCHED}, "
+            f"tokenize='{TEXT_TOKENIZER}', detail=column, columnsize=0)",
+            f"CREATE VIRTUAL TABLE {table}_rows USING fts5vocab({table}, 'row')",
+            f"CREATE VIRTUAL TABLE {table}_cols USING fts5vocab({table}, 'col')",
+        )
+    ),
+    "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
+    "CREATE VIRTUAL TABLE mods_text_cols USING fts5vocab(mods_text_index, 'col')",
     "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
     "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
     "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
@@ -519,6 +562,7 @@ _WORDS_AND_FACETS = [
         INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
         INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
         INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
+        {_pending("text_added", "new")};
         {_count_buckets("new", "1")}
     END
     """,
@@ -530,6 +574,7 @@ _WORDS_AND_FACETS = [
             VALUES ('delete', {_word_entry("old")});
         INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
             VALUES ('delete', {_text_entry("old")});
+        {_pending("text_removed", "old")};
         {_count_buckets("old", "-1")}
     END
     """,
@@ -550,6 +595,8 @@ _WORDS_AND_FACETS = [
             SELECT 'delete', {_word_entry("old")} WHERE old.state < 2;
         INSERT INTO mods_word_index (rowid, name_words, facets)
             SELECT {_word_entry("new")} WHERE new.state < 2;
+        {_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
+        {_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
         {_count_buckets("old", "-1")}
         {_count_buckets("new", "1")}
     END
@@ -564,6 +611,43 @@ SEARCH_INDEXES: Final = (
     "games_name_index",
     "name_vocabulary_index",
 )
+
+
+def count_terms(db: Database) -> None:
+    """Recount ``term_counts`` from the ``q`` index (a scan of the whole index)."""
+    db.execute("DELETE FROM term_counts")
+    db.execute("DELETE FROM text_added")
+    db.execute("DELETE FROM text_removed")
+    db.execute(  # (not the facet tokens)
+        f"INSERT INTO term_counts SELECT term, '', doc FROM mods_text_rows "
+        f"WHERE substr(term, 1, 1) != char({ord(MARK)})"
+    )
+    db.execute(
+        "INSERT INTO term_counts SELECT term, col, doc FROM mods_text_cols WHERE col != 'facets'"
+    )
+
+
+def fold_term_counts(db: Database) -> None:
+    """Fold the texts recorded since the last fold into ``term_counts`` (writer only)."""
+    for table, sign in (("text_added", "+"), ("text_removed", "-")):
+        for source, col in ((f"{table}_rows", "''"), (f"{table}_cols", "col")):
+            db.execute(
+                f"INSERT INTO term_counts (term, col, docs) "
+                f"SELECT term, {col}, {sign}doc FROM {source} WHERE true "
+                f"ON CONFLICT (term, col) DO UPDATE SET docs = docs {sign} excluded.docs"
+                if sign == "+"
+                else f"UPDATE term_counts SET docs = docs - (SELECT doc FROM {source} s "
+                f"WHERE s.term = term_counts.term AND {col.replace('col', 's.col')} = "
+                f"term_counts.col) WHERE (term, col) IN (SELECT term, {col} FROM {source})"
+            )
+        db.execute(f"DELETE FROM {table}")
+    db.execute("DELETE FROM term_counts WHERE docs = 0")
+
+
+def count_derived(db: Database) -> None:
+    """Recount ``facet_buckets`` and ``term_counts``."""
+    count_buckets(db)
+    count_terms(db)
 
 
 def count_buckets(db: Database) -> None:
@@ -588,7 +672,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         name="search by words and facets",
         statements=_WORDS_AND_FACETS,
-        after=count_buckets,
+        after=count_derived,
     ),
 )
 LATEST: Final = len(MIGRATIONS)
@@ -653,4 +737,4 @@ def refresh_derived(db: Database) -> None:
     db.execute("UPDATE tags SET links = (SELECT count(*) FROM mod_tags WHERE tag_id = tags.id)")
     for index in SEARCH_INDEXES:
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
-    count_buckets(db)
+    count_derived(db)

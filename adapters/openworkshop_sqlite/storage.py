@@ -17,7 +17,7 @@ from openworkshop.query import GameListQuery, ModListQuery, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import schema
 from openworkshop_sqlite.connections import Connections
-from openworkshop_sqlite.listing import game_page, mod_page
+from openworkshop_sqlite.listing import game_page, mod_page, prepare_reader
 from openworkshop_sqlite.records import (
     GAME_SELECT,
     MOD_COLUMNS,
@@ -35,7 +35,7 @@ from openworkshop_sqlite.records import (
     time_in,
     unique,
 )
-from openworkshop_sqlite.schema import add_vocabulary
+from openworkshop_sqlite.schema import add_vocabulary, fold_term_counts
 from openworkshop_sqlite.search import name_words
 
 __all__ = ["SqliteStorage"]
@@ -69,6 +69,20 @@ WHERE id = :id AND state = :expect
 """
 
 
+_FOLD_AFTER: Final = 256
+"""Texts recorded in ``text_added``/``text_removed`` before the writer folds them."""
+
+
+def _fold_now_and_then(db: Database) -> None:
+    """Fold the recorded texts into ``term_counts`` once there are enough of them (reads
+    stay exact either way; folding keeps what they add up small)."""
+    pending = db.execute(
+        "SELECT (SELECT count(*) FROM text_added) + (SELECT count(*) FROM text_removed)"
+    ).fetchone()[0]
+    if pending >= _FOLD_AFTER:
+        fold_term_counts(db)
+
+
 def _page_of(total: int, query: PageQuery, items: list[Any]) -> Page[Any]:
     return Page(total=total, offset=query.offset, items=items)
 
@@ -95,7 +109,7 @@ class SqliteStorage:
     async def open(self) -> None:
         """Create the file or bring its schema up to date; start the threads."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        await self._connections.start(self._prepare)
+        await self._connections.start(self._prepare, prepare_reader)
 
     @staticmethod
     def _prepare(db: Database) -> None:
@@ -155,6 +169,7 @@ class SqliteStorage:
             if cursor.rowcount != 1:
                 return False
             add_vocabulary(db, [words])
+            _fold_now_and_then(db)
             return True
 
         return await self._write(work)
@@ -174,6 +189,7 @@ class SqliteStorage:
             db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
             db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
             db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+            _fold_now_and_then(db)
             return True
 
         return await self._write(work)
@@ -307,6 +323,7 @@ class SqliteStorage:
                     "WHERE id = ?) WHERE mod_id = ?",
                     [ident, ident],
                 )
+                _fold_now_and_then(db)
 
         await self._write(work)
 

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from openworkshop_sqlite.schema import SEARCH_INDEXES
-from openworkshop_sqlite.search import LEVELS, name_words, vocabulary_of
+from openworkshop_sqlite.search import LEVELS, MARK, name_words, vocabulary_of
 
 
 def audit(path: Path) -> list[str]:
@@ -29,6 +29,31 @@ def audit(path: Path) -> list[str]:
                 problems.append(f"mod {ident}: name_words {words!r} != {name_words(name)!r}")
             elif missing := set(vocabulary_of(words)) - vocabulary:
                 problems.append(f"mod {ident}: words {missing} not in the vocabulary")
+        stored = {
+            (term, col): docs
+            for term, col, docs in conn.execute("SELECT term, col, docs FROM term_counts")
+        }
+        for table, sign in (("text_added", 1), ("text_removed", -1)):
+            for term, docs in conn.execute(f"SELECT term, doc FROM {table}_rows"):
+                stored[(term, "")] = stored.get((term, ""), 0) + sign * docs
+            for term, col, docs in conn.execute(f"SELECT term, col, doc FROM {table}_cols"):
+                stored[(term, col)] = stored.get((term, col), 0) + sign * docs
+        real = {
+            (term, ""): docs
+            for term, docs in conn.execute("SELECT term, doc FROM mods_text_rows")
+            if not term.startswith(MARK)
+        }
+        real |= {
+            (term, col): docs
+            for term, col, docs in conn.execute(
+                "SELECT term, col, doc FROM mods_text_cols WHERE col != 'facets'"
+            )
+        }
+        stored = {key: docs for key, docs in stored.items() if docs}
+        if stored != real:
+            wrong = {k: (stored.get(k), real.get(k)) for k in stored.keys() | real.keys()
+                     if stored.get(k) != real.get(k)}  # fmt: skip
+            problems.append(f"term_counts out of step (stored, actual): {list(wrong.items())[:5]}")
         counted = dict(
             ((facet, token), (bucket, mods))
             for facet, token, bucket, mods in conn.execute(

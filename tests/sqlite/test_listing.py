@@ -19,6 +19,7 @@ from openworkshop.query import ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop.testing import MemoryStorage
 from openworkshop_sqlite import SqliteStorage, listing
+from openworkshop_sqlite import storage as storage_module
 from openworkshop_sqlite.connections import connect
 from openworkshop_sqlite.listing import mod_page
 from tests.sqlite.audit import audit
@@ -259,6 +260,7 @@ async def test_search_follows_every_write(
         monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
         monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
         monkeypatch.setattr(listing, "_unbucketed", None)
+        monkeypatch.setattr(storage_module, "_FOLD_AFTER", 1)  # term counts folded at once
     memory, sqlite = MemoryStorage(), SqliteStorage(tmp_path / "db.sqlite3")
     await sqlite.open()
     rng = random.Random(8)
