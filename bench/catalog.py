@@ -414,7 +414,9 @@ class Shapes:
             page=page, name=self.word(), sort=ModSort.NAME
         )
         shapes["q=<words> (RELEVANCE)"] = lambda: ModListQuery(
-            page=page, q=" ".join(self.word() for _ in range(self.rng.randint(1, 2)))
+            page=page,
+            q=" ".join(self.word() for _ in range(self.rng.randint(1, 2))),
+            sort=ModSort.RELEVANCE,  # what /list/mods/?q= sorts by unless told
         )
         shapes["q=<words> sort=iDOWNLOADS"] = lambda: ModListQuery(
             page=page, q=self.word(), sort=ModSort.DOWNLOADS, descending=True

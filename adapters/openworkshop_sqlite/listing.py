@@ -33,7 +33,14 @@ from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort
 from openworkshop_sqlite.records import id_in, marks, unique
 from openworkshop_sqlite.schema import MOD_SORT_INDEXES
 from openworkshop_sqlite.schema import TEXT_TOKENIZER as _TEXT_TOKENIZER
-from openworkshop_sqlite.search import FILTER_FACETS, GRAM, SORT_FACETS, Facet, word_needle
+from openworkshop_sqlite.search import (
+    FILTER_FACETS,
+    GRAM,
+    SORT_FACETS,
+    Facet,
+    fold,
+    word_needle,
+)
 
 __all__ = ["fts_phrase", "fts_words", "game_page", "mod_page", "prepare_reader"]
 
@@ -44,13 +51,15 @@ _TRIGRAM: Final = 3
 """The trigram indexes match substrings of at least three characters."""
 _MAX_WORDS: Final = 1_000
 """Vocabulary words containing a ``name`` needle beyond which the trigram index answers."""
-_FETCH_ALL: Final = 2_000
+_FETCH_ALL: Final = 500
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
 _FETCH_BUDGET: Final = 1_500
 """Matches of a run of facet buckets read and sorted at once; more are taken bucket by
 bucket."""
+_WALK_SLACK: Final = 4
+"""A walk through a coarse bucket reads at most this many times the rows expected."""
 _GROUP_TOKENS: Final = 8
 """Facet tokens asked for at once (FTS5 steps every one of them for each match)."""
 _GROUP_SHARE: Final = 2.0
@@ -65,6 +74,8 @@ _PROBE_COST: Final = 0.4
 """... of checking one tag of a mod in ``mod_tags``."""
 _CHECK_COST: Final = 0.8
 """... of reading a mod's row to check its name words."""
+_COVERED_COST: Final = 0.15
+"""... of checking a name read from the NAME index."""
 
 
 def fts_phrase(text: str) -> str:
@@ -72,14 +83,19 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def fts_words(text: str) -> str | None:
+def fts_words(db: Database, text: str) -> str | None:
     """Every word of ``text`` quoted, all required (implicit AND); None if it has no word.
 
     Words are runs of letters, digits and underscores (``\\w+``), as the in-memory store
-    splits them, so ``better-trains`` asks for both words, anywhere.
+    splits them (so ``better-trains`` asks for both words, anywhere, and no private-use
+    character reaches a facet token), then cut by FTS5's own tokenizer: each is one token
+    of the ``q`` index, which holds no positions to match a phrase with.
     """
-    words = _WORD.findall(text)
-    return " ".join(fts_phrase(word) for word in words) if words else None
+    prepare_reader(db)
+    db.execute("DELETE FROM temp.ow_split")
+    db.execute("INSERT INTO temp.ow_split (q) VALUES (?)", [" ".join(_WORD.findall(text))])
+    tokens = [row[0] for row in db.execute("SELECT term FROM temp.ow_split_terms")]
+    return " ".join(map(fts_phrase, tokens)) if tokens else None
 
 
 def _short_name(needle: str, column: str = "m.name") -> tuple[str, ...]:
@@ -203,7 +219,7 @@ def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags 
 def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     """The total of listed mods matching ``query`` and the stored ids of its page, in order."""
     if query.q and not (query.allowed_ids or query.tags or query.name):
-        words = fts_words(query.q)
+        words = fts_words(db, query.q)
         return _search_page(db, query, _TEXT, words) if words else (0, [])
     if query.name and not (query.allowed_ids or query.tags or query.q):
         needle = word_needle(query.name)
@@ -251,7 +267,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     matches: list[_Match] = []
     in_name: str | None = None  # q's words, all in the name: the first tier of RELEVANCE
     if query.q:
-        words = fts_words(query.q)
+        words = fts_words(db, query.q)
         if words is None:
             return 0, []  # nothing to look for: nothing matches
         matches.append(_Match(_TEXT, words))
@@ -443,6 +459,7 @@ def _search_page(
     """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
     same filter on a mod row) with games, sources and dependencies as the only other
     filters: counted by the index, paged through the facet buckets."""
+    prepare_reader(db)  # (done once already on the storage's readers)
     rows = _Where()  # the filters on a mod row ``m``, for walking a sort index
     rows.add("m.state < 2")
     if check is not None:
@@ -489,7 +506,16 @@ def _search_page(
             continue
         ids += _bucketed(
             db,
-            _Search(table, expression, count, rows if check is not None else None),
+            _Search(
+                table,
+                expression,
+                count,
+                rows if check is not None else None,
+                # on the name's own index, the name itself can be checked: no row to read
+                _Where(["m.state < 2", "ow_contains(m.name, ?)"], [check[1]])
+                if check is not None and len(rows.terms) == 2
+                else None,
+            ),
             sort,
             descending,
             offset,
@@ -501,27 +527,37 @@ def _search_page(
     return total, ids
 
 
+def _contains(text: str | None, needle: str) -> bool:
+    return text is not None and needle in fold(text)
+
+
 def prepare_reader(db: Database) -> None:
-    """The temporary tables a reader's connection needs, made once: ``ow_query`` cuts a
-    ``q`` into the terms of the ``q`` index (FTS5 itself, so exactly as the index does)."""
-    db.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ow_query USING fts5 "
-        f"(q, tokenize='{_TEXT_TOKENIZER}')"
-    )
-    db.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ow_query_terms "
-        "USING fts5vocab(temp, ow_query, 'row')"
-    )
+    """What a reader's connection needs, made once: ``ow_split`` and ``ow_stem`` cut a
+    ``q`` into tokens, and into the terms of the ``q`` index (FTS5 itself, so exactly as
+    the index does);
+    ``ow_contains(text, needle)`` is the ``name`` filter on a name (case-folded)."""
+    db.conn.create_function("ow_contains", 2, _contains, deterministic=True)
+    for table, tokenizer in (
+        ("ow_split", _TEXT_TOKENIZER.removeprefix("porter ")),
+        ("ow_stem", _TEXT_TOKENIZER),
+    ):
+        db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} USING fts5 "
+            f"(q, tokenize='{tokenizer}')"
+        )
+        db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_terms "
+            f"USING fts5vocab(temp, {table}, 'row')"
+        )
 
 
 def _term_counts(db: Database, text: str) -> tuple[int, int] | None:
     """How many listed mods hold ``text`` anywhere and in the name, if it is one term of
     the ``q`` index (from ``term_counts``: a common word's total without reading its
     matches); None otherwise."""
-    prepare_reader(db)  # (done already on the storage's readers)
-    db.execute("DELETE FROM temp.ow_query")
-    db.execute("INSERT INTO temp.ow_query (q) VALUES (?)", [" ".join(_WORD.findall(text))])
-    terms = db.execute("SELECT term FROM temp.ow_query_terms LIMIT 2").fetchall()
+    db.execute("DELETE FROM temp.ow_stem")
+    db.execute("INSERT INTO temp.ow_stem (q) VALUES (?)", [" ".join(_WORD.findall(text))])
+    terms = db.execute("SELECT term FROM temp.ow_stem_terms LIMIT 2").fetchall()
     if len(terms) != 1:
         return None
     term = terms[0][0]
@@ -565,6 +601,8 @@ class _Search:
     count: int
     """How many listed mods match."""
     rows: _Where | None
+    covered: _Where | None = None
+    """The same filter on the columns of the NAME index, if one can check it there."""
     """The same filter on a mod row ``m``, if one can check it (the ``name`` filter)."""
 
 
@@ -577,9 +615,9 @@ def _bucketed(
     neighbours holding about twice the page's share of the catalog. A run's matches are
     counted: skipped while the page lies further on; read and sorted if they are few; else
     taken bucket by bucket, where a bucket of one value is read in id order (its sort
-    order) up to the page, a bucket whose matches are dense is walked on its sort index
-    (when a row check exists), and any other one is split into the buckets of the level
-    below.
+    order) up to the page, a bucket of several is split into the buckets of the level
+    below, and a finest bucket whose matches are dense is walked on its sort index (when a
+    row check exists).
     """
     table, expression, count = search.table, search.expression, search.count
     direction = "DESC" if descending else "ASC"
@@ -631,29 +669,32 @@ def _bucketed(
         if found == 0 or seen + found <= offset:
             seen += found
             return done()
+        # walk the sort index through the run, checking each mod, if that reads less than
+        # fetching and sorting its matches; over a run that a finer level could narrow,
+        # no further than a few times the mods expected (its matches may lie in one part)
+        ranges = [level.value_range(bucket) for bucket, _, _ in run]
+        check, cost = (
+            (search.covered, _COVERED_COST)
+            if sort == "NAME" and search.covered is not None
+            else (search.rows, _CHECK_COST)
+        )
+        mods = sum(m for _, _, m in run)
+        expected = (start + want) * mods / found
+        if check is not None and None not in ranges and expected * cost < found * _FETCH_COST:
+            lows, highs = zip(*ranges, strict=True)
+            narrow = level.level > 0 or len(run) > 1
+            budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
+            values = (min(lows), max(highs))
+            rows = _walk(db, check, sort, direction, values, budget, start, want)
+            if len(rows) == want or budget < 0:
+                ids.extend(rows)
+                seen += found
+                return done()
         if found > _FETCH_BUDGET:
             if len(run) > 1:  # too many to read at once: bucket by bucket
                 return any(take(level, [item]) for item in run)
-            bucket, _, mods = run[0]
-            values = level.value_range(bucket)
-            if (
-                values is not None
-                and search.rows is not None
-                and ((start + want) * mods / found * _CHECK_COST < found * _FETCH_COST)
-            ):  # dense: walk the sort index through the bucket, checking each row
-                column, suffix = MOD_SORT_INDEXES[sort]
-                rows_in = _Where([*search.rows.terms], [*search.rows.params])
-                rows_in.add(f"m.{column} >= ? AND m.{column} < ?", *values)
-                rows = db.execute(
-                    f"SELECT m.id FROM mods m INDEXED BY mods_listed_by_{suffix} "
-                    f"WHERE {rows_in.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*rows_in.params, want, start],
-                ).fetchall()
-                ids.extend(row[0] for row in rows)
-                seen += found
-                return done()
             if level.level > 0:
-                return visit(level.finer(), level.children(bucket))
+                return visit(level.finer(), level.children(run[0][0]))
         matched = _sorted_matches(db, table, part, order, 0, None)
         ids.extend(matched[start : start + want])
         seen += len(matched)
@@ -663,6 +704,30 @@ def _bucketed(
     if len(ids) < min(limit, count - offset):
         return _unbucketed(db, table, expression, order, offset, limit)
     return ids
+
+
+def _walk(
+    db: Database,
+    rows: _Where,
+    sort: str,
+    direction: str,
+    values: tuple[Any, Any],
+    budget: int,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """Matches ``offset, limit`` of ``rows`` among the listed mods whose sort key lies in
+    ``values``, walking its sort index, over at most ``budget`` mods (-1: all)."""
+    column, suffix = MOD_SORT_INDEXES[sort]
+    order = f"m.{column} {direction}, m.id {direction}"
+    found = db.execute(
+        f"SELECT id FROM (SELECT m.id AS id, ({rows.sql()}) AS ok "
+        f"FROM mods m INDEXED BY mods_listed_by_{suffix} "
+        f"WHERE m.state < 2 AND m.{column} >= ? AND m.{column} < ? ORDER BY {order} LIMIT ?) "
+        "WHERE ok LIMIT ? OFFSET ?",
+        [*rows.params, *values, budget, limit, offset],
+    ).fetchall()
+    return [row[0] for row in found]
 
 
 def _unbucketed(

@@ -499,11 +499,12 @@ _WORDS_AND_FACETS = [
     "DROP TABLE mods_text_index",
     "DROP VIEW listed_mods",
     f"CREATE VIEW listed_mods AS SELECT {_LISTED_COLUMNS} FROM mods WHERE state < 2",
-    # q: words of the four searched columns, plus the facets (never ranked, so no sizes)
+    # q: words of the four searched columns, plus the facets; never ranked (no sizes) and
+    # no phrases (no positions: every q word is one token, see listing.fts_words)
     f"""
     CREATE VIRTUAL TABLE mods_text_index USING fts5 (
         {_TEXT_VALUES}, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', columnsize=0
+        tokenize='{TEXT_TOKENIZER}', detail=column, columnsize=0
     )
     """,
     # name: the words of listed names, already cut and folded (split at spaces only), and

@@ -41,6 +41,7 @@ __all__ = [
     "Facet",
     "facet_buckets_sql",
     "facets_sql",
+    "fold",
     "name_words",
     "vocabulary_of",
     "word_needle",
@@ -50,6 +51,7 @@ _DAY_US: Final = 86_400_000_000
 MARK: Final = "\ue000"
 """The first character of every facet token (Unicode private use: see above)."""
 GRAM: Final = "\ue001"
+_UNMARK: Final = {ord(MARK): "\ufffd", ord(GRAM): "\ufffd"}
 """The first character of a three-character piece of a name word in ``name_words``: a
 needle of three letters or digits is one token of the word index, however many words
 contain it (FTS5 steps through every term of an OR for each match)."""
@@ -66,9 +68,16 @@ WORD_TOKENIZER: Final = "ascii tokenchars '{}'".format(_PUNCTUATION.replace("'",
 character is part of a token, and it treats every non-ASCII one so)."""
 
 
+def fold(text: str) -> str:
+    """``text`` case-folded, with the two marker characters of the word index (``MARK``,
+    ``GRAM``) replaced by U+FFFD, so no word of a name can pass for a facet token or a
+    piece."""
+    return text.casefold().translate(_UNMARK)
+
+
 def _words(text: str) -> Iterator[str]:
     word: list[str] = []
-    for char in text.casefold():
+    for char in fold(text):
         if char not in SEPARATORS:
             word.append(char)
         elif word:
@@ -88,12 +97,12 @@ def name_words(name: str) -> str:
 
 def vocabulary_of(words: str) -> list[str]:
     """The words of a ``name_words`` text (not the pieces)."""
-    return [word for word in words.split() if not word.startswith(GRAM)]
+    return [word for word in words.split(" ") if word and not word.startswith(GRAM)]
 
 
 def word_needle(needle: str) -> str | None:
-    """The case-folded needle if the word index can answer it (no space in it)."""
-    folded = needle.casefold()
+    """The folded needle (see ``fold``) if the word index can answer it (no space in it)."""
+    folded = fold(needle)
     return folded if folded and SEPARATORS.isdisjoint(folded) else None
 
 

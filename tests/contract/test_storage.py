@@ -474,6 +474,7 @@ NASTY = [
     '"better-trains"', "better-trains", "AND", "OR", "NOT", "a AND b", "*", "**", "trains*",
     "NEAR(", "NEAR(a b)", '"', '""', "'", "''", "(", ")", "^", "-", ":", "name:x", "{a b}",
     "a + b", "\\", "%", "_", "\x00", "ё", "🚂", "a\"b'c", " ", "e" * 256,
+    "foo_bar", "x\u0301y", "\ue000d0", "\ue001abc", "[1.5]", "a\u00a0b", "ǅ", "\u3000",
 ]  # fmt: skip
 
 
