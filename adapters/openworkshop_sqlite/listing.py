@@ -46,6 +46,7 @@ __all__ = ["fts_phrase", "fts_words", "game_page", "mod_page", "prepare_reader"]
 
 _TEXT: Final = "mods_text_index"
 _WORDS: Final = "mods_word_index"
+_TITLES: Final = "mods_title_index"
 _WORD: Final = re.compile(r"\w+")
 _TRIGRAM: Final = 3
 """The trigram indexes match substrings of at least three characters."""
@@ -486,28 +487,31 @@ def _search_page(
     offset, limit = query.page.offset, query.page.page_size
     if total <= offset:
         return total, []
-    tiers: list[tuple[str, int]]
+    tiers: list[tuple[str, str, int]]
     if query.sort is ModSort.RELEVANCE:
-        # the mods with every word in the name first, then the others; the most downloaded
-        # first in each (descending=True reverses it all)
-        in_name = f"{{name}}: ({words})"
-        first = known[1] if known else _count(db, table, in_name + filters)
-        tiers = [(in_name + filters, first), (f"({everything}) NOT ({in_name})", total - first)]
+        # the mods with every word in the name first (the title index holds the names
+        # alone: smaller doclists to intersect with the buckets), then the others; the
+        # most downloaded first in each (descending=True reverses it all)
+        first = known[1] if known else _count(db, _TITLES, everything)
+        tiers = [
+            (_TITLES, everything, first),
+            (table, f"({everything}) NOT ({{name}}: ({words}))", total - first),
+        ]
         sort, descending = "DOWNLOADS", not query.descending
         if query.descending:
             tiers.reverse()
     else:
-        tiers = [(everything, total)]
+        tiers = [(table, everything, total)]
         sort, descending = query.sort.value, query.descending
     ids: list[int] = []
-    for expression, count in tiers:
+    for index, expression, count in tiers:
         if offset >= count:
             offset -= count
             continue
         ids += _bucketed(
             db,
             _Search(
-                table,
+                index,
                 expression,
                 count,
                 rows if check is not None else None,

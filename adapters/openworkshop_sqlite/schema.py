@@ -478,6 +478,11 @@ def _word_entry(row: str) -> str:
     return f"{row}.id, {row}.name_words, {facets_sql(row)}"
 
 
+def _title_entry(row: str) -> str:
+    """``rowid, name, facets`` of ``row`` for the title index."""
+    return f"{row}.id, {row}.name, {facets_sql(row)}"
+
+
 def _facets_changed() -> str:
     return " OR ".join(f"{f.token_sql('old')} IS NOT {f.token_sql('new')}" for f in FACETS)
 
@@ -513,6 +518,14 @@ _WORDS_AND_FACETS = [
     CREATE VIRTUAL TABLE mods_word_index USING fts5 (
         name_words, facets, content='listed_mods', content_rowid='id',
         tokenize='{WORD_TOKENIZER.replace("'", "''")}', detail=none, columnsize=0
+    )
+    """,
+    # the first tier of q's RELEVANCE: names alone, cut as the q index cuts them, and the
+    # facets (detail=none: no column filter needed)
+    f"""
+    CREATE VIRTUAL TABLE mods_title_index USING fts5 (
+        name, facets, content='listed_mods', content_rowid='id',
+        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
     )
     """,
     """
@@ -557,11 +570,13 @@ _WORDS_AND_FACETS = [
     "CREATE VIRTUAL TABLE mods_text_cols USING fts5vocab(mods_text_index, 'col')",
     "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
     "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
+    "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
     "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
     f"""
     CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
         INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
         INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
+        INSERT INTO mods_title_index (rowid, name, facets) VALUES ({_title_entry("new")});
         INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
         {_pending("text_added", "new")};
         {_count_buckets("new", "1")}
@@ -573,6 +588,8 @@ _WORDS_AND_FACETS = [
             VALUES ('delete', old.id, old.name);
         INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
             VALUES ('delete', {_word_entry("old")});
+        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+            VALUES ('delete', {_title_entry("old")});
         INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
             VALUES ('delete', {_text_entry("old")});
         {_pending("text_removed", "old")};
@@ -596,6 +613,10 @@ _WORDS_AND_FACETS = [
             SELECT 'delete', {_word_entry("old")} WHERE old.state < 2;
         INSERT INTO mods_word_index (rowid, name_words, facets)
             SELECT {_word_entry("new")} WHERE new.state < 2;
+        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+            SELECT 'delete', {_title_entry("old")} WHERE old.state < 2;
+        INSERT INTO mods_title_index (rowid, name, facets)
+            SELECT {_title_entry("new")} WHERE new.state < 2;
         {_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
         {_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
         {_count_buckets("old", "-1")}
@@ -609,6 +630,7 @@ SEARCH_INDEXES: Final = (
     "mods_name_index",
     "mods_text_index",
     "mods_word_index",
+    "mods_title_index",
     "games_name_index",
     "name_vocabulary_index",
 )
