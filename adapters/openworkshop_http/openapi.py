@@ -543,7 +543,9 @@ def _paths() -> JSON:
                 _query(
                     "q",
                     _string(maxLength=MAX_NAME_LENGTH),
-                    "Full-text search over name, descriptions and tags, ranked (our addition).",
+                    "Full-text search over name, descriptions and tags, every word required "
+                    "(our addition). RELEVANCE: mods with every word in the name first, then "
+                    "the others, the most downloaded first in each.",
                 ),
                 *_mod_field_flags(),
             ],

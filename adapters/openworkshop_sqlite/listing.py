@@ -75,7 +75,7 @@ _PROBE_COST: Final = 0.4
 """... of checking one tag of a mod in ``mod_tags``."""
 _CHECK_COST: Final = 0.8
 """... of reading a mod's row to check its name words."""
-_COVERED_COST: Final = 0.15
+_COVERED_COST: Final = 0.4
 """... of checking a name read from the NAME index."""
 
 

@@ -74,7 +74,8 @@ class ModSort(str, Enum):
     SOURCE = "SOURCE"
     DOWNLOADS = "DOWNLOADS"
     RELEVANCE = "RELEVANCE"
-    """Our addition: the rank of the full-text match (the default when ``q`` is given)."""
+    """Our addition (the default when ``q`` is given): the mods with every word of ``q`` in
+    their name first, then the others; the most downloaded first in each."""
 
 
 MOD_SORT_ALIASES: Final = {
