@@ -56,6 +56,8 @@ _FETCH_ALL: Final = 500
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
+_EXCLUDE_MAX: Final = 2_000
+"""The first tier of RELEVANCE, if no larger, is left out of the second by its ids."""
 _FETCH_BUDGET: Final = 1_500
 """Matches of a run of facet buckets read and sorted at once; more are taken bucket by
 bucket."""
@@ -63,7 +65,7 @@ _WALK_SLACK: Final = 4
 """A walk through a coarse bucket reads at most this many times the rows expected."""
 _GROUP_TOKENS: Final = 8
 """Facet tokens asked for at once (FTS5 steps every one of them for each match)."""
-_GROUP_SHARE: Final = 2.0
+_GROUP_SHARE: Final = 1.25
 """A group of facet buckets holds this many times the page's share of the catalog."""
 _FETCH_COST: Final = 1.0
 """Relative cost of fetching one match by id and sorting it."""
@@ -487,24 +489,28 @@ def _search_page(
     offset, limit = query.page.offset, query.page.page_size
     if total <= offset:
         return total, []
-    tiers: list[tuple[str, str, int]]
+    tiers: list[tuple[str, str, int, tuple[str, str] | None]]
     if query.sort is ModSort.RELEVANCE:
         # the mods with every word in the name first (the title index holds the names
         # alone: smaller doclists to intersect with the buckets), then the others; the
         # most downloaded first in each (descending=True reverses it all)
         first = known[1] if known else _count(db, _TITLES, everything)
-        tiers = [
-            (_TITLES, everything, first),
-            (table, f"({everything}) NOT ({{name}}: ({words}))", total - first),
-        ]
+        others: tuple[str, str, int, tuple[str, str] | None] = (
+            # the matches but the first tier's: when that tier is small, its ids are left
+            # out as they come (cheaper than FTS5's NOT with a column filter)
+            (table, everything, total - first, (_TITLES, everything))
+            if first <= _EXCLUDE_MAX
+            else (table, f"({everything}) NOT ({{name}}: ({words}))", total - first, None)
+        )
+        tiers = [(_TITLES, everything, first, None), others]
         sort, descending = "DOWNLOADS", not query.descending
         if query.descending:
             tiers.reverse()
     else:
-        tiers = [(table, everything, total)]
+        tiers = [(table, everything, total, None)]
         sort, descending = query.sort.value, query.descending
     ids: list[int] = []
-    for index, expression, count in tiers:
+    for index, expression, count, minus in tiers:
         if offset >= count:
             offset -= count
             continue
@@ -519,6 +525,7 @@ def _search_page(
                 _Where(["m.state < 2", "ow_contains(m.name, ?)"], [check[1]])
                 if check is not None and len(rows.terms) == 2
                 else None,
+                minus,
             ),
             sort,
             descending,
@@ -607,6 +614,8 @@ class _Search:
     rows: _Where | None
     covered: _Where | None = None
     """The same filter on the columns of the NAME index, if one can check it there."""
+    minus: tuple[str, str] | None = None
+    """A subset of the matches (index, expression) to leave out: the first tier."""
     """The same filter on a mod row ``m``, if one can check it (the ``name`` filter)."""
 
 
@@ -626,8 +635,30 @@ def _bucketed(
     table, expression, count = search.table, search.expression, search.count
     direction = "DESC" if descending else "ASC"
     order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
+    left_out: frozenset[int] = frozenset()
+    if search.minus is not None:
+        left_out = frozenset(
+            row[0]
+            for row in db.execute(
+                f"SELECT rowid FROM {search.minus[0]} WHERE {search.minus[0]} MATCH ?",
+                [search.minus[1]],
+            )
+        )
+
+    def sorted_matches(part: str, start: int, want: int | None) -> list[int]:
+        if not left_out:
+            return _sorted_matches(db, table, part, order, start, want)
+        kept = [i for i in _sorted_matches(db, table, part, order, 0, None) if i not in left_out]
+        return kept[start:] if want is None else kept[start : start + want]
+
+    def minus_count(part_tokens: str) -> int:
+        if search.minus is None:
+            return 0
+        index, minus = search.minus
+        return _count(db, index, f"({minus}) AND {part_tokens}")
+
     if count <= _FETCH_ALL:
-        return _sorted_matches(db, table, expression, order, offset, limit)
+        return sorted_matches(expression, offset, limit)
     universe = _listed_count(db, _Where())
     target = max(_MIN_GROUP, _GROUP_SHARE * (offset + limit) * universe / count)
     ids: list[int] = []
@@ -655,21 +686,34 @@ def _bucketed(
 
     def take(level: Facet, run: list[tuple[Any, str, int]]) -> bool:
         nonlocal seen
-        part = f"({expression}) AND {_any_of(token for _, token, _ in run)}"
+        tokens = _any_of(token for _, token, _ in run)
+        part = f"({expression}) AND {tokens}"
         start, want = max(0, offset - seen), limit - len(ids)
         if len(run) == 1 and level.exact(run[0][0]):
             # one value: id order is its order, so read no further than the page
+            margin = len(left_out)
             rows = db.execute(
                 f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
-                f"ORDER BY rowid {direction} LIMIT ? OFFSET ?",
-                [part, want, start],
+                f"ORDER BY rowid {direction} LIMIT ?",
+                [part, start + want + margin],
             ).fetchall()
-            ids.extend(row[0] for row in rows)
-            if len(rows) == want:
+            kept = [row[0] for row in rows if row[0] not in left_out]
+            ids.extend(kept[start : start + want])
+            if len(kept) >= start + want:
                 return True
-            seen += start + len(rows) if rows else _count(db, table, part)
+            if len(rows) < start + want + margin:  # the bucket ran out: all of it seen
+                seen += len(kept)
+            else:
+                seen += _count(db, table, part) - minus_count(tokens)
             return done()
-        found = _count(db, table, part)
+        if seen >= offset and sum(m for _, _, m in run) * count / universe * 4 < _FETCH_BUDGET:
+            # on the page already, and few matches expected: read them without counting
+            matched = sorted_matches(part, 0, None)
+            if len(matched) <= _FETCH_BUDGET:
+                ids.extend(matched[:want])
+                seen += len(matched)
+                return done()
+        found = _count(db, table, part) - minus_count(tokens)
         if found == 0 or seen + found <= offset:
             seen += found
             return done()
@@ -699,14 +743,16 @@ def _bucketed(
                 return any(take(level, [item]) for item in run)
             if level.level > 0:
                 return visit(level.finer(), level.children(run[0][0]))
-        matched = _sorted_matches(db, table, part, order, 0, None)
+        matched = sorted_matches(part, 0, None)
         ids.extend(matched[start : start + want])
         seen += len(matched)
         return done()
 
     visit(SORT_FACETS[sort].levels()[0])
     if len(ids) < min(limit, count - offset):
-        return _unbucketed(db, table, expression, order, offset, limit)
+        return [i for i in _unbucketed(db, table, expression, order, 0, None) if i not in left_out][
+            offset : offset + limit
+        ]
     return ids
 
 
@@ -735,7 +781,7 @@ def _walk(
 
 
 def _unbucketed(
-    db: Database, table: str, expression: str, order: str, offset: int, limit: int
+    db: Database, table: str, expression: str, order: str, offset: int, limit: int | None
 ) -> list[int]:
     """The page read without buckets, if ``facet_buckets`` missed some (never, while the
     triggers keep it in step)."""

@@ -147,6 +147,7 @@ async def test_answers_like_the_memory_store(
     if plan == "bucket-by-bucket":
         monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
         monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
+        monkeypatch.setattr(listing, "_EXCLUDE_MAX", 0)  # RELEVANCE's second tier by NOT
     memory, path, tags = catalog
     sqlite = SqliteStorage(path)
     await sqlite.open()
