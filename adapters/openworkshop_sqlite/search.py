@@ -26,6 +26,7 @@ holds, so a query knows how many buckets to take at once.
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Iterable, Iterator
 from typing import Any, Final, Literal
@@ -106,7 +107,7 @@ def word_needle(needle: str) -> str | None:
     return folded if folded and SEPARATORS.isdisjoint(folded) else None
 
 
-Kind = Literal["number", "day", "prefix", "value"]
+Kind = Literal["number", "count", "day", "prefix", "value"]
 
 
 @attrs.frozen
@@ -115,9 +116,10 @@ class Facet:
 
     Numbers and dates have three levels of buckets, each with its own tokens, every bucket
     splitting into at most 16 of the level below: numbers by power of ten, then to one
-    significant digit, then to two (exact under 100; under 10 at every level); dates by 128
-    days, 8 days, one day. A query takes a sparse stretch of values (the tail of a sort) as a
-    few coarse tokens, and a dense one as fine tokens.
+    significant digit, then to two (exact under 100; under 10 at every level); counts (the
+    downloads) by powers of 16 and of 2; dates by 128 days, 8 days, one day; names by their
+    first 2, 4 and 8 characters. A query takes a sparse stretch of values (the tail of a
+    sort) as a few coarse tokens, and a dense one as fine tokens.
     """
 
     letter: str
@@ -133,17 +135,28 @@ class Facet:
 
     def levels(self) -> tuple[Facet, ...]:
         """Every level of this facet, the coarsest first."""
-        top = 0 if self.kind == "value" else 2  # (sic: three levels, 2 1 0)
+        top = {"value": 0, "count": 1}.get(self.kind, 2)
         return tuple(attrs.evolve(self, level=level) for level in range(top, -1, -1))
 
     def finer(self) -> Facet:
         return attrs.evolve(self, level=self.level - 1)
 
+    @property
+    def _digits_level(self) -> int:
+        return self.level
+
     def bucket_sql(self, row: str) -> str:
         """The bucket of ``row``'s value: a non-decreasing function of it."""
         value = f"{row}.{self.column}"
+        if self.kind == "count":  # the power of 2 (level 0) or of 16 (level 1) below it
+            step = 2 if self.level == 0 else 16
+            bounds = [step**k for k in range(64 if step == 2 else 16)]
+            ladder = " ".join(
+                f"WHEN {value} < {high} THEN {low}" for low, high in itertools.pairwise(bounds)
+            )
+            return f"(CASE WHEN {value} < 1 THEN {value} {ladder} ELSE {bounds[-1]} END)"
         if self.kind == "number":
-            exact, digits = ((100, 2), (10, 1), (10, 0))[self.level]
+            exact, digits = ((100, 2), (10, 1), (10, 0))[self._digits_level]
             kept = f"substr({value}, 1, {digits}) || " if digits else "'1' || "
             return (
                 f"(CASE WHEN {value} < {exact} THEN {value} ELSE CAST({kept}"
@@ -163,9 +176,11 @@ class Facet:
             return bucket * ratio, (bucket + 1) * ratio
         if self.kind == "prefix":  # the longer prefixes that start with it
             return bucket, bucket + "\U0010ffff"
+        if self.kind == "count":
+            return (bucket, bucket + 1) if bucket < 1 else (bucket, bucket * 16)
         if bucket < 10:
             return bucket, bucket + 1
-        if self.level == 2:  # a power of ten: its one-digit buckets
+        if self._digits_level == 2:  # a power of ten: its one-digit buckets
             return bucket, bucket * 10
         return bucket, bucket + 10 ** (len(str(bucket)) - 1)  # a one-digit bucket
 
@@ -198,18 +213,24 @@ class Facet:
         index through it (None for the others)."""
         if self.kind == "prefix":
             return bucket, bucket + "\U0010ffff"
+        if self.kind == "count" and not self.exact(bucket):
+            return bucket, bucket * (2 if self.level == 0 else 16)
         if self.kind != "number" or self.exact(bucket):
             return None
-        if self.level == 2:
+        if self._digits_level == 2:
             return bucket, bucket * 10
-        kept = 2 if self.level == 0 else 1
+        kept = 2 if self._digits_level == 0 else 1
         return bucket, bucket + 10 ** (len(str(bucket)) - kept)
 
     def exact(self, bucket: Any) -> bool:
         """Whether every mod in the bucket has the same value (so id order is sort order)."""
         if bucket is None or self.kind == "value":
             return True
-        return self.kind == "number" and bucket < (100 if self.level == 0 else 10)
+        if self.kind == "count":
+            return bool(bucket < (2 if self.level == 0 else 1))
+        if self.kind != "number":
+            return False
+        return bool(bucket < (100 if self._digits_level == 0 else 10))
 
 
 _DAYS: Final = (1, 8, 128)
@@ -227,7 +248,9 @@ SORT_FACETS: Final = {
     "DATE_UPDATE": Facet("u", "date_update", "day"),
     "DATE_REQUEST": Facet("r", "date_request", "day"),
     "SOURCE": Facet("o", "source", "value"),
-    "DOWNLOADS": Facet("d", "downloads", "number"),
+    # (by powers of 2: every download changes the count, and a new bucket rewrites the
+    # mod's entries in three indexes, so a mod should change buckets rarely)
+    "DOWNLOADS": Facet("d", "downloads", "count"),
 }
 """Every sort key of ``/list/mods/`` (RELEVANCE is downloads within tiers)."""
 LEVELS: Final = tuple(level for facet in SORT_FACETS.values() for level in facet.levels())
