@@ -131,13 +131,8 @@ def catalog(request: pytest.FixtureRequest, catalogs: dict[bool, Catalog]) -> Ca
     return catalogs[request.param]
 
 
-@pytest.mark.parametrize("plan", ["planned", "walk-always", "buckets", "bucket-by-bucket"])
-async def test_answers_like_the_memory_store(
-    catalog: Catalog, plan: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Hundreds of random filter/sort/page combinations: same total, same page, same order
-    (also with full-text matches always checked along a sort index, and with q always
-    paged through the smallest groups of facet buckets: the paths large catalogs take)."""
+def force(plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the planner take the paths large catalogs take, on a small one."""
     if plan == "walk-always":
         monkeypatch.setattr(listing, "_FETCH_COST", 10**9)
     if plan.startswith("bucket"):
@@ -148,18 +143,32 @@ async def test_answers_like_the_memory_store(
         monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
         monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
         monkeypatch.setattr(listing, "_EXCLUDE_MAX", 0)  # RELEVANCE's second tier by NOT
+        monkeypatch.setattr(storage_module, "_FOLD_AFTER", 1)  # term counts folded at once
+
+
+async def answer_alike(memory: MemoryStorage, sqlite: SqliteStorage, query: ModListQuery) -> None:
+    expected = await memory.list_mods(query)
+    got = await sqlite.list_mods(query)
+    assert (got.total, [m.id for m in got.items]) == (
+        expected.total,
+        [m.id for m in expected.items],
+    ), query
+
+
+@pytest.mark.parametrize("plan", ["planned", "walk-always", "buckets", "bucket-by-bucket"])
+async def test_answers_like_the_memory_store(
+    catalog: Catalog, plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of random filter/sort/page combinations: same total, same page, same order
+    (also with full-text matches always checked along a sort index, and with q always
+    paged through the smallest groups of facet buckets: the paths large catalogs take)."""
+    force(plan, monkeypatch)
     memory, path, tags = catalog
     sqlite = SqliteStorage(path)
     await sqlite.open()
     rng = random.Random(11)
     for _ in range(400):
-        query = random_query(rng, tags)
-        expected = await memory.list_mods(query)
-        got = await sqlite.list_mods(query)
-        assert (got.total, [m.id for m in got.items]) == (
-            expected.total,
-            [m.id for m in expected.items],
-        ), query
+        await answer_alike(memory, sqlite, random_query(rng, tags))
     await sqlite.close()
     assert audit(path) == []
 
@@ -255,13 +264,7 @@ async def test_search_follows_every_write(
     """Downloads crossing bucket bounds, requests on new days, renames, state changes and
     deletions keep the search indexes and the facet buckets in step with the rows: q and
     name still answer like the memory store, and the file audits clean."""
-    if plan == "bucket-by-bucket":
-        monkeypatch.setattr(listing, "_FETCH_ALL", 0)
-        monkeypatch.setattr(listing, "_MIN_GROUP", 1)
-        monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
-        monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
-        monkeypatch.setattr(listing, "_unbucketed", None)
-        monkeypatch.setattr(storage_module, "_FOLD_AFTER", 1)  # term counts folded at once
+    force(plan, monkeypatch)
     memory, sqlite = MemoryStorage(), SqliteStorage(tmp_path / "db.sqlite3")
     await sqlite.open()
     rng = random.Random(8)
@@ -314,12 +317,6 @@ async def test_search_follows_every_write(
             fields["q"] = query_rng.choice([*WORDS, "mod", "red blue"])
         else:
             fields["name"] = query_rng.choice(["re", "red", "ail", "[1.5]", "(cont", "e"])
-        query = ModListQuery(**fields)
-        expected = await memory.list_mods(query)
-        got = await sqlite.list_mods(query)
-        assert (got.total, [m.id for m in got.items]) == (
-            expected.total,
-            [m.id for m in expected.items],
-        ), query
+        await answer_alike(memory, sqlite, ModListQuery(**fields))
     await sqlite.close()
     assert audit(tmp_path / "db.sqlite3") == []
