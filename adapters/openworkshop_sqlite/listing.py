@@ -56,8 +56,6 @@ _FETCH_ALL: Final = 500
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
-_EXCLUDE_MAX: Final = 2_000
-"""The first tier of RELEVANCE, if no larger, is left out of the second by its ids."""
 _FETCH_BUDGET: Final = 1_500
 """Matches of a run of facet buckets read and sorted at once; more are taken bucket by
 bucket."""
@@ -274,7 +272,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
         if words is None:
             return 0, []  # nothing to look for: nothing matches
         matches.append(_Match(_TEXT, words))
-        in_name = f"{{name}}: ({words})"
+        in_name = words  # (on the title index)
     if query.name:
         needle = word_needle(query.name)
         found = _name_terms(db, needle) if needle is not None else None
@@ -366,7 +364,7 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
             # downloaded first in each
             first, then = ("ASC", "ASC") if query.descending else ("DESC", "DESC")
             order = (
-                f"(m.id IN (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ?)) {first}, "
+                f"(m.id IN (SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ?)) {first}, "
                 f"m.downloads {then}, m.id {then}"
             )
             order_params = [in_name]
@@ -495,14 +493,12 @@ def _search_page(
         # alone: smaller doclists to intersect with the buckets), then the others; the
         # most downloaded first in each (descending=True reverses it all)
         first = known[1] if known else _count(db, _TITLES, everything)
-        others: tuple[str, str, int, tuple[str, str] | None] = (
-            # the matches but the first tier's: when that tier is small, its ids are left
-            # out as they come (cheaper than FTS5's NOT with a column filter)
-            (table, everything, total - first, (_TITLES, everything))
-            if first <= _EXCLUDE_MAX
-            else (table, f"({everything}) NOT ({{name}}: ({words}))", total - first, None)
-        )
-        tiers = [(_TITLES, everything, first, None), others]
+        tiers = [
+            (_TITLES, everything, first, None),
+            # the matches but the first tier's, whose ids are left out as they come (the q
+            # index holds no columns to tell name matches from others)
+            (table, everything, total - first, (_TITLES, everything)),
+        ]
         sort, descending = "DOWNLOADS", not query.descending
         if query.descending:
             tiers.reverse()

@@ -504,12 +504,13 @@ _WORDS_AND_FACETS = [
     "DROP TABLE mods_text_index",
     "DROP VIEW listed_mods",
     f"CREATE VIEW listed_mods AS SELECT {_LISTED_COLUMNS} FROM mods WHERE state < 2",
-    # q: words of the four searched columns, plus the facets; never ranked (no sizes) and
-    # no phrases (no positions: every q word is one token, see listing.fts_words)
+    # q: words of the four searched columns, plus the facets; never ranked (no sizes), no
+    # phrases (every q word is one token, see listing.fts_words), no column filters (the
+    # title index tells name matches): detail=none, the smallest doclists to read
     f"""
     CREATE VIRTUAL TABLE mods_text_index USING fts5 (
         {_TEXT_VALUES}, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', detail=column, columnsize=0
+        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
     )
     """,
     # name: the words of listed names, already cut and folded (split at spaces only), and
@@ -546,7 +547,7 @@ _WORDS_AND_FACETS = [
     ) WITHOUT ROWID
     """,
     "CREATE INDEX facet_buckets_in_order ON facet_buckets (facet, bucket)",
-    # how many listed mods hold each term of the q index, per column ('' for any): a
+    # how many listed mods hold each term of the q index, anywhere ('') or in the name: a
     # common word's total without reading its matches. FTS5 cuts the text, so the counts
     # agree with the index: triggers record texts that arrive and leave in text_added and
     # text_removed; term_counts plus their difference is exact, and the writer folds them
@@ -567,7 +568,7 @@ _WORDS_AND_FACETS = [
         )
     ),
     "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
-    "CREATE VIRTUAL TABLE mods_text_cols USING fts5vocab(mods_text_index, 'col')",
+    "CREATE VIRTUAL TABLE mods_title_rows USING fts5vocab(mods_title_index, 'row')",
     "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
     "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
     "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
@@ -646,7 +647,8 @@ def count_terms(db: Database) -> None:
         f"WHERE substr(term, 1, 1) != char({ord(MARK)})"
     )
     db.execute(
-        "INSERT INTO term_counts SELECT term, col, doc FROM mods_text_cols WHERE col != 'facets'"
+        f"INSERT INTO term_counts SELECT term, 'name', doc FROM mods_title_rows "
+        f"WHERE substr(term, 1, 1) != char({ord(MARK)})"
     )
 
 
@@ -654,14 +656,16 @@ def fold_term_counts(db: Database) -> None:
     """Fold the texts recorded since the last fold into ``term_counts`` (writer only)."""
     for table, sign in (("text_added", "+"), ("text_removed", "-")):
         for source, col in ((f"{table}_rows", "''"), (f"{table}_cols", "col")):
+            only = "col = 'name'" if col == "col" else "true"  # (the name: RELEVANCE's tier)
             db.execute(
                 f"INSERT INTO term_counts (term, col, docs) "
-                f"SELECT term, {col}, {sign}doc FROM {source} WHERE true "
+                f"SELECT term, {col}, {sign}doc FROM {source} WHERE {only} "
                 f"ON CONFLICT (term, col) DO UPDATE SET docs = docs {sign} excluded.docs"
                 if sign == "+"
                 else f"UPDATE term_counts SET docs = docs - (SELECT doc FROM {source} s "
                 f"WHERE s.term = term_counts.term AND {col.replace('col', 's.col')} = "
-                f"term_counts.col) WHERE (term, col) IN (SELECT term, {col} FROM {source})"
+                f"term_counts.col) WHERE (term, col) IN (SELECT term, {col} FROM {source} "
+                f"WHERE {only})"
             )
         db.execute(f"DELETE FROM {table}")
     db.execute("DELETE FROM term_counts WHERE docs = 0")

@@ -36,18 +36,15 @@ def audit(path: Path) -> list[str]:
         for table, sign in (("text_added", 1), ("text_removed", -1)):
             for term, docs in conn.execute(f"SELECT term, doc FROM {table}_rows"):
                 stored[(term, "")] = stored.get((term, ""), 0) + sign * docs
-            for term, col, docs in conn.execute(f"SELECT term, col, doc FROM {table}_cols"):
-                stored[(term, col)] = stored.get((term, col), 0) + sign * docs
+            for term, docs in conn.execute(
+                f"SELECT term, doc FROM {table}_cols WHERE col = 'name'"
+            ):
+                stored[(term, "name")] = stored.get((term, "name"), 0) + sign * docs
         real = {
-            (term, ""): docs
-            for term, docs in conn.execute("SELECT term, doc FROM mods_text_rows")
-            if not term.startswith(MARK)
-        }
-        real |= {
             (term, col): docs
-            for term, col, docs in conn.execute(
-                "SELECT term, col, doc FROM mods_text_cols WHERE col != 'facets'"
-            )
+            for col, vocabulary in (("", "mods_text_rows"), ("name", "mods_title_rows"))
+            for term, docs in conn.execute(f"SELECT term, doc FROM {vocabulary}")
+            if not term.startswith(MARK)
         }
         stored = {key: docs for key, docs in stored.items() if docs}
         if stored != real:

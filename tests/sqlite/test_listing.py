@@ -142,7 +142,6 @@ def force(plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if plan == "bucket-by-bucket":
         monkeypatch.setattr(listing, "_GROUP_SHARE", 0.001)
         monkeypatch.setattr(listing, "_FETCH_BUDGET", 0)
-        monkeypatch.setattr(listing, "_EXCLUDE_MAX", 0)  # RELEVANCE's second tier by NOT
         monkeypatch.setattr(storage_module, "_FOLD_AFTER", 1)  # term counts folded at once
 
 
