@@ -56,6 +56,9 @@ _FETCH_ALL: Final = 500
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
+_SPARE: Final = 4
+"""A coarse bucket holding more than this many times the matches a page still needs is
+split rather than read whole."""
 _FETCH_BUDGET: Final = 1_500
 """Matches of a run of facet buckets read and sorted at once; more are taken bucket by
 bucket."""
@@ -739,6 +742,9 @@ def _bucketed(
                 return any(take(level, [item]) for item in run)
             if level.level > 0:
                 return visit(level.finer(), level.children(run[0][0]))
+        elif len(run) == 1 and level.level > 0 and found > _SPARE * (start + want) + 64:
+            # far more than the page needs in one coarse bucket: its finer ones say which
+            return visit(level.finer(), level.children(run[0][0]))
         matched = sorted_matches(part, 0, None)
         ids.extend(matched[start : start + want])
         seen += len(matched)
