@@ -93,9 +93,9 @@ def fts_words(db: Database, text: str) -> str | None:
     Words are runs of letters, digits and underscores (``\\w+``), as the in-memory store
     splits them (so ``better-trains`` asks for both words, anywhere, and no private-use
     character reaches a facet token), then cut by FTS5's own tokenizer: each is one token
-    of the ``q`` index, which holds no positions to match a phrase with.
+    of the ``q`` index, which holds no positions to match a phrase with. Needs
+    ``prepare_reader`` done on ``db``.
     """
-    prepare_reader(db)
     db.execute("DELETE FROM temp.ow_split")
     db.execute("INSERT INTO temp.ow_split (q) VALUES (?)", [" ".join(_WORD.findall(text))])
     tokens = [row[0] for row in db.execute("SELECT term FROM temp.ow_split_terms")]
@@ -221,7 +221,10 @@ def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags 
 
 
 def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
-    """The total of listed mods matching ``query`` and the stored ids of its page, in order."""
+    """The total of listed mods matching ``query`` and the stored ids of its page, in order.
+
+    ``db`` must have had ``prepare_reader`` (the storage does it once per reader).
+    """
     if query.q and not (query.allowed_ids or query.tags or query.name):
         words = fts_words(db, query.q)
         return _search_page(db, query, _TEXT, words) if words else (0, [])
@@ -463,7 +466,6 @@ def _search_page(
     """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
     same filter on a mod row) with games, sources and dependencies as the only other
     filters: counted by the index, paged through the facet buckets."""
-    prepare_reader(db)  # (done once already on the storage's readers)
     rows = _Where()  # the filters on a mod row ``m``, for walking a sort index
     rows.add("m.state < 2")
     if check is not None:

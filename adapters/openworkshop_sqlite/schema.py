@@ -654,18 +654,15 @@ def count_terms(db: Database) -> None:
 
 def fold_term_counts(db: Database) -> None:
     """Fold the texts recorded since the last fold into ``term_counts`` (writer only)."""
-    for table, sign in (("text_added", "+"), ("text_removed", "-")):
-        for source, col in ((f"{table}_rows", "''"), (f"{table}_cols", "col")):
-            only = "col = 'name'" if col == "col" else "true"  # (the name: RELEVANCE's tier)
+    for table, sign in (("text_added", ""), ("text_removed", "-")):
+        for source, col, only in (
+            (f"{table}_rows", "''", "true"),
+            (f"{table}_cols", "col", "col = 'name'"),  # (the name: RELEVANCE's first tier)
+        ):
             db.execute(
                 f"INSERT INTO term_counts (term, col, docs) "
                 f"SELECT term, {col}, {sign}doc FROM {source} WHERE {only} "
-                f"ON CONFLICT (term, col) DO UPDATE SET docs = docs {sign} excluded.docs"
-                if sign == "+"
-                else f"UPDATE term_counts SET docs = docs - (SELECT doc FROM {source} s "
-                f"WHERE s.term = term_counts.term AND {col.replace('col', 's.col')} = "
-                f"term_counts.col) WHERE (term, col) IN (SELECT term, {col} FROM {source} "
-                f"WHERE {only})"
+                f"ON CONFLICT (term, col) DO UPDATE SET docs = docs + excluded.docs"
             )
         db.execute(f"DELETE FROM {table}")
     db.execute("DELETE FROM term_counts WHERE docs = 0")

@@ -141,10 +141,6 @@ class Facet:
     def finer(self) -> Facet:
         return attrs.evolve(self, level=self.level - 1)
 
-    @property
-    def _digits_level(self) -> int:
-        return self.level
-
     def bucket_sql(self, row: str) -> str:
         """The bucket of ``row``'s value: a non-decreasing function of it."""
         value = f"{row}.{self.column}"
@@ -156,7 +152,7 @@ class Facet:
             )
             return f"(CASE WHEN {value} < 1 THEN {value} {ladder} ELSE {bounds[-1]} END)"
         if self.kind == "number":
-            exact, digits = ((100, 2), (10, 1), (10, 0))[self._digits_level]
+            exact, digits = ((100, 2), (10, 1), (10, 0))[self.level]
             kept = f"substr({value}, 1, {digits}) || " if digits else "'1' || "
             return (
                 f"(CASE WHEN {value} < {exact} THEN {value} ELSE CAST({kept}"
@@ -180,7 +176,7 @@ class Facet:
             return (bucket, bucket + 1) if bucket < 1 else (bucket, bucket * 16)
         if bucket < 10:
             return bucket, bucket + 1
-        if self._digits_level == 2:  # a power of ten: its one-digit buckets
+        if self.level == 2:  # a power of ten: its one-digit buckets
             return bucket, bucket * 10
         return bucket, bucket + 10 ** (len(str(bucket)) - 1)  # a one-digit bucket
 
@@ -217,9 +213,9 @@ class Facet:
             return bucket, bucket * (2 if self.level == 0 else 16)
         if self.kind != "number" or self.exact(bucket):
             return None
-        if self._digits_level == 2:
+        if self.level == 2:
             return bucket, bucket * 10
-        kept = 2 if self._digits_level == 0 else 1
+        kept = 2 if self.level == 0 else 1
         return bucket, bucket + 10 ** (len(str(bucket)) - kept)
 
     def exact(self, bucket: Any) -> bool:
@@ -230,7 +226,7 @@ class Facet:
             return bool(bucket < (2 if self.level == 0 else 1))
         if self.kind != "number":
             return False
-        return bool(bucket < (100 if self._digits_level == 0 else 10))
+        return bool(bucket < (100 if self.level == 0 else 10))
 
 
 _DAYS: Final = (1, 8, 128)

@@ -21,7 +21,7 @@ from openworkshop.testing import MemoryStorage
 from openworkshop_sqlite import SqliteStorage, listing
 from openworkshop_sqlite import storage as storage_module
 from openworkshop_sqlite.connections import connect
-from openworkshop_sqlite.listing import mod_page
+from openworkshop_sqlite.listing import mod_page, prepare_reader
 from tests.sqlite.audit import audit
 
 pytestmark = pytest.mark.anyio
@@ -176,6 +176,7 @@ def plans(path: Path, query: ModListQuery) -> list[tuple[str, list[str]]]:
     """Every query list_mods runs for ``query``, with its query plan's lines."""
     statements: list[tuple[str, Any]] = []
     db = connect(path)
+    prepare_reader(db)  # as the storage does for each reader
     db.execute("BEGIN")
     with db.tracer(lambda sql, params: statements.append((sql, params))):
         mod_page(db, query)
