@@ -30,15 +30,16 @@ import attrs
 from sqlite_utils import Database
 
 from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort
+from openworkshop_sqlite import dense
 from openworkshop_sqlite.records import id_in, marks, unique
 from openworkshop_sqlite.schema import MOD_SORT_INDEXES
-from openworkshop_sqlite.schema import TEXT_TOKENIZER as _TEXT_TOKENIZER
 from openworkshop_sqlite.search import (
     FILTER_FACETS,
     GRAM,
     SORT_FACETS,
     Facet,
     fold,
+    gap_token,
     word_needle,
 )
 
@@ -52,7 +53,7 @@ _TRIGRAM: Final = 3
 """The trigram indexes match substrings of at least three characters."""
 _MAX_WORDS: Final = 1_000
 """Vocabulary words containing a ``name`` needle beyond which the trigram index answers."""
-_FETCH_ALL: Final = 500
+_FETCH_ALL: Final = 2000
 """Matches of ``q`` read and sorted at once, without going through the facet buckets."""
 _MIN_GROUP: Final = 1_000
 """Listed mods in the smallest group of facet buckets taken at once."""
@@ -87,19 +88,50 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def fts_words(db: Database, text: str) -> str | None:
+@attrs.frozen
+class _Words:
+    """The words of a ``q`` as FTS5 expressions."""
+
+    text: str
+    """For the ``q`` index: every word, the dense ones by their gaps."""
+    title: str
+    """For the title index: every word."""
+
+
+def fts_words(db: Database, text: str) -> _Words | None:
     """Every word of ``text`` quoted, all required (implicit AND); None if it has no word.
 
     Words are runs of letters, digits and underscores (``\\w+``), as the in-memory store
     splits them (so ``better-trains`` asks for both words, anywhere, and no private-use
     character reaches a facet token), then cut by FTS5's own tokenizer: each is one token
-    of the ``q`` index, which holds no positions to match a phrase with. Needs
-    ``prepare_reader`` done on ``db``.
+    of the ``q`` index, which holds no positions to match a phrase with. On the ``q``
+    index, a word whose term is dense (see ``openworkshop_sqlite.dense``) is asked for as
+    "NOT in its gaps". Needs ``prepare_reader`` done on ``db``.
     """
     db.execute("DELETE FROM temp.ow_split")
     db.execute("INSERT INTO temp.ow_split (q) VALUES (?)", [" ".join(_WORD.findall(text))])
     tokens = [row[0] for row in db.execute("SELECT term FROM temp.ow_split_terms")]
-    return " ".join(map(fts_phrase, tokens)) if tokens else None
+    if not tokens:
+        return None
+    title = " ".join(map(fts_phrase, tokens))
+    if db.execute("SELECT 1 FROM dense_terms WHERE ready LIMIT 1").fetchone() is None:
+        return _Words(title, title)
+    db.execute("DELETE FROM temp.ow_stem")
+    db.execute("INSERT INTO temp.ow_stem (q) VALUES (?)", [" ".join(tokens)])
+    dense = dict(
+        db.execute(
+            "SELECT p.offset, p.term FROM temp.ow_stem_places p "
+            "JOIN dense_terms d ON d.term = p.term AND d.ready"
+        ).fetchall()
+    )
+    if not dense:
+        return _Words(title, title)
+    kept = [fts_phrase(token) for offset, token in enumerate(tokens) if offset not in dense]
+    # (every listed mod has one of the has_deps tokens: the universe, if no word is left)
+    has_deps = FILTER_FACETS["has_deps"]
+    holding = " ".join(kept) if kept else _any_of(has_deps.token(v) for v in (0, 1))
+    gaps = _any_of(gap_token(term) for term in sorted(set(dense.values())))
+    return _Words(f"({holding}) NOT {gaps}", title)
 
 
 def _short_name(needle: str, column: str = "m.name") -> tuple[str, ...]:
@@ -140,8 +172,13 @@ class _Match:
 
 
 def _listed_count(db: Database, where: _Where) -> int:
+    if not where.terms:  # every listed mod is in one bucket of a level: the fewest rows
+        where = _Where(["facet = ?"], [SORT_FACETS["DOWNLOADS"].levels()[0].key])
+        table = "facet_buckets"
+    else:
+        table = "mod_counts"
     row = db.execute(
-        f"SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE {where.sql()}", where.params
+        f"SELECT coalesce(sum(mods), 0) FROM {table} WHERE {where.sql()}", where.params
     ).fetchone()
     return int(row[0])
 
@@ -226,8 +263,10 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     ``db`` must have had ``prepare_reader`` (the storage does it once per reader).
     """
     if query.q and not (query.allowed_ids or query.tags or query.name):
-        words = fts_words(db, query.q)
-        return _search_page(db, query, _TEXT, words) if words else (0, [])
+        found_words = fts_words(db, query.q)
+        if found_words is None:
+            return 0, []
+        return _search_page(db, query, _TEXT, found_words.text, titles=found_words.title)
     if query.name and not (query.allowed_ids or query.tags or query.q):
         needle = word_needle(query.name)
         found = _name_terms(db, needle) if needle is not None else None
@@ -274,11 +313,11 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
     matches: list[_Match] = []
     in_name: str | None = None  # q's words, all in the name: the first tier of RELEVANCE
     if query.q:
-        words = fts_words(db, query.q)
-        if words is None:
+        q_words = fts_words(db, query.q)
+        if q_words is None:
             return 0, []  # nothing to look for: nothing matches
-        matches.append(_Match(_TEXT, words))
-        in_name = words  # (on the title index)
+        matches.append(_Match(_TEXT, q_words.text))
+        in_name = q_words.title  # (on the title index)
     if query.name:
         needle = word_needle(query.name)
         found = _name_terms(db, needle) if needle is not None else None
@@ -462,6 +501,8 @@ def _search_page(
     table: str,
     words: str,
     check: tuple[Any, ...] | None = None,
+    *,
+    titles: str | None = None,
 ) -> tuple[int, list[int]]:
     """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
     same filter on a mod row) with games, sources and dependencies as the only other
@@ -493,16 +534,30 @@ def _search_page(
     if total <= offset:
         return total, []
     tiers: list[tuple[str, str, int, tuple[str, str] | None]]
-    if query.sort is ModSort.RELEVANCE:
+    left_out: frozenset[int] | None = None
+    if query.sort is ModSort.RELEVANCE and titles is not None:
         # the mods with every word in the name first (the title index holds the names
         # alone: smaller doclists to intersect with the buckets), then the others; the
         # most downloaded first in each (descending=True reverses it all)
-        first = known[1] if known else _count(db, _TITLES, everything)
+        in_names = f"({titles}){filters}"
+        first = -1
+        if known:
+            first = known[1]
+        else:  # read (the second tier needs them, if the page gets there) if few, or count
+            named = db.execute(
+                f"SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ? LIMIT ?",
+                [in_names, _FETCH_ALL + 1],
+            ).fetchall()
+            if len(named) <= _FETCH_ALL:
+                left_out = frozenset(row[0] for row in named)
+                first = len(left_out)
+        if first < 0:
+            first = _count(db, _TITLES, in_names)
         tiers = [
-            (_TITLES, everything, first, None),
+            (_TITLES, in_names, first, None),
             # the matches but the first tier's, whose ids are left out as they come (the q
             # index holds no columns to tell name matches from others)
-            (table, everything, total - first, (_TITLES, everything)),
+            (table, everything, total - first, (_TITLES, in_names)),
         ]
         sort, descending = "DOWNLOADS", not query.descending
         if query.descending:
@@ -527,6 +582,7 @@ def _search_page(
                 if check is not None and len(rows.terms) == 2
                 else None,
                 minus,
+                left_out if minus is not None else None,
             ),
             sort,
             descending,
@@ -544,23 +600,11 @@ def _contains(text: str | None, needle: str) -> bool:
 
 
 def prepare_reader(db: Database) -> None:
-    """What a reader's connection needs, made once: ``ow_split`` and ``ow_stem`` cut a
-    ``q`` into tokens, and into the terms of the ``q`` index (FTS5 itself, so exactly as
-    the index does);
-    ``ow_contains(text, needle)`` is the ``name`` filter on a name (case-folded)."""
+    """What a reader's connection needs, made once: the tables that cut a ``q`` into
+    tokens and terms (``dense.prepare``: FTS5 itself, so exactly as the index does);
+    ``ow_contains(text, needle)``, the ``name`` filter on a name (case-folded)."""
     db.conn.create_function("ow_contains", 2, _contains, deterministic=True)
-    for table, tokenizer in (
-        ("ow_split", _TEXT_TOKENIZER.removeprefix("porter ")),
-        ("ow_stem", _TEXT_TOKENIZER),
-    ):
-        db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} USING fts5 "
-            f"(q, tokenize='{tokenizer}')"
-        )
-        db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_terms "
-            f"USING fts5vocab(temp, {table}, 'row')"
-        )
+    dense.prepare(db)
 
 
 def _term_counts(db: Database, text: str) -> tuple[int, int] | None:
@@ -613,11 +657,13 @@ class _Search:
     count: int
     """How many listed mods match."""
     rows: _Where | None
+    """The same filter on a mod row ``m``, if one can check it (the ``name`` filter)."""
     covered: _Where | None = None
     """The same filter on the columns of the NAME index, if one can check it there."""
     minus: tuple[str, str] | None = None
     """A subset of the matches (index, expression) to leave out: the first tier."""
-    """The same filter on a mod row ``m``, if one can check it (the ``name`` filter)."""
+    left_out: frozenset[int] | None = None
+    """Its ids, if already read."""
 
 
 def _bucketed(
@@ -636,8 +682,8 @@ def _bucketed(
     table, expression, count = search.table, search.expression, search.count
     direction = "DESC" if descending else "ASC"
     order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
-    left_out: frozenset[int] = frozenset()
-    if search.minus is not None:
+    left_out: frozenset[int] = search.left_out or frozenset()
+    if search.minus is not None and search.left_out is None:
         left_out = frozenset(
             row[0]
             for row in db.execute(

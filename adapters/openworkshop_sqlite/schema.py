@@ -22,11 +22,15 @@ import attrs
 from sqlite_utils import Database
 
 from openworkshop.errors import StorageError
+from openworkshop_sqlite import dense
 from openworkshop_sqlite.search import (
     FACETS,
+    GAP,
     LEVELS,
     MARK,
+    TEXT_TOKENIZER,
     WORD_TOKENIZER,
+    clean_sql,
     facet_buckets_sql,
     facets_sql,
     name_words,
@@ -456,8 +460,6 @@ def _text_entry(row: str) -> str:
     )
 
 
-TEXT_TOKENIZER: Final = "porter unicode61 remove_diacritics 2"
-"""The tokenizer of the ``q`` index."""
 _TEXT_CHANGED = (
     "(old.state < 2) IS NOT (new.state < 2) OR old.name IS NOT new.name "
     "OR old.short_description IS NOT new.short_description "
@@ -627,6 +629,130 @@ _WORDS_AND_FACETS = [
 ]
 
 
+# --- 5: gap tokens of dense terms; texts cleaned of the markers -----------------------------
+
+_CLEANED = ", ".join(f"{clean_sql(c)} AS {c}" for c in _SEARCHED.split(", "))
+
+
+def _cleaned(row: str) -> str:
+    """The searched columns of ``row`` as the indexes read them (``search.clean_sql``)."""
+    return ", ".join(clean_sql(f"{row}.{c}") for c in _SEARCHED.split(", "))
+
+
+def _gapped_text_entry(row: str) -> str:
+    """``rowid, name, ..., facets, gaps`` of ``row`` for the ``q`` index."""
+    return f"{row}.id, {_cleaned(row)}, {facets_sql(row)}, {row}.gaps"
+
+
+def _clean_title_entry(row: str) -> str:
+    """``rowid, name, facets`` of ``row`` for the title index."""
+    return f"{row}.id, {clean_sql(row + '.name')}, {facets_sql(row)}"
+
+
+def _clean_pending(table: str, row: str) -> str:
+    """Record ``row``'s text in ``text_added`` or ``text_removed`` (see ``term_counts``)."""
+    return f"INSERT INTO {table} ({_SEARCHED}) SELECT {_cleaned(row)}"
+
+
+_INDEXED_CHANGED = f"""(old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
+        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
+        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
+        OR old.name_words IS NOT new.name_words OR {_facets_changed()}
+    ))"""
+"""Whether an update changes what a mod's entries in the search indexes hold (but its gaps)."""
+_GAPPED_TEXT_VALUES = f"{_SEARCHED}, facets, gaps"
+
+_DENSE_TERMS = [
+    "ALTER TABLE mods ADD COLUMN gaps TEXT NOT NULL DEFAULT ''",
+    # terms of the q index found in most texts, whose gaps the mods carry (see dense.py):
+    # every mod with an id up to marked_to (none if NULL) has the term's gap token if its
+    # text lacks the term; readers use a term's gaps once it is ready (every mod marked)
+    """
+    CREATE TABLE dense_terms (
+        term TEXT PRIMARY KEY, marked_to INTEGER, ready INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID
+    """,
+    "DROP TRIGGER mods_indexed_insert",
+    "DROP TRIGGER mods_indexed_delete",
+    "DROP TRIGGER mods_searched_update",
+    "DROP TABLE mods_text_rows",
+    "DROP TABLE mods_title_rows",
+    "DROP TABLE mods_text_index",
+    "DROP TABLE mods_title_index",
+    "DROP VIEW listed_mods",
+    f"""
+    CREATE VIEW listed_mods AS SELECT id, {_CLEANED}, name_words, {facets_sql("mods")} AS facets,
+        gaps FROM mods WHERE state < 2
+    """,
+    f"""
+    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
+        {_GAPPED_TEXT_VALUES}, content='listed_mods', content_rowid='id',
+        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
+    )
+    """,
+    f"""
+    CREATE VIRTUAL TABLE mods_title_index USING fts5 (
+        name, facets, content='listed_mods', content_rowid='id',
+        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
+    )
+    """,
+    "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
+    "CREATE VIRTUAL TABLE mods_title_rows USING fts5vocab(mods_title_index, 'row')",
+    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
+    "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
+    f"""
+    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
+        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
+        INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
+        INSERT INTO mods_title_index (rowid, name, facets) VALUES ({_clean_title_entry("new")});
+        INSERT INTO mods_text_index (rowid, {_GAPPED_TEXT_VALUES})
+            VALUES ({_gapped_text_entry("new")});
+        {_clean_pending("text_added", "new")};
+        {_count_buckets("new", "1")}
+    END
+    """,
+    f"""
+    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
+        INSERT INTO mods_name_index (mods_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+            VALUES ('delete', {_word_entry("old")});
+        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+            VALUES ('delete', {_clean_title_entry("old")});
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_GAPPED_TEXT_VALUES})
+            VALUES ('delete', {_gapped_text_entry("old")});
+        {_clean_pending("text_removed", "old")};
+        {_count_buckets("old", "-1")}
+    END
+    """,
+    # (a change of gaps alone rewrites the q entry only)
+    f"""
+    CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words, gaps,
+        {", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))} ON mods
+    WHEN {_INDEXED_CHANGED} OR (new.state < 2 AND old.gaps IS NOT new.gaps)
+    BEGIN
+        INSERT INTO mods_text_index (mods_text_index, rowid, {_GAPPED_TEXT_VALUES})
+            SELECT 'delete', {_gapped_text_entry("old")} WHERE old.state < 2;
+        INSERT INTO mods_text_index (rowid, {_GAPPED_TEXT_VALUES})
+            SELECT {_gapped_text_entry("new")} WHERE new.state < 2;
+        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+            SELECT 'delete', {_word_entry("old")} WHERE old.state < 2 AND ({_INDEXED_CHANGED});
+        INSERT INTO mods_word_index (rowid, name_words, facets)
+            SELECT {_word_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
+        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+            SELECT 'delete', {_clean_title_entry("old")}
+            WHERE old.state < 2 AND ({_INDEXED_CHANGED});
+        INSERT INTO mods_title_index (rowid, name, facets)
+            SELECT {_clean_title_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
+        {_clean_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
+        {_clean_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
+        {_count_buckets("old", "-1")}
+        {_count_buckets("new", "1")}
+    END
+    """,
+]
+
+
 SEARCH_INDEXES: Final = (
     "mods_name_index",
     "mods_text_index",
@@ -642,13 +768,12 @@ def count_terms(db: Database) -> None:
     db.execute("DELETE FROM term_counts")
     db.execute("DELETE FROM text_added")
     db.execute("DELETE FROM text_removed")
-    db.execute(  # (not the facet tokens)
-        f"INSERT INTO term_counts SELECT term, '', doc FROM mods_text_rows "
-        f"WHERE substr(term, 1, 1) != char({ord(MARK)})"
+    words = f"substr(term, 1, 1) NOT IN (char({ord(MARK)}), char({ord(GAP)}))"
+    db.execute(  # (not the facet and gap tokens)
+        f"INSERT INTO term_counts SELECT term, '', doc FROM mods_text_rows WHERE {words}"
     )
     db.execute(
-        f"INSERT INTO term_counts SELECT term, 'name', doc FROM mods_title_rows "
-        f"WHERE substr(term, 1, 1) != char({ord(MARK)})"
+        f"INSERT INTO term_counts SELECT term, 'name', doc FROM mods_title_rows WHERE {words}"
     )
 
 
@@ -666,6 +791,13 @@ def fold_term_counts(db: Database) -> None:
             )
         db.execute(f"DELETE FROM {table}")
     db.execute("DELETE FROM term_counts WHERE docs = 0")
+
+
+def mark_dense(db: Database) -> None:
+    """Recount ``term_counts``, then make the dense terms and mark every mod for them."""
+    count_terms(db)
+    dense.prepare(db)
+    dense.mark_all(db)
 
 
 def count_derived(db: Database) -> None:
@@ -698,6 +830,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         statements=_WORDS_AND_FACETS,
         after=count_derived,
     ),
+    Migration(name="dense terms by their gaps", statements=_DENSE_TERMS, after=mark_dense),
 )
 LATEST: Final = len(MIGRATIONS)
 
@@ -761,4 +894,5 @@ def refresh_derived(db: Database) -> None:
     db.execute("UPDATE tags SET links = (SELECT count(*) FROM mod_tags WHERE tag_id = tags.id)")
     for index in SEARCH_INDEXES:
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
-    count_derived(db)
+    count_buckets(db)
+    mark_dense(db)  # (every dense term, for every mod)

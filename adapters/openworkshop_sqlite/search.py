@@ -22,6 +22,14 @@ with a few buckets' tokens, and only those matches are read and sorted. Buckets 
 value (downloads under 100, a source, no date) are read in id order, which is their sort
 order, with early termination. ``facet_buckets`` keeps how many listed mods each bucket
 holds, so a query knows how many buckets to take at once.
+
+**Gap tokens.** A word found in most texts (``the``, ``more``) has a doclist nearly as long as
+the catalog, and every ``q`` holding it reads all of it to intersect it with the others. For
+such dense terms (``dense_terms``, see ``openworkshop_sqlite.dense``), each mod whose text
+lacks the term carries ``<U+E002>term<U+E002>`` in the ``gaps`` column of the ``q`` index,
+and ``q`` asks for "the other words NOT the gaps": a doclist of the few mods without the
+word. The texts the indexes read are cleaned of the marker characters (``clean_sql``), so no
+text can pass for a facet or a gap token.
 """
 
 from __future__ import annotations
@@ -36,13 +44,18 @@ import attrs
 __all__ = [
     "FACETS",
     "FILTER_FACETS",
+    "GAP",
     "GRAM",
     "LEVELS",
     "SORT_FACETS",
+    "TEXT_TOKENIZER",
     "Facet",
+    "clean",
+    "clean_sql",
     "facet_buckets_sql",
     "facets_sql",
     "fold",
+    "gap_token",
     "name_words",
     "vocabulary_of",
     "word_needle",
@@ -52,10 +65,12 @@ _DAY_US: Final = 86_400_000_000
 MARK: Final = "\ue000"
 """The first character of every facet token (Unicode private use: see above)."""
 GRAM: Final = "\ue001"
-_UNMARK: Final = {ord(MARK): "\ufffd", ord(GRAM): "\ufffd"}
 """The first character of a three-character piece of a name word in ``name_words``: a
 needle of three letters or digits is one token of the word index, however many words
 contain it (FTS5 steps through every term of an OR for each match)."""
+_UNMARK: Final = {ord(MARK): "\ufffd", ord(GRAM): "\ufffd"}
+GAP: Final = "\ue002"
+"""Before and after the term of a gap token (a dense term that a text lacks)."""
 _ZEROS: Final = "0" * 24
 
 
@@ -64,6 +79,8 @@ SEPARATORS: Final = frozenset(
     chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in _PUNCTUATION)
 )
 """What cuts a name into words: ASCII spaces and control characters (nothing else)."""
+TEXT_TOKENIZER: Final = "porter unicode61 remove_diacritics 2"
+"""The tokenizer of the ``q`` index (and of the title index)."""
 WORD_TOKENIZER: Final = "ascii tokenchars '{}'".format(_PUNCTUATION.replace("'", "''"))
 """FTS5's ``ascii`` tokenizer splitting at exactly ``SEPARATORS`` (every other ASCII
 character is part of a token, and it treats every non-ASCII one so)."""
@@ -74,6 +91,30 @@ def fold(text: str) -> str:
     ``GRAM``) replaced by U+FFFD, so no word of a name can pass for a facet token or a
     piece."""
     return text.casefold().translate(_UNMARK)
+
+
+_MARKERS: Final = (MARK, GAP)
+"""What no indexed text may hold: the first characters of facet and gap tokens."""
+_CLEAN: Final = {ord(c): " " for c in _MARKERS}
+
+
+def clean(text: str) -> str:
+    """``text`` as the ``q`` and title indexes read it (``clean_sql``): markers made spaces."""
+    return text.translate(_CLEAN)
+
+
+def clean_sql(value: str) -> str:
+    """SQL for ``value`` (a text column) with the marker characters made spaces, so a text
+    cannot hold a facet or a gap token (FTS5 takes private-use characters for letters)."""
+    for marker in _MARKERS:
+        value = f"replace({value}, char({ord(marker)}), ' ')"
+    return value
+
+
+def gap_token(term: str) -> str:
+    """The token of a text lacking ``term``, a term of the ``q`` index. It ends with a
+    character that is no ASCII letter, so the porter stemmer leaves it alone."""
+    return GAP + term + GAP
 
 
 def _words(text: str) -> Iterator[str]:

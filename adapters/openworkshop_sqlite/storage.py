@@ -15,8 +15,9 @@ from openworkshop.errors import StorageError
 from openworkshop.ports import CatalogSummary, Page, StatRow
 from openworkshop.query import GameListQuery, ModListQuery, PageQuery
 from openworkshop.states import ModState
-from openworkshop_sqlite import schema
+from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
+from openworkshop_sqlite.dense import gaps_of, refresh_dense
 from openworkshop_sqlite.listing import game_page, mod_page, prepare_reader
 from openworkshop_sqlite.records import (
     GAME_SELECT,
@@ -56,15 +57,16 @@ _TAG_NAMES = """(SELECT coalesce(group_concat(t.name, ' '), '')
 _HAS_DEPS = "EXISTS (SELECT 1 FROM dependencies WHERE mod_id = :id)"
 
 _INSERT_MOD = f"""
-INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names, name_words)
+INSERT INTO mods ({MOD_SELECT}, has_deps, tag_mask, foreign_tags, tag_names, name_words, gaps)
 VALUES ({", ".join(":" + c for c in MOD_COLUMNS)}, {_HAS_DEPS}, {_TAG_MASK}, {_FOREIGN_TAGS},
-    {_TAG_NAMES}, :name_words)
+    {_TAG_NAMES}, :name_words, :gaps)
 ON CONFLICT (id) DO NOTHING
 """
 _WRITTEN = [c for c in MOD_COLUMNS if c not in ("id", "downloads")]
 _UPDATE_MOD = f"""
 UPDATE mods SET {", ".join(f"{c} = :{c}" for c in _WRITTEN)},
-    tag_mask = {_TAG_MASK}, foreign_tags = {_FOREIGN_TAGS}, name_words = :name_words
+    tag_mask = {_TAG_MASK}, foreign_tags = {_FOREIGN_TAGS}, name_words = :name_words,
+    gaps = :gaps
 WHERE id = :id AND state = :expect
 """
 
@@ -81,6 +83,15 @@ def _fold_now_and_then(db: Database) -> None:
     ).fetchone()[0]
     if pending >= _FOLD_AFTER:
         fold_term_counts(db)
+        refresh_dense(db)
+
+
+def _gaps(db: Database, ident: int, name: str, short: str | None, description: str | None) -> str:
+    """The ``gaps`` of mod ``ident`` with these texts and its tags as linked now."""
+    if db.execute("SELECT 1 FROM dense_terms LIMIT 1").fetchone() is None:
+        return ""
+    tag_names = db.execute(f"SELECT {_TAG_NAMES}", {"id": ident}).fetchone()[0]
+    return gaps_of(db, [name, short, description, tag_names])
 
 
 def _page_of(total: int, query: PageQuery, items: list[Any]) -> Page[Any]:
@@ -116,6 +127,7 @@ class SqliteStorage:
         if not db.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]:
             raise StorageError("this SQLite has no FTS5, which the catalog search needs")
         schema.migrate(db)
+        dense.prepare(db)
 
     async def close(self) -> None:
         await self._connections.stop()
@@ -162,10 +174,11 @@ class SqliteStorage:
         params = {**mod_params(mod), "name_words": words}
 
         def work(db: Database) -> bool:
+            gaps = _gaps(db, params["id"], mod.name, mod.short_description, mod.description)
             if expect is None:
-                cursor = db.execute(_INSERT_MOD, params)
+                cursor = db.execute(_INSERT_MOD, {**params, "gaps": gaps})
             else:
-                cursor = db.execute(_UPDATE_MOD, {**params, "expect": int(expect)})
+                cursor = db.execute(_UPDATE_MOD, {**params, "gaps": gaps, "expect": int(expect)})
             if cursor.rowcount != 1:
                 return False
             add_vocabulary(db, [words])
@@ -311,12 +324,15 @@ class SqliteStorage:
             db.conn.executemany(
                 "INSERT INTO mod_tags (tag_id, mod_id) VALUES (?, ?)", [(t, ident) for t in tag_ids]
             )
-            row = db.execute("SELECT game_id FROM mods WHERE id = ?", [ident]).fetchone()
+            row = db.execute(
+                "SELECT game_id, name, short_description, description FROM mods WHERE id = ?",
+                [ident],
+            ).fetchone()
             if row is not None:
                 db.execute(
                     f"UPDATE mods SET tag_names = {_TAG_NAMES}, tag_mask = {_TAG_MASK}, "
-                    f"foreign_tags = {_FOREIGN_TAGS} WHERE id = :id",
-                    {"id": ident, "game_id": row[0]},
+                    f"foreign_tags = {_FOREIGN_TAGS}, gaps = :gaps WHERE id = :id",
+                    {"id": ident, "game_id": row[0], "gaps": _gaps(db, ident, *row[1:])},
                 )
                 db.execute(
                     "UPDATE mod_tags SET (listed, mask) = (SELECT state < 2, tag_mask FROM mods "

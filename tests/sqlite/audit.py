@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sqlite_utils import Database
+
+from openworkshop_sqlite import dense
 from openworkshop_sqlite.schema import SEARCH_INDEXES
-from openworkshop_sqlite.search import LEVELS, MARK, name_words, vocabulary_of
+from openworkshop_sqlite.search import GAP, LEVELS, MARK, name_words, vocabulary_of
 
 
 def audit(path: Path) -> list[str]:
@@ -44,13 +47,14 @@ def audit(path: Path) -> list[str]:
             (term, col): docs
             for col, vocabulary in (("", "mods_text_rows"), ("name", "mods_title_rows"))
             for term, docs in conn.execute(f"SELECT term, doc FROM {vocabulary}")
-            if not term.startswith(MARK)
+            if not term.startswith((MARK, GAP))
         }
         stored = {key: docs for key, docs in stored.items() if docs}
         if stored != real:
             wrong = {k: (stored.get(k), real.get(k)) for k in stored.keys() | real.keys()
                      if stored.get(k) != real.get(k)}  # fmt: skip
             problems.append(f"term_counts out of step (stored, actual): {list(wrong.items())[:5]}")
+        problems += _gaps(conn)
         counted = dict(
             ((facet, token), (bucket, mods))
             for facet, token, bucket, mods in conn.execute(
@@ -144,3 +148,38 @@ def audit(path: Path) -> list[str]:
     finally:
         conn.close()
     return problems
+
+
+def _gaps(conn: sqlite3.Connection) -> list[str]:
+    """Each mod's gaps against its text: the gap token of every dense term it lacks (for
+    the terms marked up to its id), and no other."""
+    problems: list[str] = []
+    db = Database(conn)
+    dense.prepare(db)
+    terms = conn.execute("SELECT term, marked_to, ready FROM dense_terms").fetchall()
+    holding = {
+        term: {
+            row[0]
+            for row in conn.execute(
+                "SELECT rowid FROM mods_text_index WHERE mods_text_index MATCH ?",
+                ['"' + term + '"'],
+            )
+        }
+        for term, _, _ in terms
+    }
+    for ident, state, gaps, *texts in conn.execute(
+        "SELECT id, state, gaps, name, short_description, description, tag_names FROM mods"
+    ):
+        held = None if state < 2 else dense.text_terms(db, texts)
+        lacking = {token.strip(GAP) for token in gaps.split()}
+        if stray := lacking - holding.keys():
+            problems.append(f"mod {ident}: gaps of terms that are not dense: {stray}")
+        for term, marked_to, ready in terms:
+            if not ready and (marked_to is None or ident > marked_to):
+                continue  # not marked yet
+            lacks = ident not in holding[term] if held is None else term not in held
+            if lacks != (term in lacking):
+                problems.append(f"mod {ident}: lacks {term!r}: {lacks}, gaps {gaps!r}")
+        if gaps != " ".join(GAP + term + GAP for term in sorted(lacking)):
+            problems.append(f"mod {ident}: gaps {gaps!r} not in order")
+    return problems[:10]

@@ -18,10 +18,11 @@ from openworkshop.ports import Storage
 from openworkshop.query import ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop.testing import MemoryStorage
-from openworkshop_sqlite import SqliteStorage, listing
+from openworkshop_sqlite import SqliteStorage, dense, listing
 from openworkshop_sqlite import storage as storage_module
 from openworkshop_sqlite.connections import connect
 from openworkshop_sqlite.listing import mod_page, prepare_reader
+from openworkshop_sqlite.search import FILTER_FACETS, MARK, SORT_FACETS, gap_token
 from tests.sqlite.audit import audit
 
 pytestmark = pytest.mark.anyio
@@ -31,6 +32,14 @@ WORDS = ["red", "blue", "green", "fast", "slow", "tiny", "huge", "alpha", "beta"
          "delta", "zulu", "rail", "ship"]  # fmt: skip
 GAMES = (10, 20, 30, 40)
 SORTS = [s for s in ModSort if s is not ModSort.RELEVANCE]
+FORGED = [
+    # texts that spell the private tokens of the q index: a game, a bucket, a gap
+    FILTER_FACETS["game"].token(20),
+    FILTER_FACETS["has_deps"].token(1),
+    *(level.token(4) for level in SORT_FACETS["DOWNLOADS"].levels()),
+    gap_token("the"),
+    gap_token("red") + " " + MARK + "red",
+]
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
@@ -55,7 +64,10 @@ async def build(storage: Storage, rng: random.Random, *, foreign: bool) -> dict[
                 size=rng.choice((rng.randint(0, 5), rng.randint(0, 10**7))),
                 downloads=rng.choice((rng.randint(0, 9), rng.randint(100, 999))),
                 source=rng.choice(("steam", "steam", "local")),
-                description=" ".join(rng.sample(WORDS, 2)),
+                # "the" in most texts: a dense term, asked for by its gaps
+                description=" ".join(rng.sample(WORDS, 2))
+                + (" the" if rng.random() < 0.9 else "")
+                + (f" {rng.choice(FORGED)}" if rng.random() < 0.05 else ""),
                 date_update=None
                 if rng.random() < 0.3
                 else T0 + dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(0, 23)),
@@ -100,7 +112,7 @@ def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModListQuery
     if rng.random() < 0.4:
         fields["name"] = rng.choice(["mod", "od", "m", "a", "Ta", "ail", "RED ", "e g", "zz"])
     if rng.random() < 0.3:
-        fields["q"] = " ".join(rng.sample([*WORDS, "mod"], rng.randint(1, 2)))
+        fields["q"] = " ".join(rng.sample([*WORDS, "mod", "the", "The"], rng.randint(1, 2)))
         if rng.random() < 0.3:
             fields["sort"] = ModSort.RELEVANCE
     return ModListQuery(**fields)
@@ -119,8 +131,12 @@ def catalogs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Catalog]:
         sqlite = SqliteStorage(path)
         await sqlite.open()
         tags = await build(memory, random.Random(5), foreign=foreign)
-        assert await build(sqlite, random.Random(5), foreign=foreign) == tags
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(dense, "MIN_MODS", 100)  # (a catalog this small has none)
+            assert await build(sqlite, random.Random(5), foreign=foreign) == tags
         await sqlite.close()
+        with sqlite3.connect(path) as conn:
+            assert ("the", 1) in conn.execute("SELECT term, ready FROM dense_terms").fetchall()
         return memory, path, tags
 
     return {foreign: asyncio.run(make(foreign)) for foreign in (False, True)}
@@ -252,7 +268,7 @@ def test_counting_a_plain_listing_reads_no_rows(tmp_path: Path) -> None:
     asyncio.run(make())
     for query in (ModListQuery(), ModListQuery(games=(1, 2), primary_sources=("steam",))):
         (sql, _), *_ = plans(path, query)
-        assert "FROM mod_counts" in sql, sql
+        assert "FROM mod_counts" in sql or "FROM facet_buckets" in sql, sql
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM mods").fetchone() == (0,)
 
@@ -320,3 +336,62 @@ async def test_search_follows_every_write(
         await answer_alike(memory, sqlite, ModListQuery(**fields))
     await sqlite.close()
     assert audit(tmp_path / "db.sqlite3") == []
+
+
+@pytest.mark.parametrize("plan", ["planned", "bucket-by-bucket"])
+async def test_a_word_becomes_dense_while_the_catalog_changes(
+    tmp_path: Path, plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word spreading to most texts becomes dense, and its gaps are marked a few mods at
+    each fold, listed or not, through texts and tags: q answers like the memory store
+    before, during and after, and the file audits clean at every step."""
+    force(plan, monkeypatch)
+    monkeypatch.setattr(dense, "MIN_MODS", 20)
+    monkeypatch.setattr(dense, "BATCH", 7)
+    monkeypatch.setattr(storage_module, "_FOLD_AFTER", 8)
+    path = tmp_path / "db.sqlite3"
+    memory, sqlite = MemoryStorage(), SqliteStorage(path)
+    await sqlite.open()
+    rng = random.Random(3)
+    others = [w for w in WORDS if w != "alpha"]
+    states: set[int] = set()
+    for step in range(1, 201):
+        ident = rng.randint(1, 40)
+        spread = step / 80  # the share of new texts holding "alpha"
+        mod = Mod(
+            id=ident,
+            name=" ".join(rng.sample(others, 2)) + (" Alpha" if rng.random() < 0.1 else ""),
+            game_id=rng.choice(GAMES),
+            state=rng.choice((ModState.READY, ModState.AVAILABLE, ModState.QUEUED)),
+            downloads=rng.randint(0, 300),
+            description=" ".join(rng.sample(others, 2))
+            + (" alpha" if rng.random() < spread else ""),
+        )
+        current = await memory.get_mod(ident)
+        for store in (memory, sqlite):
+            assert await store.put_mod(mod, expect=None if current is None else current.state)
+        if rng.random() < 0.2:
+            tags = ["alpha"] if rng.random() < spread else ["tag"]
+            for store in (memory, sqlite):
+                await store.set_mod_tags(ident, mod.game_id, tags)
+        if step % 10 == 0:
+            for q in ("alpha", "alpha red", "Alpha blue gamma", "ALPHA"):
+                for sort, descending in (
+                    (ModSort.RELEVANCE, False),
+                    (ModSort.RELEVANCE, True),
+                    (ModSort.DOWNLOADS, True),
+                    (ModSort.NAME, False),
+                ):
+                    query = ModListQuery(q=q, sort=sort, descending=descending)
+                    await answer_alike(memory, sqlite, query)
+                    await answer_alike(memory, sqlite, attrs.evolve(query, games=(10, 20)))
+            with sqlite3.connect(path) as conn:
+                states |= {
+                    ready
+                    for (ready,) in conn.execute(
+                        "SELECT ready FROM dense_terms WHERE term = 'alpha'"
+                    )
+                }
+            assert audit(path) == []
+    await sqlite.close()
+    assert states == {0, 1}, "marked over several folds, then ready"

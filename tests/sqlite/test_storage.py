@@ -25,7 +25,8 @@ from openworkshop.errors import StorageError
 from openworkshop.ports import Storage
 from openworkshop.query import GameListQuery, ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
-from openworkshop_sqlite import SqliteStorage
+from openworkshop_sqlite import SqliteStorage, dense
+from openworkshop_sqlite import storage as storage_module
 from openworkshop_sqlite.schema import LATEST, MIGRATIONS, migrate
 from tests.sqlite.audit import audit
 
@@ -207,8 +208,13 @@ async def test_blocking_calls_stay_off_the_event_loop(
     assert len(writers) == 1
 
 
-async def test_bulk_load_answers_like_the_port(tmp_path: Path) -> None:
-    """A catalog loaded in bulk reads back exactly as one written through the port."""
+async def test_bulk_load_answers_like_the_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog loaded in bulk reads back exactly as one written through the port (with
+    a dense word, "mod", marked by both)."""
+    monkeypatch.setattr(dense, "MIN_MODS", 10)
+    monkeypatch.setattr(storage_module, "_FOLD_AFTER", 16)
     mods = [
         Mod(id=i, name=f"Mod {i} {'red' if i % 2 else 'blue'}", game_id=10 + i % 3,
             state=ModState(i % 4), downloads=i * 7 % 11, size=i, source="steam")
@@ -236,6 +242,8 @@ async def test_bulk_load_answers_like_the_port(tmp_path: Path) -> None:
         ModListQuery(),
         ModListQuery(sort=ModSort.NAME, descending=True, page=PageQuery(page_size=7, page=3)),
         ModListQuery(q="red", sort=ModSort.RELEVANCE),
+        ModListQuery(q="mod", sort=ModSort.RELEVANCE, page=PageQuery(page_size=5, page=2)),
+        ModListQuery(q="blue MOD", sort=ModSort.DOWNLOADS, games=(10, 12)),
         ModListQuery(name="od 1", games=(11,)),
         ModListQuery(exclude_dependent=True, sort=ModSort.SIZE),
     ]
@@ -250,5 +258,10 @@ async def test_bulk_load_answers_like_the_port(tmp_path: Path) -> None:
         )
         await store.close()
     assert results[0] == results[1]
+    for name in ("bulk", "port"):
+        with sqlite3.connect(tmp_path / f"{name}.sqlite3") as conn:
+            assert ("mod", 1) in conn.execute("SELECT term, ready FROM dense_terms").fetchall(), (
+                name
+            )
     assert audit(tmp_path / "bulk.sqlite3") == []
     assert audit(tmp_path / "port.sqlite3") == []
