@@ -19,6 +19,7 @@ cost a little space if it becomes rarer, and ``q`` stays exact either way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -26,7 +27,16 @@ from sqlite_utils import Database
 
 from openworkshop_sqlite.search import GAP, TEXT_TOKENIZER, clean, gap_token
 
-__all__ = ["MIN_MODS", "SHARE", "gaps_of", "mark_all", "prepare", "refresh_dense", "text_terms"]
+__all__ = [
+    "MIN_MODS",
+    "SHARE",
+    "cut",
+    "gaps_of",
+    "mark_all",
+    "prepare",
+    "refresh_dense",
+    "text_terms",
+]
 
 SHARE: Final = 0.75
 """A term held by at least this share of the listed mods is dense (its gaps are at most a
@@ -35,7 +45,7 @@ MIN_MODS = 1_000
 """... once at least this many mods are listed (below, every doclist is short)."""
 MOST: Final = 32
 """Dense terms at most (gap tokens a mod may carry)."""
-BATCH: Final = 2_000
+BATCH = 2_000
 """Mods marked at each fold while a term is being marked (a fold is every 256 texts)."""
 
 
@@ -47,9 +57,9 @@ def prepare(db: Database) -> None:
         ("ow_split", TEXT_TOKENIZER.removeprefix("porter ")),
         ("ow_stem", TEXT_TOKENIZER),
     ):
-        db.execute(
+        db.execute(  # (contentless: emptied by 'delete-all', without cutting the text again)
             f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} USING fts5 "
-            f"(q, tokenize='{tokenizer}')"
+            f"(q, content='', tokenize='{tokenizer}')"
         )
         db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_terms "
@@ -61,10 +71,15 @@ def prepare(db: Database) -> None:
     )
 
 
+def cut(db: Database, table: str, text: str) -> None:
+    """Put ``text`` alone into ``temp.ow_split`` or ``temp.ow_stem``."""
+    db.execute(f"INSERT INTO temp.{table} ({table}) VALUES ('delete-all')")
+    db.execute(f"INSERT INTO temp.{table} (q) VALUES (?)", [text])
+
+
 def text_terms(db: Database, texts: Iterable[str | None]) -> set[str]:
     """The terms of the ``q`` index in ``texts`` (cut by FTS5 itself; needs ``prepare``)."""
-    db.execute("DELETE FROM temp.ow_stem")
-    db.execute("INSERT INTO temp.ow_stem (q) VALUES (?)", [" ".join(clean(t) for t in texts if t)])
+    cut(db, "ow_stem", " ".join(clean(t) for t in texts if t))
     return {row[0] for row in db.execute("SELECT term FROM temp.ow_stem_terms")}
 
 
@@ -91,16 +106,19 @@ def gaps_of(db: Database, texts: Sequence[str | None]) -> str:
     return _joined(term for term in dense if term not in held)
 
 
-def _choose(db: Database) -> None:
-    """Make dense the terms held by ``SHARE`` of the listed mods (``term_counts`` folded)."""
+def _choose(db: Database, among: Sequence[str] | None = None) -> None:
+    """Make dense the terms held by ``SHARE`` of the listed mods (``term_counts`` folded),
+    looking at the terms ``among`` only if given (the terms whose counts just rose: a
+    vocabulary of a million terms takes tens of milliseconds to scan)."""
     listed = db.execute("SELECT coalesce(sum(mods), 0) FROM mod_counts").fetchone()[0]
     known = db.execute("SELECT count(*) FROM dense_terms").fetchone()[0]
-    if listed < max(MIN_MODS, 1) or known >= MOST:
+    if listed < max(MIN_MODS, 1) or known >= MOST or among == []:
         return
+    only = "" if among is None else "AND term IN (SELECT value FROM json_each(?))"
     candidates = db.execute(
-        "SELECT term FROM term_counts WHERE col = '' AND docs >= ? "
+        f"SELECT term FROM term_counts WHERE col = '' AND docs >= ? {only} "
         "AND term NOT IN (SELECT term FROM dense_terms) ORDER BY docs DESC, term LIMIT ?",
-        [SHARE * listed, MOST - known],
+        [SHARE * listed, *([] if among is None else [json.dumps(list(among))]), MOST - known],
     ).fetchall()
     for (term,) in candidates:
         # only a term that FTS5 matches as itself: the q index is searched for it by MATCH,
@@ -109,11 +127,11 @@ def _choose(db: Database) -> None:
             db.execute("INSERT INTO dense_terms (term) VALUES (?)", [term])
 
 
-def refresh_dense(db: Database) -> None:
-    """Make the terms held by ``SHARE`` of the listed mods dense, and mark ``BATCH`` mods
-    for the terms not ready yet. Writer only, inside its transaction, with ``term_counts``
-    folded; needs ``prepare``."""
-    _choose(db)
+def refresh_dense(db: Database, risen: Sequence[str]) -> None:
+    """Make dense those of the ``risen`` terms (whose counts rose in the last fold) held by
+    ``SHARE`` of the listed mods, and mark ``BATCH`` mods for the terms not ready yet.
+    Writer only, inside its transaction, with ``term_counts`` folded; needs ``prepare``."""
+    _choose(db, risen)
     budget = BATCH
     for term, marked_to in db.execute(
         "SELECT term, marked_to FROM dense_terms WHERE NOT ready ORDER BY term"

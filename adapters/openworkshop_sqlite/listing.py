@@ -108,29 +108,27 @@ def fts_words(db: Database, text: str) -> _Words | None:
     index, a word whose term is dense (see ``openworkshop_sqlite.dense``) is asked for as
     "NOT in its gaps". Needs ``prepare_reader`` done on ``db``.
     """
-    db.execute("DELETE FROM temp.ow_split")
-    db.execute("INSERT INTO temp.ow_split (q) VALUES (?)", [" ".join(_WORD.findall(text))])
+    dense.cut(db, "ow_split", " ".join(_WORD.findall(text)))
     tokens = [row[0] for row in db.execute("SELECT term FROM temp.ow_split_terms")]
     if not tokens:
         return None
     title = " ".join(map(fts_phrase, tokens))
     if db.execute("SELECT 1 FROM dense_terms WHERE ready LIMIT 1").fetchone() is None:
         return _Words(title, title)
-    db.execute("DELETE FROM temp.ow_stem")
-    db.execute("INSERT INTO temp.ow_stem (q) VALUES (?)", [" ".join(tokens)])
-    dense = dict(
+    dense.cut(db, "ow_stem", " ".join(tokens))
+    stems = dict(
         db.execute(
             "SELECT p.offset, p.term FROM temp.ow_stem_places p "
             "JOIN dense_terms d ON d.term = p.term AND d.ready"
         ).fetchall()
     )
-    if not dense:
+    if not stems:
         return _Words(title, title)
-    kept = [fts_phrase(token) for offset, token in enumerate(tokens) if offset not in dense]
+    kept = [fts_phrase(token) for offset, token in enumerate(tokens) if offset not in stems]
     # (every listed mod has one of the has_deps tokens: the universe, if no word is left)
     has_deps = FILTER_FACETS["has_deps"]
     holding = " ".join(kept) if kept else _any_of(has_deps.token(v) for v in (0, 1))
-    gaps = _any_of(gap_token(term) for term in sorted(set(dense.values())))
+    gaps = _any_of(gap_token(term) for term in sorted(set(stems.values())))
     return _Words(f"({holding}) NOT {gaps}", title)
 
 
@@ -611,8 +609,7 @@ def _term_counts(db: Database, text: str) -> tuple[int, int] | None:
     """How many listed mods hold ``text`` anywhere and in the name, if it is one term of
     the ``q`` index (from ``term_counts``: a common word's total without reading its
     matches); None otherwise."""
-    db.execute("DELETE FROM temp.ow_stem")
-    db.execute("INSERT INTO temp.ow_stem (q) VALUES (?)", [" ".join(_WORD.findall(text))])
+    dense.cut(db, "ow_stem", " ".join(_WORD.findall(text)))
     terms = db.execute("SELECT term FROM temp.ow_stem_terms LIMIT 2").fetchall()
     if len(terms) != 1:
         return None

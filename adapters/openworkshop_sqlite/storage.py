@@ -82,8 +82,9 @@ def _fold_now_and_then(db: Database) -> None:
         "SELECT (SELECT count(*) FROM text_added) + (SELECT count(*) FROM text_removed)"
     ).fetchone()[0]
     if pending >= _FOLD_AFTER:
+        risen = [row[0] for row in db.execute("SELECT term FROM text_added_rows")]
         fold_term_counts(db)
-        refresh_dense(db)
+        refresh_dense(db, risen)
 
 
 def _gaps(db: Database, ident: int, name: str, short: str | None, description: str | None) -> str:

@@ -27,7 +27,8 @@ from openworkshop.query import GameListQuery, ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage, dense
 from openworkshop_sqlite import storage as storage_module
-from openworkshop_sqlite.schema import LATEST, MIGRATIONS, migrate
+from openworkshop_sqlite.schema import LATEST, MIGRATIONS, add_vocabulary, migrate
+from openworkshop_sqlite.search import FILTER_FACETS, name_words
 from tests.sqlite.audit import audit
 
 pytestmark = pytest.mark.anyio
@@ -153,6 +154,50 @@ async def test_a_file_of_schema_1_is_upgraded(tmp_path: Path) -> None:
     await storage.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
+    assert audit(path) == []
+
+
+async def test_a_file_of_schema_4_gets_its_dense_words_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading to version 5 cleans the indexed texts of the marker characters, makes the
+    common words dense and marks every mod, listed or not, at once."""
+    monkeypatch.setattr(dense, "MIN_MODS", 10)
+    path = tmp_path / "old.sqlite3"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    migrate(db, target=4)
+    forged = FILTER_FACETS["game"].token(20)  # a game's token, spelt in a description
+    for ident in range(1, 41):
+        name = f"Rail {ident}"
+        description = ("the " if ident % 8 else "") + ("red" if ident % 2 else forged)
+        db.execute(
+            "INSERT INTO mods (id, game_id, state, name, description, downloads, name_words) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [ident, 10 + 10 * (ident % 3 == 0), (ident % 5 == 4 and 2) or 0, name,
+             description, ident, name_words(name)],
+        )  # fmt: skip
+        add_vocabulary(db, [name_words(name)])  # (as release 4 wrote it)
+    db.conn.close()
+
+    storage = SqliteStorage(path)
+    await storage.open()
+    listed = [i for i in range(1, 41) if i % 5 != 4]
+    with_the = [i for i in listed if i % 8]
+    for q, games, expected in (
+        ("the", (), with_the),
+        ("THE rail", (), with_the),
+        ("the", (20,), [i for i in with_the if i % 3 == 0]),
+        ("rail", (20,), [i for i in listed if i % 3 == 0]),
+    ):
+        query = ModListQuery(q=q, games=games, sort=ModSort.DOWNLOADS, page=PageQuery(page_size=50))
+        page = await storage.list_mods(query)
+        assert (page.total, [m.id for m in page.items]) == (len(expected), expected), q
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        dense_terms = conn.execute("SELECT term, ready FROM dense_terms").fetchall()
+        assert dense_terms == [("rail", 1), ("the", 1)]  # (q "the rail": no word left)
+        lacking = {i for (i,) in conn.execute("SELECT id FROM mods WHERE gaps != ''")}
+    assert lacking == {i for i in range(1, 41) if i % 8 == 0}  # (listed or not)
     assert audit(path) == []
 
 
