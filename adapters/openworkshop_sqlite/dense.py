@@ -43,6 +43,9 @@ SHARE: Final = 0.75
 third of its doclist)."""
 MIN_MODS = 1_000
 """... once at least this many mods are listed (below, every doclist is short)."""
+REWRITE = 0.5
+"""Marking every mod at once rewrites the ``q`` entries that change if they are fewer than
+this share of the listed mods, else rebuilds the index (each entry is cut twice)."""
 MOST: Final = 32
 """Dense terms at most (gap tokens a mod may carry)."""
 BATCH = 2_000
@@ -151,9 +154,10 @@ def refresh_dense(db: Database, risen: Sequence[str]) -> None:
 
 def mark_all(db: Database) -> None:
     """Make the dense terms and give every mod its gaps at once (a migration, a bulk load,
-    with ``term_counts`` counted). Rewriting the ``q`` entries of a quarter of a million
-    mods one by one through the triggers took minutes at a million mods; so the gaps are
-    written with the trigger set aside and the ``q`` index is rebuilt once."""
+        with ``term_counts`` counted). Rewriting the ``q`` entries of a quarter of a million
+        mods one by one through the triggers took minutes at a million mods; so the gaps are
+        written with the trigger set aside, and the ``q`` entries of the mods whose gaps changed
+    are rewritten in two statements (or the index rebuilt, if most changed)."""
     _choose(db)
     terms = [row[0] for row in db.execute("SELECT term FROM dense_terms ORDER BY term")]
     changes: list[tuple[str, int]] = []
@@ -163,14 +167,40 @@ def mark_all(db: Database) -> None:
         found, marked_to, done = _marked(db, terms, marked_to, _ALL_BATCH, keep=False)
         changes += found
     if changes:
+        listed = db.execute("SELECT coalesce(sum(mods), 0) FROM mod_counts").fetchone()[0]
+        few = len(changes) < REWRITE * listed
+        db.execute("CREATE TEMP TABLE ow_regapped (gaps TEXT NOT NULL, id INTEGER PRIMARY KEY)")
+        db.conn.executemany("INSERT INTO temp.ow_regapped VALUES (?, ?)", changes)
+        if few:  # their q entries out, with the gaps they were indexed with
+            db.execute(
+                f"INSERT INTO mods_text_index (mods_text_index, rowid, {_Q_COLUMNS}) "
+                f"SELECT 'delete', l.id, {_l_columns()} FROM temp.ow_regapped r "
+                "JOIN listed_mods l ON l.id = r.id"
+            )
         (trigger,) = db.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [_TRIGGER]
         ).fetchone()
         db.execute(f"DROP TRIGGER {_TRIGGER}")
         db.conn.executemany("UPDATE mods SET gaps = ? WHERE id = ?", changes)
         db.execute(trigger)
-        db.execute("INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')")
+        if few:  # and in again, with their new gaps
+            db.execute(
+                f"INSERT INTO mods_text_index (rowid, {_Q_COLUMNS}) "
+                f"SELECT l.id, {_l_columns()} FROM temp.ow_regapped r "
+                "JOIN listed_mods l ON l.id = r.id"
+            )
+        else:
+            db.execute("INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')")
+        db.execute("DROP TABLE temp.ow_regapped")
     db.execute("UPDATE dense_terms SET marked_to = ?, ready = 1", [marked_to])
+
+
+_Q_COLUMNS: Final = "name, short_description, description, tag_names, facets, gaps"
+"""The columns of the ``q`` index (as the view ``listed_mods`` gives them)."""
+
+
+def _l_columns() -> str:
+    return ", ".join(f"l.{column}" for column in _Q_COLUMNS.split(", "))
 
 
 _ALL_BATCH: Final = 50_000

@@ -167,6 +167,23 @@ def _gaps(conn: sqlite3.Connection) -> list[str]:
         }
         for term, _, _ in terms
     }
+    for term, _, _ in terms:  # the index's gap tokens are the rows'
+        indexed = {
+            row[0]
+            for row in conn.execute(
+                "SELECT rowid FROM mods_text_index WHERE mods_text_index MATCH ?",
+                ['"' + GAP + term + GAP + '"'],
+            )
+        }
+        stored = {
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM mods WHERE state < 2 AND instr(gaps, ?) > 0",
+                [GAP + term + GAP],
+            )
+        }
+        if indexed != stored:
+            problems.append(f"gaps of {term!r}: indexed {indexed ^ stored} differently")
     for ident, state, gaps, *texts in conn.execute(
         "SELECT id, state, gaps, name, short_description, description, tag_names FROM mods"
     ):

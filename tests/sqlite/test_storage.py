@@ -157,12 +157,14 @@ async def test_a_file_of_schema_1_is_upgraded(tmp_path: Path) -> None:
     assert audit(path) == []
 
 
+@pytest.mark.parametrize("rewrite", [0.5, 0.0], ids=["entries-rewritten", "index-rebuilt"])
 async def test_a_file_of_schema_4_gets_its_dense_words_marked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewrite: float
 ) -> None:
     """Upgrading to version 5 cleans the indexed texts of the marker characters, makes the
     common words dense and marks every mod, listed or not, at once."""
     monkeypatch.setattr(dense, "MIN_MODS", 10)
+    monkeypatch.setattr(dense, "REWRITE", rewrite)
     path = tmp_path / "old.sqlite3"
     db = Database(sqlite3.connect(path, isolation_level=None))
     migrate(db, target=4)
