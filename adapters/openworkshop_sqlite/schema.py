@@ -499,6 +499,54 @@ def _count_buckets(row: str, step: str) -> str:
     )
 
 
+def _listed_index(name: str, columns: str, tokenizer: str) -> str:
+    """An FTS5 index of listed mods over ``columns`` of the view ``listed_mods``, without
+    positions or sizes (``detail=none``: its queries need neither)."""
+    quoted = tokenizer.replace("'", "''")
+    return (
+        f"CREATE VIRTUAL TABLE {name} USING fts5 ({columns}, content='listed_mods', "
+        f"content_rowid='id', tokenize='{quoted}', detail=none, columnsize=0)"
+    )
+
+
+def _indexing_triggers(
+    text_values: str,
+    text_entry: Callable[[str], str],
+    title_entry: Callable[[str], str],
+    pending: Callable[[str, str], str],
+) -> list[str]:
+    """The triggers that index a listed mod when it is inserted and unindex it when it is
+    deleted, in every search index (the ``q`` and title entries as the version writes
+    them)."""
+    return [
+        f"""
+        CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
+            INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
+            INSERT INTO mods_word_index (rowid, name_words, facets)
+                VALUES ({_word_entry("new")});
+            INSERT INTO mods_title_index (rowid, name, facets) VALUES ({title_entry("new")});
+            INSERT INTO mods_text_index (rowid, {text_values}) VALUES ({text_entry("new")});
+            {pending("text_added", "new")};
+            {_count_buckets("new", "1")}
+        END
+        """,
+        f"""
+        CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
+            INSERT INTO mods_name_index (mods_name_index, rowid, name)
+                VALUES ('delete', old.id, old.name);
+            INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+                VALUES ('delete', {_word_entry("old")});
+            INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+                VALUES ('delete', {title_entry("old")});
+            INSERT INTO mods_text_index (mods_text_index, rowid, {text_values})
+                VALUES ('delete', {text_entry("old")});
+            {pending("text_removed", "old")};
+            {_count_buckets("old", "-1")}
+        END
+        """,
+    ]
+
+
 _WORDS_AND_FACETS = [
     "DROP TRIGGER mods_indexed_insert",
     "DROP TRIGGER mods_indexed_delete",
@@ -509,28 +557,13 @@ _WORDS_AND_FACETS = [
     # q: words of the four searched columns, plus the facets; never ranked (no sizes), no
     # phrases (every q word is one token, see listing.fts_words), no column filters (the
     # title index tells name matches): detail=none, the smallest doclists to read
-    f"""
-    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
-        {_TEXT_VALUES}, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
-    )
-    """,
+    _listed_index("mods_text_index", _TEXT_VALUES, TEXT_TOKENIZER),
     # name: the words of listed names, already cut and folded (split at spaces only), and
     # the facets (detail=none: no positions, so no column filters; none are needed)
-    f"""
-    CREATE VIRTUAL TABLE mods_word_index USING fts5 (
-        name_words, facets, content='listed_mods', content_rowid='id',
-        tokenize='{WORD_TOKENIZER.replace("'", "''")}', detail=none, columnsize=0
-    )
-    """,
+    _listed_index("mods_word_index", "name_words, facets", WORD_TOKENIZER),
     # the first tier of q's RELEVANCE: names alone, cut as the q index cuts them, and the
     # facets (detail=none: no column filter needed)
-    f"""
-    CREATE VIRTUAL TABLE mods_title_index USING fts5 (
-        name, facets, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
-    )
-    """,
+    _listed_index("mods_title_index", "name, facets", TEXT_TOKENIZER),
     """
     CREATE VIRTUAL TABLE name_vocabulary_index USING fts5 (
         word, content='name_vocabulary', content_rowid='id',
@@ -575,30 +608,7 @@ _WORDS_AND_FACETS = [
     "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
     "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
     "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
-    f"""
-    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
-        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
-        INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
-        INSERT INTO mods_title_index (rowid, name, facets) VALUES ({_title_entry("new")});
-        INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
-        {_pending("text_added", "new")};
-        {_count_buckets("new", "1")}
-    END
-    """,
-    f"""
-    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
-        INSERT INTO mods_name_index (mods_name_index, rowid, name)
-            VALUES ('delete', old.id, old.name);
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
-            VALUES ('delete', {_word_entry("old")});
-        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-            VALUES ('delete', {_title_entry("old")});
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
-            VALUES ('delete', {_text_entry("old")});
-        {_pending("text_removed", "old")};
-        {_count_buckets("old", "-1")}
-    END
-    """,
+    *_indexing_triggers(_TEXT_VALUES, _text_entry, _title_entry, _pending),
     f"""
     CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words,
         {", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))} ON mods
@@ -684,47 +694,15 @@ _DENSE_TERMS = [
     CREATE VIEW listed_mods AS SELECT id, {_CLEANED}, name_words, {facets_sql("mods")} AS facets,
         gaps FROM mods WHERE state < 2
     """,
-    f"""
-    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
-        {_GAPPED_TEXT_VALUES}, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
-    )
-    """,
-    f"""
-    CREATE VIRTUAL TABLE mods_title_index USING fts5 (
-        name, facets, content='listed_mods', content_rowid='id',
-        tokenize='{TEXT_TOKENIZER}', detail=none, columnsize=0
-    )
-    """,
+    _listed_index("mods_text_index", _GAPPED_TEXT_VALUES, TEXT_TOKENIZER),
+    _listed_index("mods_title_index", "name, facets", TEXT_TOKENIZER),
     "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
     "CREATE VIRTUAL TABLE mods_title_rows USING fts5vocab(mods_title_index, 'row')",
     "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
     "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
-    f"""
-    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
-        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
-        INSERT INTO mods_word_index (rowid, name_words, facets) VALUES ({_word_entry("new")});
-        INSERT INTO mods_title_index (rowid, name, facets) VALUES ({_clean_title_entry("new")});
-        INSERT INTO mods_text_index (rowid, {_GAPPED_TEXT_VALUES})
-            VALUES ({_gapped_text_entry("new")});
-        {_clean_pending("text_added", "new")};
-        {_count_buckets("new", "1")}
-    END
-    """,
-    f"""
-    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
-        INSERT INTO mods_name_index (mods_name_index, rowid, name)
-            VALUES ('delete', old.id, old.name);
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
-            VALUES ('delete', {_word_entry("old")});
-        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-            VALUES ('delete', {_clean_title_entry("old")});
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_GAPPED_TEXT_VALUES})
-            VALUES ('delete', {_gapped_text_entry("old")});
-        {_clean_pending("text_removed", "old")};
-        {_count_buckets("old", "-1")}
-    END
-    """,
+    *_indexing_triggers(
+        _GAPPED_TEXT_VALUES, _gapped_text_entry, _clean_title_entry, _clean_pending
+    ),
     # (a change of gaps alone rewrites the q entry only)
     f"""
     CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words, gaps,
