@@ -25,12 +25,13 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from openworkshop_sqlite.search import GAP, TEXT_TOKENIZER, clean, gap_token
+from openworkshop_sqlite.search import GAP, TEXT_TOKENIZER, clean, fts_phrase, gap_token
 
 __all__ = [
     "MIN_MODS",
     "SHARE",
     "cut",
+    "dense_terms",
     "gaps_of",
     "mark_all",
     "prepare",
@@ -86,8 +87,13 @@ def text_terms(db: Database, texts: Iterable[str | None]) -> set[str]:
     return {row[0] for row in db.execute("SELECT term FROM temp.ow_stem_terms")}
 
 
-def _dense(db: Database) -> list[str]:
+def dense_terms(db: Database) -> list[str]:
+    """The dense terms, ready or not."""
     return [row[0] for row in db.execute("SELECT term FROM dense_terms ORDER BY term")]
+
+
+def _listed(db: Database) -> int:
+    return int(db.execute("SELECT coalesce(sum(mods), 0) FROM mod_counts").fetchone()[0])
 
 
 def _joined(terms: Iterable[str]) -> str:
@@ -99,10 +105,9 @@ def _lacking(gaps: str) -> set[str]:
     return {token.strip(GAP) for token in gaps.split()}
 
 
-def gaps_of(db: Database, texts: Sequence[str | None]) -> str:
-    """The ``gaps`` of a mod with these searched texts: the dense terms it lacks, ready or
-    not (writer only; needs ``prepare``)."""
-    dense = _dense(db)
+def gaps_of(db: Database, dense: Sequence[str], texts: Sequence[str | None]) -> str:
+    """The ``gaps`` of a mod with these searched texts: the ``dense`` terms (``dense_terms``,
+    ready or not) it lacks (writer only; needs ``prepare``)."""
     if not dense:
         return ""
     held = text_terms(db, texts)
@@ -113,7 +118,7 @@ def _choose(db: Database, among: Sequence[str] | None = None) -> None:
     """Make dense the terms held by ``SHARE`` of the listed mods (``term_counts`` folded),
     looking at the terms ``among`` only if given (the terms whose counts just rose: a
     vocabulary of a million terms takes tens of milliseconds to scan)."""
-    listed = db.execute("SELECT coalesce(sum(mods), 0) FROM mod_counts").fetchone()[0]
+    listed = _listed(db)
     known = db.execute("SELECT count(*) FROM dense_terms").fetchone()[0]
     if listed < max(MIN_MODS, 1) or known >= MOST or among == []:
         return
@@ -154,12 +159,12 @@ def refresh_dense(db: Database, risen: Sequence[str]) -> None:
 
 def mark_all(db: Database) -> None:
     """Make the dense terms and give every mod its gaps at once (a migration, a bulk load,
-        with ``term_counts`` counted). Rewriting the ``q`` entries of a quarter of a million
-        mods one by one through the triggers took minutes at a million mods; so the gaps are
-        written with the trigger set aside, and the ``q`` entries of the mods whose gaps changed
-    are rewritten in two statements (or the index rebuilt, if most changed)."""
+    with ``term_counts`` counted). Rewriting the ``q`` entries of a quarter of a million mods
+    one by one through the triggers took minutes at a million mods; so the gaps are written
+    with the trigger set aside, and the ``q`` entries of the mods whose gaps changed are
+    rewritten in two statements (or the index rebuilt, if most changed)."""
     _choose(db)
-    terms = [row[0] for row in db.execute("SELECT term FROM dense_terms ORDER BY term")]
+    terms = dense_terms(db)
     changes: list[tuple[str, int]] = []
     marked_to: int | None = None
     done = not terms
@@ -167,8 +172,7 @@ def mark_all(db: Database) -> None:
         found, marked_to, done = _marked(db, terms, marked_to, _ALL_BATCH, keep=False)
         changes += found
     if changes:
-        listed = db.execute("SELECT coalesce(sum(mods), 0) FROM mod_counts").fetchone()[0]
-        few = len(changes) < REWRITE * listed
+        few = len(changes) < REWRITE * _listed(db)
         db.execute("CREATE TEMP TABLE ow_regapped (gaps TEXT NOT NULL, id INTEGER PRIMARY KEY)")
         db.conn.executemany("INSERT INTO temp.ow_regapped VALUES (?, ?)", changes)
         if few:  # their q entries out, with the gaps they were indexed with
@@ -227,7 +231,7 @@ def _marked(
             for row in db.execute(
                 "SELECT rowid FROM mods_text_index WHERE mods_text_index MATCH ? "
                 "AND rowid >= ? AND rowid <= ?",
-                ['"' + term.replace('"', '""') + '"', first, last],
+                [fts_phrase(term), first, last],
             )
         }
         for term in terms

@@ -39,6 +39,7 @@ from openworkshop_sqlite.search import (
     SORT_FACETS,
     Facet,
     fold,
+    fts_phrase,
     gap_token,
     word_needle,
 )
@@ -87,19 +88,16 @@ _COVERED_COST: Final = 0.4
 """... of checking a name read from the NAME index."""
 
 
-def fts_phrase(text: str) -> str:
-    """``text`` as one FTS5 string: every character literal."""
-    return '"' + text.replace('"', '""') + '"'
-
-
 @attrs.frozen
 class _Words:
-    """The words of a ``q`` as FTS5 expressions."""
+    """The words of a ``q`` as FTS5 expressions, and their terms."""
 
     text: str
     """For the ``q`` index: every word, the dense ones by their gaps."""
     title: str
     """For the title index: every word."""
+    terms: frozenset[str]
+    """The terms of the ``q`` index they are (a term: its totals in ``term_counts``)."""
 
 
 def fts_words(db: Database, text: str) -> _Words | None:
@@ -117,23 +115,21 @@ def fts_words(db: Database, text: str) -> _Words | None:
     if not tokens:
         return None
     title = " ".join(map(fts_phrase, tokens))
-    if db.execute("SELECT 1 FROM dense_terms WHERE ready LIMIT 1").fetchone() is None:
-        return _Words(title, title)
-    dense.cut(db, "ow_stem", " ".join(tokens))
-    stems = dict(
-        db.execute(
-            "SELECT p.offset, p.term FROM temp.ow_stem_places p "
-            "JOIN dense_terms d ON d.term = p.term AND d.ready"
-        ).fetchall()
-    )
+    dense.cut(db, "ow_stem", " ".join(tokens))  # (one token each: the term at its offset)
+    places = db.execute(
+        "SELECT p.offset, p.term, d.term IS NOT NULL FROM temp.ow_stem_places p "
+        "LEFT JOIN dense_terms d ON d.term = p.term AND d.ready"
+    ).fetchall()
+    terms = frozenset(term for _, term, _ in places)
+    stems = {offset: term for offset, term, is_dense in places if is_dense}
     if not stems:
-        return _Words(title, title)
+        return _Words(title, title, terms)
     kept = [fts_phrase(token) for offset, token in enumerate(tokens) if offset not in stems]
     # (every listed mod has one of the has_deps tokens: the universe, if no word is left)
     has_deps = FILTER_FACETS["has_deps"]
     holding = " ".join(kept) if kept else _any_of(has_deps.token(v) for v in (0, 1))
     gaps = _any_of(gap_token(term) for term in sorted(set(stems.values())))
-    return _Words(f"({holding}) NOT {gaps}", title)
+    return _Words(f"({holding}) NOT {gaps}", title, terms)
 
 
 def _short_name(needle: str, column: str = "m.name") -> tuple[str, ...]:
@@ -268,7 +264,9 @@ def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
         found_words = fts_words(db, query.q)
         if found_words is None:
             return 0, []
-        return _search_page(db, query, _TEXT, found_words.text, titles=found_words.title)
+        return _search_page(
+            db, query, _TEXT, found_words.text, titles=found_words.title, terms=found_words.terms
+        )
     if query.name and not (query.allowed_ids or query.tags or query.q):
         needle = word_needle(query.name)
         found = _name_terms(db, needle) if needle is not None else None
@@ -505,6 +503,7 @@ def _search_page(
     check: tuple[Any, ...] | None = None,
     *,
     titles: str | None = None,
+    terms: frozenset[str] = frozenset(),
 ) -> tuple[int, list[int]]:
     """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
     same filter on a mod row) with games, sources and dependencies as the only other
@@ -530,7 +529,7 @@ def _search_page(
         if values:
             filters += " AND " + _any_of(facet.token(v) for v in values)
     everything = f"({words}){filters}"
-    known = _term_counts(db, query.q) if table == _TEXT and not filters and query.q else None
+    known = _term_counts(db, terms) if not filters else None
     total = known[0] if known else _count(db, table, everything)
     offset, limit = query.page.offset, query.page.page_size
     if total <= offset:
@@ -609,15 +608,13 @@ def prepare_reader(db: Database) -> None:
     dense.prepare(db)
 
 
-def _term_counts(db: Database, text: str) -> tuple[int, int] | None:
-    """How many listed mods hold ``text`` anywhere and in the name, if it is one term of
-    the ``q`` index (from ``term_counts``: a common word's total without reading its
+def _term_counts(db: Database, terms: frozenset[str]) -> tuple[int, int] | None:
+    """How many listed mods hold the term anywhere and in the name, if ``terms`` (of the
+    ``q`` index) is one (from ``term_counts``: a common word's total without reading its
     matches); None otherwise."""
-    dense.cut(db, "ow_stem", " ".join(_WORD.findall(text)))
-    terms = db.execute("SELECT term FROM temp.ow_stem_terms LIMIT 2").fetchall()
     if len(terms) != 1:
         return None
-    term = terms[0][0]
+    (term,) = terms
     counts = []
     for col in ("", "name"):
         row = db.execute(

@@ -509,15 +509,31 @@ def _listed_index(name: str, columns: str, tokenizer: str) -> str:
     )
 
 
+_INDEXED_CHANGED = f"""(old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
+        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
+        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
+        OR old.name_words IS NOT new.name_words OR {_facets_changed()}
+    ))"""
+"""Whether an update changes what a mod's entries in the search indexes hold (its gaps
+aside)."""
+
+
 def _indexing_triggers(
     text_values: str,
     text_entry: Callable[[str], str],
     title_entry: Callable[[str], str],
     pending: Callable[[str, str], str],
+    *,
+    gaps: bool = False,
 ) -> list[str]:
-    """The triggers that index a listed mod when it is inserted and unindex it when it is
-    deleted, in every search index (the ``q`` and title entries as the version writes
-    them)."""
+    """The triggers that index a listed mod when it is inserted, unindex it when it is
+    deleted and rewrite its entries when an update changes them, in every search index
+    (the ``q`` and title entries as the version writes them). With ``gaps``, a change of
+    the gaps alone rewrites the ``q`` entry only."""
+    of_gaps, on_gaps = (
+        ("gaps, ", " OR (new.state < 2 AND old.gaps IS NOT new.gaps)") if gaps else ("", "")
+    )
+    facet_columns = ", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))
     return [
         f"""
         CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
@@ -542,6 +558,31 @@ def _indexing_triggers(
                 VALUES ('delete', {text_entry("old")});
             {pending("text_removed", "old")};
             {_count_buckets("old", "-1")}
+        END
+        """,
+        f"""
+        CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words,
+            {of_gaps}{facet_columns} ON mods
+        WHEN {_INDEXED_CHANGED}{on_gaps}
+        BEGIN
+            INSERT INTO mods_text_index (mods_text_index, rowid, {text_values})
+                SELECT 'delete', {text_entry("old")} WHERE old.state < 2;
+            INSERT INTO mods_text_index (rowid, {text_values})
+                SELECT {text_entry("new")} WHERE new.state < 2;
+            INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
+                SELECT 'delete', {_word_entry("old")}
+                WHERE old.state < 2 AND ({_INDEXED_CHANGED});
+            INSERT INTO mods_word_index (rowid, name_words, facets)
+                SELECT {_word_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
+            INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
+                SELECT 'delete', {title_entry("old")}
+                WHERE old.state < 2 AND ({_INDEXED_CHANGED});
+            INSERT INTO mods_title_index (rowid, name, facets)
+                SELECT {title_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
+            {pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
+            {pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
+            {_count_buckets("old", "-1")}
+            {_count_buckets("new", "1")}
         END
         """,
     ]
@@ -609,33 +650,6 @@ _WORDS_AND_FACETS = [
     "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
     "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
     *_indexing_triggers(_TEXT_VALUES, _text_entry, _title_entry, _pending),
-    f"""
-    CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words,
-        {", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))} ON mods
-    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
-        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
-        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
-        OR old.name_words IS NOT new.name_words OR {_facets_changed()}
-    ))
-    BEGIN
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
-            SELECT 'delete', {_text_entry("old")} WHERE old.state < 2;
-        INSERT INTO mods_text_index (rowid, {_TEXT_VALUES})
-            SELECT {_text_entry("new")} WHERE new.state < 2;
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
-            SELECT 'delete', {_word_entry("old")} WHERE old.state < 2;
-        INSERT INTO mods_word_index (rowid, name_words, facets)
-            SELECT {_word_entry("new")} WHERE new.state < 2;
-        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-            SELECT 'delete', {_title_entry("old")} WHERE old.state < 2;
-        INSERT INTO mods_title_index (rowid, name, facets)
-            SELECT {_title_entry("new")} WHERE new.state < 2;
-        {_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
-        {_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
-        {_count_buckets("old", "-1")}
-        {_count_buckets("new", "1")}
-    END
-    """,
 ]
 
 
@@ -664,12 +678,6 @@ def _clean_pending(table: str, row: str) -> str:
     return f"INSERT INTO {table} ({_SEARCHED}) SELECT {_cleaned(row)}"
 
 
-_INDEXED_CHANGED = f"""(old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
-        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
-        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
-        OR old.name_words IS NOT new.name_words OR {_facets_changed()}
-    ))"""
-"""Whether an update changes what a mod's entries in the search indexes hold (but its gaps)."""
 _GAPPED_TEXT_VALUES = f"{_SEARCHED}, facets, gaps"
 
 _DENSE_TERMS = [
@@ -701,33 +709,8 @@ _DENSE_TERMS = [
     "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
     "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
     *_indexing_triggers(
-        _GAPPED_TEXT_VALUES, _gapped_text_entry, _clean_title_entry, _clean_pending
+        _GAPPED_TEXT_VALUES, _gapped_text_entry, _clean_title_entry, _clean_pending, gaps=True
     ),
-    # (a change of gaps alone rewrites the q entry only)
-    f"""
-    CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words, gaps,
-        {", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))} ON mods
-    WHEN {_INDEXED_CHANGED} OR (new.state < 2 AND old.gaps IS NOT new.gaps)
-    BEGIN
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_GAPPED_TEXT_VALUES})
-            SELECT 'delete', {_gapped_text_entry("old")} WHERE old.state < 2;
-        INSERT INTO mods_text_index (rowid, {_GAPPED_TEXT_VALUES})
-            SELECT {_gapped_text_entry("new")} WHERE new.state < 2;
-        INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
-            SELECT 'delete', {_word_entry("old")} WHERE old.state < 2 AND ({_INDEXED_CHANGED});
-        INSERT INTO mods_word_index (rowid, name_words, facets)
-            SELECT {_word_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
-        INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-            SELECT 'delete', {_clean_title_entry("old")}
-            WHERE old.state < 2 AND ({_INDEXED_CHANGED});
-        INSERT INTO mods_title_index (rowid, name, facets)
-            SELECT {_clean_title_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
-        {_clean_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
-        {_clean_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
-        {_count_buckets("old", "-1")}
-        {_count_buckets("new", "1")}
-    END
-    """,
 ]
 
 

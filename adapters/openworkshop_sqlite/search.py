@@ -55,6 +55,7 @@ __all__ = [
     "facet_buckets_sql",
     "facets_sql",
     "fold",
+    "fts_phrase",
     "gap_token",
     "name_words",
     "vocabulary_of",
@@ -109,6 +110,11 @@ def clean_sql(value: str) -> str:
     for marker in _MARKERS:
         value = f"replace({value}, char({ord(marker)}), ' ')"
     return value
+
+
+def fts_phrase(text: str) -> str:
+    """``text`` as one FTS5 string: every character literal."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def gap_token(term: str) -> str:

@@ -17,7 +17,7 @@ from openworkshop.query import GameListQuery, ModListQuery, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
-from openworkshop_sqlite.dense import gaps_of, refresh_dense
+from openworkshop_sqlite.dense import dense_terms, gaps_of, refresh_dense
 from openworkshop_sqlite.listing import game_page, mod_page, prepare_reader
 from openworkshop_sqlite.records import (
     GAME_SELECT,
@@ -89,10 +89,11 @@ def _fold_now_and_then(db: Database) -> None:
 
 def _gaps(db: Database, ident: int, name: str, short: str | None, description: str | None) -> str:
     """The ``gaps`` of mod ``ident`` with these texts and its tags as linked now."""
-    if db.execute("SELECT 1 FROM dense_terms LIMIT 1").fetchone() is None:
+    terms = dense_terms(db)
+    if not terms:
         return ""
     tag_names = db.execute(f"SELECT {_TAG_NAMES}", {"id": ident}).fetchone()[0]
-    return gaps_of(db, [name, short, description, tag_names])
+    return gaps_of(db, terms, [name, short, description, tag_names])
 
 
 def _page_of(total: int, query: PageQuery, items: list[Any]) -> Page[Any]:

@@ -9,7 +9,15 @@ from sqlite_utils import Database
 
 from openworkshop_sqlite import dense
 from openworkshop_sqlite.schema import SEARCH_INDEXES
-from openworkshop_sqlite.search import GAP, LEVELS, MARK, name_words, vocabulary_of
+from openworkshop_sqlite.search import (
+    GAP,
+    LEVELS,
+    MARK,
+    fts_phrase,
+    gap_token,
+    name_words,
+    vocabulary_of,
+)
 
 
 def audit(path: Path) -> list[str]:
@@ -162,7 +170,7 @@ def _gaps(conn: sqlite3.Connection) -> list[str]:
             row[0]
             for row in conn.execute(
                 "SELECT rowid FROM mods_text_index WHERE mods_text_index MATCH ?",
-                ['"' + term + '"'],
+                [fts_phrase(term)],
             )
         }
         for term, _, _ in terms
@@ -172,14 +180,14 @@ def _gaps(conn: sqlite3.Connection) -> list[str]:
             row[0]
             for row in conn.execute(
                 "SELECT rowid FROM mods_text_index WHERE mods_text_index MATCH ?",
-                ['"' + GAP + term + GAP + '"'],
+                [fts_phrase(gap_token(term))],
             )
         }
         stored = {
             row[0]
             for row in conn.execute(
                 "SELECT id FROM mods WHERE state < 2 AND instr(gaps, ?) > 0",
-                [GAP + term + GAP],
+                [gap_token(term)],
             )
         }
         if indexed != stored:
@@ -197,6 +205,6 @@ def _gaps(conn: sqlite3.Connection) -> list[str]:
             lacks = ident not in holding[term] if held is None else term not in held
             if lacks != (term in lacking):
                 problems.append(f"mod {ident}: lacks {term!r}: {lacks}, gaps {gaps!r}")
-        if gaps != " ".join(GAP + term + GAP for term in sorted(lacking)):
+        if gaps != " ".join(gap_token(term) for term in sorted(lacking)):
             problems.append(f"mod {ident}: gaps {gaps!r} not in order")
     return problems[:10]
