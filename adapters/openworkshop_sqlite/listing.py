@@ -779,6 +779,11 @@ def _bucketed(
             budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
             values = (min(lows), max(highs))
             rows = _walk(db, check, sort, direction, values, budget, start, want)
+            if budget >= 0 and want > len(rows) >= want / 2:
+                # half the page found within the budget: the rest lies close by, where a
+                # finer level would walk the same rows again first
+                budget = -1
+                rows = _walk(db, check, sort, direction, values, budget, start, want)
             if len(rows) == want or budget < 0:
                 ids.extend(rows)
                 seen += found
