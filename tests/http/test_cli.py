@@ -124,7 +124,11 @@ def test_serve_downloads_from_the_fake_steam_and_keeps_it(
         assert again.status_code == 200
         assert again.headers["etag"] == etag
         assert again.content == answer.content
-        assert httpx.get(f"{base}/info/mod/{mod_id}").json()["result"]["downloads"] == 2
+        # (a download is counted once its body is sent, after the client has it all)
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{base}/info/mod/{mod_id}").json()["result"]["downloads"] != 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     assert httpx.get(f"{base_url}/_fake/calls").json() == calls_before
 
 
