@@ -10,15 +10,23 @@ from __future__ import annotations
 import html
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from openworkshop.text import clean_text
+
 __all__ = ["canonical_image_url", "same_image"]
 
 _RESIZING = frozenset({"imw", "imh", "ima", "impolicy", "imcolor", "letterbox"})
 
 
 def canonical_image_url(url: str) -> str:
-    """``url`` unescaped (``&amp;``) and without Steam's image resizing parameters."""
-    url = html.unescape(url.strip())
-    parts = urlsplit(url)
+    """``url`` unescaped (``&amp;``), cleaned, and without Steam's image resizing parameters.
+
+    A URL that cannot be split (``http://[bad``) is kept as it is, not an error.
+    """
+    url = clean_text(html.unescape(url.strip()))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if not parts.query:
         return url
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _RESIZING]

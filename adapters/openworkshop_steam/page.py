@@ -5,7 +5,8 @@ for them, using only markers that public scrapers match (FACTS.md section 4):
 ``#RequiredItems a[href]``, ``var rgFullScreenshotURLs``, ``#previewImageMain``,
 ``.workshopTags a``, ``.workshopItemDescription``. A missing, removed or private item is an
 error shell served with HTTP 200 (``<title>Steam Community :: Error</title>``): that is "not
-found", not a page of empty fields.
+found", not a page of empty fields. The text read, and every text taken from it (character
+references such as ``&#1;`` included), goes through :func:`openworkshop.text.clean_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from parsel import Selector
 
 from openworkshop.domain import ItemExtras
 from openworkshop.errors import UpstreamUnavailable
+from openworkshop.text import clean_text
 from openworkshop_steam.images import canonical_image_url, same_image
 
 __all__ = ["WorkshopPage", "parse_workshop_page"]
@@ -61,7 +63,7 @@ class WorkshopPage:
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for v in values if v))
+    return tuple(dict.fromkeys(clean for v in values if (clean := clean_text(v))))
 
 
 def _ids(hrefs: list[str]) -> tuple[int, ...]:
@@ -103,7 +105,7 @@ def _collection_items(page: Selector) -> tuple[int, ...]:
 
 
 def _text(selector: Selector, query: str) -> str:
-    return " ".join(" ".join(selector.css(query).getall()).split())
+    return clean_text(" ".join(" ".join(selector.css(query).getall()).split()))
 
 
 def parse_workshop_page(text: str) -> WorkshopPage | None:
@@ -112,6 +114,7 @@ def parse_workshop_page(text: str) -> WorkshopPage | None:
     Raises UpstreamUnavailable when the text is neither a workshop page nor the error shell
     (a captive portal, a truncated body, a redesign we do not know).
     """
+    text = clean_text(text)
     page = Selector(text=text, type="html")
     title = _text(page, "head > title::text")
     if title == _ERROR_TITLE or page.css(".error_ctn #message"):
@@ -127,7 +130,7 @@ def parse_workshop_page(text: str) -> WorkshopPage | None:
     if description_node:
         # the inner HTML: the page renders the author's BBCode
         inner = description_node[0].xpath("node()").getall()
-        description = "".join(inner).strip()
+        description = clean_text("".join(inner).strip())
     app_ids = [
         int(m.group(1))
         for href in page.css(".breadcrumbs a::attr(href)").getall()

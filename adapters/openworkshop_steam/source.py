@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import os
+import logging
 import shutil
 import tempfile
 import time
@@ -37,15 +37,21 @@ from openworkshop.errors import (
     UpstreamUnavailable,
 )
 from openworkshop.settings import Settings
-from openworkshop_steam.answers import read_json
+from openworkshop_steam.answers import decode_body, excerpt, read_json
 from openworkshop_steam.page import parse_workshop_page
 from openworkshop_steam.steamcmd import (
     SessionResult,
     anonymous_command,
     item_folder,
+    public_failure,
+    redact,
+    remove_runscript,
     run_steamcmd,
     runscript_command,
     runscript_text,
+    steamcmd_environment,
+    sweep_runscripts,
+    write_runscript,
 )
 from openworkshop_steam.store import appdetails_params, parse_appdetails
 from openworkshop_steam.webapi import (
@@ -59,6 +65,8 @@ from openworkshop_steam.webapi import (
 )
 
 __all__ = ["DEFAULT_USER_AGENT", "SteamWebSource"]
+
+log = logging.getLogger(__name__)
 
 
 def _version() -> str:
@@ -101,7 +109,10 @@ class SteamWebSource:
     Without ``api_key``, details come from ``GetPublishedFileDetails`` and extras from the
     workshop page; with it, ``IPublishedFileService/GetDetails`` gives both at once. With
     ``username``, steamcmd logs in with that account (for games that refuse anonymous
-    downloads) through a 0600 runscript, so the password is never on a command line.
+    downloads) through a 0600 runscript, so the password is never on a command line; the
+    script lives in ``runscript_dir`` (the temporary folder) only until steamcmd has read it,
+    and a new source sweeps what a killed one left there. steamcmd's environment is a clean
+    one (``PATH``, ``HOME``, the locale …) plus ``steamcmd_env``.
     """
 
     max_details_batch: int = 100
@@ -122,6 +133,7 @@ class SteamWebSource:
         user_agent: str = DEFAULT_USER_AGENT,
         language: str = "english",
         steamcmd_env: Mapping[str, str] | None = None,
+        runscript_dir: Path | None = None,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._api_url = api_url.rstrip("/")
@@ -140,7 +152,12 @@ class SteamWebSource:
         )
         self._headers = {"User-Agent": user_agent}
         self._language = language
-        self._steamcmd_env = dict(steamcmd_env) if steamcmd_env else None
+        self._steamcmd_env = dict(steamcmd_env or {})
+        self._runscript_dir = runscript_dir or Path(tempfile.gettempdir())
+        # a server killed mid-session left its runscript (and password) behind
+        swept = sweep_runscripts(self._runscript_dir)
+        if swept:
+            log.warning("removed %d steamcmd runscript(s) a killed server left", swept)
         self._session = session
         self._owns_session = session is None
         self._folder_locks: dict[Path, asyncio.Lock] = {}
@@ -238,10 +255,12 @@ class SteamWebSource:
                 charset = response.charset
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise UpstreamUnavailable(self._redact(f"{what}: {_describe(exc)}")) from exc
+            # the message may become a mod's public failure detail: no host, port or URL
+            log.warning("%s failed: %s", what, self._redact(_describe(exc)))
+            public = "timed out" if isinstance(exc, TimeoutError) else "cannot reach Steam"
+            raise UpstreamUnavailable(f"{what}: {public}") from exc
         if status == 200:
             return body, charset
-        excerpt = " ".join(body[:200].decode("utf-8", "replace").split())
         if status == 429:
             raise UpstreamRateLimited(
                 f"{what}: Steam answered 429 Too Many Requests",
@@ -253,10 +272,12 @@ class SteamWebSource:
                 "OPENWORKSHOP_STEAM_API_KEY, or unset it to read details without a key"
             )
         if status in (404, 405):
+            log.error("%s answered HTTP %s at %s", what, status, self._redact(url))
             raise SteamConfigurationError(
-                f"{what} answered HTTP {status} at {self._redact(url)}: is the base URL right?"
+                f"{what} answered HTTP {status}: is the base URL right (OPENWORKSHOP_STEAM_*_URL)?"
             )
-        raise UpstreamUnavailable(f"{what}: HTTP {status}: {excerpt}")
+        log.warning("%s answered HTTP %s: %r", what, status, excerpt(body))
+        raise UpstreamUnavailable(f"{what}: Steam answered HTTP {status}")
 
     async def _json(self, method: str, url: str, *, what: str, **kwargs: Any) -> Any:
         body, _ = await self._fetch(method, url, what=what, **kwargs)
@@ -367,7 +388,7 @@ class SteamWebSource:
             what="the workshop page",
             params=[("id", str(item.id)), ("l", self._language)],
         )
-        page = parse_workshop_page(body.decode(charset or "utf-8", "replace"))
+        page = parse_workshop_page(decode_body(body, charset))
         return None if page is None else page.extras(item.preview_url)
 
     # --- downloads --------------------------------------------------------------------
@@ -471,21 +492,40 @@ class SteamWebSource:
         executable = self.steamcmd_path()
         if executable is None:
             raise SteamConfigurationError(f"steamcmd not found: {self._steamcmd!r}")
-        env = None
-        if self._steamcmd_env:
-            env = {**os.environ, **self._steamcmd_env}
+        env = steamcmd_environment(self._steamcmd_env)
         if self._username is None:
             argv = anonymous_command(executable, folder, items)
-            return await run_steamcmd(argv, timeout=self._steamcmd_timeout, env=env)
-        script = runscript_text(folder, items, username=self._username, password=self._password)
-        private = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="openworkshop-steamcmd-"))
-        try:
-            path = private / "download.txt"
-            await asyncio.to_thread(_write_private, path, script)
-            argv = runscript_command(executable, path)
-            return await run_steamcmd(argv, timeout=self._steamcmd_timeout, env=env)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, private, True)
+            session = await run_steamcmd(argv, timeout=self._steamcmd_timeout, env=env)
+        else:
+            text = runscript_text(folder, items, username=self._username, password=self._password)
+            script = await asyncio.to_thread(write_runscript, self._runscript_dir, text)
+            try:
+                argv = runscript_command(executable, script)
+                session = await run_steamcmd(
+                    argv, timeout=self._steamcmd_timeout, env=env, runscript=script
+                )
+            finally:
+                await asyncio.to_thread(remove_runscript, script)
+        self._log_session(items, session)
+        return session
+
+    def _log_session(self, items: Sequence[DownloadItem], session: SessionResult) -> None:
+        """steamcmd's last words, for the operator, when it did not download everything.
+
+        Only the log sees them (the account name, password, SteamIDs and addresses redacted):
+        the items' public failure details are fixed texts.
+        """
+        output = session.output
+        said = [output.results.get(item.mod_id) for item in items]
+        if all(result is not None and result.ok for result in said):
+            return
+        log.warning(
+            "steamcmd session for %d item(s) ended (exit %s%s); its last output:\n  %s",
+            len(items),
+            session.returncode,
+            ", timed out" if session.timed_out else "",
+            redact("\n  ".join(output.tail[-15:]), (self._username, self._password)),
+        )
 
 
 def _legacy_reason(status: int) -> FailureReason:
@@ -504,13 +544,6 @@ def _prepared(folder: Path) -> Path:
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Create ``path`` readable by its owner only, before a byte of it is written."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
 
 
 def _forget(folder: Path, items: Sequence[DownloadItem]) -> None:
@@ -537,9 +570,12 @@ def _filled(path: Path) -> bool:
 def _outcomes(
     folder: Path, items: Sequence[DownloadItem], session: SessionResult, timeout: float
 ) -> dict[int, DownloadOutcome]:
-    """One outcome per item: the folder on disk first, then what the text said."""
+    """One outcome per item: the folder on disk first, then what the text said.
+
+    Details are public (a mod's failure in ``/info/mod``): fixed texts only, never a path
+    or a line of steamcmd's output (that went to the log).
+    """
     output = session.output
-    tail = " | ".join(output.tail[-5:])
     outcomes: dict[int, DownloadOutcome] = {}
     for item in items:
         path = item_folder(folder, item.app_id, item.mod_id)
@@ -550,13 +586,13 @@ def _outcomes(
         shutil.rmtree(path, ignore_errors=True)
         if said is not None and said.ok:
             reason = FailureReason.UNKNOWN
-            detail = f"steamcmd reported success, but {path} is missing or empty ({said.path})"
+            detail = "steamcmd reported success, but the item's folder is missing or empty"
         elif said is not None:
             reason = said.reason or FailureReason.UNKNOWN
-            detail = said.detail
+            detail = public_failure(reason, said.detail)
         elif output.login_failure is not None:
-            reason, detail = output.login_failure
-            detail = f"login failed: {detail}"
+            reason, text = output.login_failure
+            detail = f"login failed: {public_failure(reason, text)}"
         elif output.login_pending and not output.logged_in:
             reason, detail = FailureReason.LOGIN_REQUIRED, "the login waits for a confirmation"
         elif session.timed_out:
@@ -565,6 +601,6 @@ def _outcomes(
             reason, detail = FailureReason.UNKNOWN, "steamcmd updated itself and did nothing"
         else:
             reason = FailureReason.UNKNOWN
-            detail = f"steamcmd said nothing about the item (exit {session.returncode}): {tail}"
+            detail = f"steamcmd said nothing about the item (exit {session.returncode})"
         outcomes[item.mod_id] = DownloadOutcome(mod_id=item.mod_id, reason=reason, detail=detail)
     return outcomes

@@ -5,9 +5,14 @@ The command line is the real one (FACTS.md section 5), ``force_install_dir`` bef
     steamcmd +force_install_dir DIR +login anonymous
              +workshop_download_item APP ID … +quit
 
-With an account the same commands go into a runscript (mode 0600, in a private temporary
-folder, removed afterwards) run with ``+runscript FILE``, so the password never appears on a
-command line that ``ps`` shows to other users.
+With an account the same commands go into a runscript (mode 0600, in a private 0700 folder)
+run with ``+runscript FILE``, so the password never appears on a command line that ``ps``
+shows to other users. The script is removed as soon as steamcmd has read it, and what a
+killed server left behind is swept at the next start (:func:`sweep_runscripts`). steamcmd
+gets a clean environment (:func:`steamcmd_environment`), not the server's settings.
+
+A failure's public detail is a fixed text (:func:`public_failure`); steamcmd's own output,
+which names the account and its SteamID, goes only to the log, redacted (:func:`redact`).
 
 The output is read as steamcmd prints it: result lines glued to the next text without a
 newline, ``ERROR! Download item N failed (TEXT).`` for each failure, exit code 0 whether items
@@ -23,16 +28,23 @@ import codecs
 import contextlib
 import os
 import re
+import shutil
 import signal
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
+from openworkshop.archive import owner_alive, owner_tag
 from openworkshop.domain import DownloadItem, FailureReason
 from openworkshop.errors import SteamConfigurationError
 
 __all__ = [
+    "ERESULT_TEXTS",
+    "FAILURE_TEXTS",
+    "PUBLIC_MESSAGES",
+    "RUNSCRIPT_PREFIX",
     "ItemResult",
     "SessionResult",
     "SteamcmdOutput",
@@ -41,35 +53,81 @@ __all__ = [
     "item_folder",
     "parse_output",
     "parse_workshop_log",
+    "public_failure",
+    "redact",
+    "remove_runscript",
     "run_steamcmd",
     "runscript_command",
     "runscript_text",
+    "steamcmd_environment",
+    "sweep_runscripts",
+    "write_runscript",
 ]
 
 _R = FailureReason
 
-FAILURE_TEXTS: Mapping[str, FailureReason] = {
-    "failure": _R.UNKNOWN,
-    "timeout": _R.TIMEOUT,
-    "no connection": _R.NO_CONNECTION,
-    "access denied": _R.ACCESS_DENIED,
-    "file not found": _R.NOT_FOUND,
-    "i/o operation failed": _R.IO_ERROR,
-    "disk write failure": _R.IO_ERROR,
-    "rate limit exceeded": _R.RATE_LIMITED,
-    "invalid password": _R.LOGIN_REQUIRED,
-    "account logon denied": _R.LOGIN_REQUIRED,
-    "two-factor code mismatch": _R.LOGIN_REQUIRED,
-    "invalid login auth code": _R.LOGIN_REQUIRED,
-    "account login denied throttle": _R.RATE_LIMITED,
-    "service unavailable": _R.NO_CONNECTION,
+ERESULT_TEXTS: Mapping[str, FailureReason] = {
+    "Failure": _R.UNKNOWN,
+    "Timeout": _R.TIMEOUT,
+    "No Connection": _R.NO_CONNECTION,
+    "Access Denied": _R.ACCESS_DENIED,
+    "File Not Found": _R.NOT_FOUND,
+    "I/O Operation Failed": _R.IO_ERROR,
+    "Disk Write Failure": _R.IO_ERROR,
+    "Rate Limit Exceeded": _R.RATE_LIMITED,
+    "Invalid Password": _R.LOGIN_REQUIRED,
+    "Account Logon Denied": _R.LOGIN_REQUIRED,
+    "Two-factor code mismatch": _R.LOGIN_REQUIRED,
+    "Invalid Login Auth Code": _R.LOGIN_REQUIRED,
+    "Account Login Denied Throttle": _R.RATE_LIMITED,
+    "Service Unavailable": _R.NO_CONNECTION,
 }
 """steamcmd's EResult texts, as printed in ``failed (TEXT)`` and ``FAILED (TEXT)``."""
+FAILURE_TEXTS: Mapping[str, FailureReason] = {k.lower(): v for k, v in ERESULT_TEXTS.items()}
+"""The same, by their folded form (what :func:`failure_reason` looks up)."""
+_KNOWN_TEXTS = {k.lower(): k for k in ERESULT_TEXTS}
+
+PUBLIC_MESSAGES: Mapping[FailureReason, str] = {
+    _R.ACCESS_DENIED: "Steam denied access to the item",
+    _R.NOT_FOUND: "Steam has no such item",
+    _R.TIMEOUT: "the download timed out",
+    _R.NO_CONNECTION: "steamcmd could not reach Steam",
+    _R.RATE_LIMITED: "Steam limits the rate of logins",
+    _R.LOGIN_REQUIRED: "steamcmd could not log in",
+    _R.IO_ERROR: "steamcmd could not write the item's files",
+    _R.UNKNOWN: "steamcmd could not download the item",
+}
+"""The public text of each reason when steamcmd's own words are not one of the known
+EResult texts. A failure detail is public (``/info/mod``): it is one of these, or one of
+:data:`ERESULT_TEXTS`, never steamcmd's output, which names the account, its SteamID, hosts
+and ports. The output goes to the log (:func:`redact`)."""
 
 
 def failure_reason(text: str, default: FailureReason = _R.UNKNOWN) -> FailureReason:
     """The stable reason for one of steamcmd's EResult texts (``Access Denied`` …)."""
     return FAILURE_TEXTS.get(" ".join(text.lower().split()), default)
+
+
+def public_failure(reason: FailureReason, text: str = "") -> str:
+    """What may be shown of a failure: the known EResult text steamcmd printed (``Timeout``),
+    else the reason's fixed message; never anything else of ``text``."""
+    return _KNOWN_TEXTS.get(" ".join(text.lower().split())) or PUBLIC_MESSAGES[reason]
+
+
+_STEAM_ID = re.compile(r"\[[UIMGAPCgTLca]:\d:\d+(?::\d+)?\]|\b7656\d{13}\b")
+_ADDRESS = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\](?::\d+)?"
+)
+
+
+def redact(text: str, secrets: Sequence[str | None] = ()) -> str:
+    """steamcmd's output made fit for the log: the account name and password (``secrets``,
+    in any case), SteamIDs (``[U:1:123]``, ``7656119…``) and IP addresses with their ports
+    replaced by ``***``."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = re.sub(re.escape(secret), "***", text, flags=re.IGNORECASE)
+    text = _STEAM_ID.sub("***", text)
+    return _ADDRESS.sub("***", text)
 
 
 def item_folder(root: Path, app_id: int, mod_id: int) -> Path:
@@ -147,6 +205,7 @@ _NEEDS_HUMAN = re.compile(
     r"|Two-factor code:"
 )
 _MOBILE = re.compile(r"Please confirm the login in the Steam Mobile app")
+_LOGIN_START = re.compile(r"Logging in user |Logging in using |Connecting anonymously")
 _SELF_UPDATE = re.compile(
     r"Downloading update \(|Update complete, launching Steamcmd|Restarting steamcmd by request"
     r"|Installing update"
@@ -182,6 +241,8 @@ class SteamcmdOutput:
     """steamcmd is prompting for something (a password, a Steam Guard code): it will wait
     forever on our empty stdin, so the session should be ended now."""
     self_updated: bool = False
+    login_started: bool = False
+    """steamcmd began a login: it has read its runscript (the login is one of its commands)."""
     tail: list[str] = attrs.field(factory=list)
     """The last lines seen, for failure details."""
     _pending: str = ""
@@ -192,6 +253,9 @@ class SteamcmdOutput:
         complete, _, self._pending = text.rpartition("\n")
         for line in complete.split("\n"):
             self._line(line)
+        if _LOGIN_START.search(self._pending):
+            # "Logging in user 'x' to Steam Public..." waits for its "OK" without a newline
+            self.login_started = True
         if _PROMPT.search(self._pending):
             # prompts end without a newline: steamcmd waits for an answer right there
             self._prompt(self._pending.strip())
@@ -215,7 +279,7 @@ class SteamcmdOutput:
     def _prompt(self, text: str) -> None:
         self.awaiting_input = True
         if not self.logged_in and self.login_failure is None:
-            self.login_failure = (_R.LOGIN_REQUIRED, f"steamcmd asks for input: {text!r}")
+            self.login_failure = (_R.LOGIN_REQUIRED, "steamcmd asks for a password or a code")
 
     def _remember(self, piece: str) -> None:
         self.tail.append(piece)
@@ -255,8 +319,10 @@ class SteamcmdOutput:
                 self.started.append(mod_id)
         elif _SELF_UPDATE.search(piece):
             self.self_updated = True
+        elif _LOGIN_START.search(piece) and not _LOGGED_IN.search(piece):
+            self.login_started = True
         elif _LOGGED_IN.search(piece):
-            self.logged_in = True
+            self.logged_in = self.login_started = True
             self.login_pending = False
         elif match := _LOGIN_FAILED.match(piece) or _LOGIN_FAILED_OLD.match(piece):
             text = next(g for g in match.groups() if g is not None).strip()
@@ -315,6 +381,84 @@ def parse_workshop_log(text: str) -> list[WorkshopLogLine]:
 
 # --- the process ----------------------------------------------------------------------
 
+_ENVIRONMENT = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"}
+)
+"""What steamcmd may see of the server's environment (plus ``LC_*``): it finds its programs,
+its home (``~/Steam``) and its locale, and nothing else: no ``OPENWORKSHOP_*`` setting, no
+password, no API key."""
+
+
+def steamcmd_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """steamcmd's environment: the few names it needs from ours, then ``extra``."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in _ENVIRONMENT or name.startswith("LC_")
+    }
+    env.update(extra or {})
+    return env
+
+
+RUNSCRIPT_PREFIX = "openworkshop-steamcmd~"
+"""A runscript's private folder is ``PARENT/openworkshop-steamcmd~HOST~PID~RANDOM``."""
+_LIVE_RUNSCRIPTS: set[Path] = set()
+"""Runscript folders this process made and has not removed yet."""
+
+
+def write_runscript(parent: Path, text: str) -> Path:
+    """Write a runscript (it holds the password) in a new 0700 folder as a 0600 file.
+
+    The folder's name says which process made it, so :func:`sweep_runscripts` can tell a
+    live session's from one a killed server left behind.
+    """
+    folder = parent / (RUNSCRIPT_PREFIX + owner_tag())
+    parent.mkdir(parents=True, exist_ok=True)
+    os.mkdir(folder, 0o700)
+    _LIVE_RUNSCRIPTS.add(folder)
+    path = folder / "download.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return path
+
+
+def remove_runscript(script: Path) -> None:
+    """Remove a runscript and its folder (again: harmless)."""
+    with contextlib.suppress(FileNotFoundError):
+        script.unlink()
+    shutil.rmtree(script.parent, ignore_errors=True)
+    _LIVE_RUNSCRIPTS.discard(script.parent)
+
+
+def sweep_runscripts(parent: Path) -> int:
+    """Remove the runscript folders in ``parent`` that no live session uses; return how many.
+
+    A server killed with SIGKILL never ran its cleanup: its runscript, with the password,
+    is still there. A folder is kept while the process that made it runs (and is not this
+    one: a restarted server may have the pid of the killed one) and only ours are touched.
+    """
+    if not parent.is_dir():
+        return 0
+    here = owner_tag().split("~")[0]
+    removed = 0
+    for folder in parent.iterdir():
+        if not folder.name.startswith(RUNSCRIPT_PREFIX) or folder in _LIVE_RUNSCRIPTS:
+            continue
+        try:
+            info = folder.lstat()
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue  # a symlink, or another user's: not ours to remove
+        tag = folder.name.removeprefix(RUNSCRIPT_PREFIX)
+        host, _, rest = tag.partition("~")
+        ours = host == here and rest.split("~")[0] == str(os.getpid())
+        if ours or not owner_alive(tag, folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
 
 @attrs.frozen(kw_only=True)
 class SessionResult:
@@ -345,13 +489,19 @@ async def run_steamcmd(
     *,
     timeout: float,
     env: Mapping[str, str] | None = None,
+    runscript: Path | None = None,
     grace: float = 2.0,
 ) -> SessionResult:
     """Run one steamcmd session, reading its output as it comes; kill it at ``timeout``.
 
     steamcmd runs in its own session (process group), so a timeout ends the whole group:
-    ``steamcmd.sh``, the binary it starts and anything else they left running. Raises
-    :class:`SteamConfigurationError` when the executable cannot be started.
+    ``steamcmd.sh``, the binary it starts and anything else they left running. Its
+    environment is ``env``, or :func:`steamcmd_environment`: never the server's whole one.
+    ``runscript`` is removed as soon as steamcmd has read it (it begins the login, one of the
+    script's commands), not when the session ends: the password spends the session's minutes
+    in no file. A self-update restarts steamcmd *before* it reads the script, so the restarted
+    steamcmd still finds it. Raises :class:`SteamConfigurationError` when the executable
+    cannot be started.
     """
     try:
         process = await asyncio.create_subprocess_exec(
@@ -360,7 +510,7 @@ async def run_steamcmd(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            env=None if env is None else dict(env),
+            env=steamcmd_environment() if env is None else dict(env),
         )
     except OSError as exc:
         raise SteamConfigurationError(f"cannot start steamcmd ({argv[0]!r}): {exc}") from exc
@@ -372,6 +522,9 @@ async def run_steamcmd(
         async with asyncio.timeout(timeout):
             while chunk := await process.stdout.read(1 << 16):
                 output.feed(decoder.decode(chunk))
+                if runscript is not None and output.login_started:
+                    remove_runscript(runscript)
+                    runscript = None
                 if output.awaiting_input:
                     killed = True
                     break

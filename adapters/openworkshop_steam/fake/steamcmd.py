@@ -16,7 +16,8 @@ Steam server's ``/_fake/catalog.json``) and behaves as FACTS.md section 5 descri
 
 Everything else is set by environment variables (``ENV_*`` below): the login delay, a hang,
 a self-update on first run, ``Rate Limit Exceeded`` at login, glued lines, Steam Guard, and a
-session log with one JSON line per session, so tests can count sessions and logins.
+session log with one JSON line per session (its argv, login, items, pids and the environment it
+was given), so tests can count sessions and logins and see what reached steamcmd.
 
 This file runs as a script: it imports only the standard library and the core's catalog, so
 it starts fast. :func:`install_fake_steamcmd` puts an executable ``steamcmd`` that runs it
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -71,7 +73,7 @@ ENV_RATE_LIMIT = _PREFIX + "RATE_LIMIT"
 ENV_GLUED = _PREFIX + "GLUED"
 """``1``: result lines end without a newline, glued to the next text."""
 ENV_SESSION_LOG = _PREFIX + "SESSION_LOG"
-"""A file to append one JSON line to per session (argv, login, items, pids)."""
+"""A file to append one JSON line to per session (argv, login, items, pids, environ)."""
 ENV_PASSWORD = _PREFIX + "PASSWORD"
 """The password every account has; unset accepts any. A wrong one: ``Invalid Password``."""
 ENV_GUARD = _PREFIX + "GUARD"
@@ -218,6 +220,8 @@ class _Session:
             "pid": os.getpid(),
             "argv": self.argv,
             "items": [],
+            # what steamcmd inherited, so tests can see that no secret reached it
+            "environ": dict(os.environ),
         }
         self.logged = False
 
@@ -352,7 +356,7 @@ class _Session:
         else:
             password = args[1] if len(args) > 1 else None
             c.line("Logging in using username/password.")
-            c.write(f"Logging in user '{user}' [U:1:0] to Steam Public...")
+            c.write(f"Logging in user '{user}' [U:1:{_account_id(user)}] to Steam Public...")
             if password is None:
                 c.line()
                 c.line("Cached credentials not found.")
@@ -486,6 +490,11 @@ class _Session:
         }
         acf_path.write_text(dump_vdf({"AppWorkshop": acf}), encoding="utf-8")
         return size
+
+
+def _account_id(user: str) -> int:
+    """A stable 32-bit account id for a name (newer steamcmd prints ``[U:1:ID]``)."""
+    return zlib.crc32(user.lower().encode()) or 1
 
 
 def _rmtree(path: Path) -> None:
