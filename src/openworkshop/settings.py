@@ -187,7 +187,7 @@ class Settings:
     steam_community_url: str = "https://steamcommunity.com"
     steam_store_url: str = "https://store.steampowered.com"
     steamcmd: str = "steamcmd"
-    steam_api_key: str | None = None
+    steam_api_key: str | None = attrs.field(default=None, repr=False)
     steam_username: str | None = None
     steam_password: str | None = attrs.field(default=None, repr=False)
     update_cooldown: float = 3 * 3600.0

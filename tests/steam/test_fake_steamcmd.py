@@ -23,6 +23,7 @@ from openworkshop_steam.fake import (
     ENV_ITEM_DELAY,
     ENV_LOGIN_DELAY,
     install_fake_steamcmd,
+    read_sessions,
     start_fake_steam,
 )
 from openworkshop_steam.steamcmd import item_folder, parse_output, parse_workshop_log
@@ -255,3 +256,34 @@ def test_fake_steam_command(tmp_path: Path) -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_logged_in_session_names_the_account_and_records_its_environment(
+    tmp_path: Path, catalog_file: Path
+) -> None:
+    """Like a current steamcmd, the login line shows the account's SteamID (``[U:1:N]``,
+    stable per name); the session log keeps the environment the fake was started with."""
+    log = tmp_path / "sessions.jsonl"
+    steamcmd = install_fake_steamcmd(
+        tmp_path / "bin", catalog=catalog_file, login_delay=0, item_delay=0, session_log=str(log)
+    )
+    script = tmp_path / "script.txt"
+    script.write_text(f'force_install_dir "{tmp_path / "dl"}"\nlogin "Bob" "pw"\nquit\n')
+    env = {"PATH": os.environ["PATH"], "MARKER": "seen"}
+    outs = [
+        subprocess.run(
+            [str(steamcmd), "+runscript", str(script)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    ids = {line for out in outs for line in out.splitlines() if line.startswith("Logging in user")}
+    [line] = ids  # the same id both times
+    assert line.startswith("Logging in user 'Bob' [U:1:") and "[U:1:0]" not in line
+    assert line.endswith("] to Steam Public...OK")
+    [first, _] = read_sessions(log)
+    assert first["environ"]["MARKER"] == "seen" and first["environ"]["PATH"] == env["PATH"]

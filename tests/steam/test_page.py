@@ -9,6 +9,7 @@ import pytest
 
 from openworkshop.domain import ItemExtras
 from openworkshop.errors import UpstreamUnavailable
+from openworkshop_steam.answers import decode_body
 from openworkshop_steam.images import canonical_image_url, same_image
 from openworkshop_steam.page import parse_workshop_page
 
@@ -96,3 +97,35 @@ def test_canonical_image_urls() -> None:
     assert canonical_image_url("https://x/y?a=1&imw=3") == "https://x/y?a=1"
     assert same_image("https://x/ugc/1/A/?imw=2", "https://x/ugc/1/A")
     assert not same_image("", "")
+
+
+def test_hostile_text_is_cleaned() -> None:
+    """NUL and controls in the HTML, character references to them, lone surrogates, and
+    invalid UTF-8 bytes (decoded with replacement): clean texts, no foreign error."""
+    body = (
+        b"<html><head><title>Steam Workshop::Bad\x00Title</title></head><body>"
+        b'<div class="workshopItemDetailsHeader"><div class="workshopItemTitle">'
+        b"Bad&#1;Title \xff\xfe</div></div>"
+        b'<div class="workshopTags"><a href="?requiredtags%5B%5D=Mod">M&#0;od\x07</a></div>'
+        b'<div class="workshopItemDescription" id="highlightContent">desc&#x1b; \x0b'
+        b"\xed\xa0\xbd</div></body></html>"
+    )
+    parsed = parse_workshop_page(decode_body(body, "UTF-8"))
+    assert parsed is not None
+    assert parsed.title == "BadTitle \ufffd\ufffd"
+    assert parsed.tags == ("M\ufffdod",)
+    assert parsed.description is not None and parsed.description.startswith("desc ")
+    for text in (parsed.title, parsed.description, *parsed.tags):
+        text.encode("utf-8")
+        assert not any(ord(c) < 0x20 and c not in "\t\n\r" for c in text), repr(text)
+    # the parser is public: a str with a lone surrogate and NUL is cleaned too
+    parsed = parse_workshop_page(
+        '<html><body><div class="workshopItemDetailsHeader"><div class="workshopItemTitle">'
+        "a\ud83d\x00b</div></div></body></html>"
+    )
+    assert parsed is not None and parsed.title == "a\ufffdb"
+
+
+def test_unknown_charset_is_read_as_utf8() -> None:
+    assert decode_body("caf\u00e9".encode(), "no-such-charset") == "caf\u00e9"
+    assert decode_body(b"\xef\xbb\xbfbom", None) == "bom"

@@ -3,27 +3,33 @@ the page, the store, collections, and every foreign error turned into the core's
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
+import logging
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import attrs
 import pytest
+from aiohttp import web
 
-from openworkshop.domain import AppDetails, ItemExtras
+from openworkshop.domain import AppDetails, DownloadItem, FailureReason, ItemExtras
 from openworkshop.errors import SteamConfigurationError, UpstreamRateLimited, UpstreamUnavailable
 from openworkshop.ports import SteamSource
 from openworkshop.settings import Settings
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID
 from openworkshop_steam import DEFAULT_USER_AGENT, SteamWebSource
-from openworkshop_steam.fake import FakeSteam, Fault
+from openworkshop_steam.fake import ENV_HANG, ENV_PASSWORD, FakeSteam, Fault
 from openworkshop_steam.source import _retry_after
 
-from .catalogs import make_item
+from .catalogs import alive, make_item
 from .conftest import API_KEY
 
 pytestmark = pytest.mark.anyio
@@ -294,3 +300,267 @@ async def test_from_settings(fake: FakeSteam, steamcmd: Path, catalog: SteamCata
         await source.details([1])
     assert fake.calls["service_details"] == 1
     assert "API_KEY" not in repr(source) and API_KEY not in repr(source)
+
+
+# --- hostile replies through the real aiohttp source -------------------------------------
+
+HOSTILE_TITLE = b"Sad \\ud83d face\\u0000 \xff\xfe"
+"""A JSON string's inside: a lone surrogate escape, an escaped NUL, invalid UTF-8 bytes."""
+CLEAN_TITLE = "Sad \ufffd face \ufffd\ufffd"
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[str]:
+    """A tiny Steam on 127.0.0.1 whose every answer carries hostile text; its base URL."""
+
+    def raw(body: bytes, content_type: str) -> web.Response:
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    async def details(request: web.Request) -> web.Response:
+        return raw(
+            b'{"response":{"result":1,"resultcount":2,"publishedfiledetails":['
+            b'{"publishedfileid":"7","result":1,"consumer_app_id":294100,"file_size":"1",'
+            b'"title":"' + HOSTILE_TITLE + b'","description":"d\\u0001",'
+            b'"tags":[{"tag":"\\udc00"}]},'
+            b'{"publishedfileid":"8","result":1,"consumer_app_id":294100,"title":"fine"}]}}',
+            "application/json; charset=UTF-8",
+        )
+
+    async def service(request: web.Request) -> web.Response:
+        return raw(
+            b'{"response":{"publishedfiledetails":[{"publishedfileid":"7","result":1,'
+            b'"consumer_appid":294100,"file_type":0,"title":"' + HOSTILE_TITLE + b'",'
+            b'"file_description":"x\\u0000y","children":[],"previews":[],"tags":[]}]}}',
+            "application/json; charset=UTF-8",
+        )
+
+    async def appdetails(request: web.Request) -> web.Response:
+        return raw(
+            b'{"294100":{"success":true,"data":{"type":"game","steam_appid":294100,'
+            b'"name":"' + HOSTILE_TITLE + b'","genres":[{"id":"1","description":"\\ud83d"}]}}}',
+            "application/json; charset=UTF-8",
+        )
+
+    async def page(request: web.Request) -> web.Response:
+        return raw(
+            b'<html><head><title>Steam Workshop::x</title></head><body><div class="work'
+            b'shopItemDetailsHeader"><div class="workshopItemTitle">t</div></div><div class='
+            b'"workshopTags"><a href="#">A\x00&#1;\xff</a></div><div class="workshopItem'
+            b'Description" id="highlightContent">d\x00&#2;\xed\xa0\xbd</div></body></html>',
+            "text/html; charset=UTF-8",
+        )
+
+    async def broken(request: web.Request) -> web.Response:
+        body = b"<html>\xff user bob at 10.1.2.3:27017 said SECRET-BYTES</html>"
+        return web.Response(status=int(request.match_info["status"]), body=body)
+
+    app = web.Application()
+    app.router.add_post("/ISteamRemoteStorage/GetPublishedFileDetails/v1/", details)
+    app.router.add_get("/IPublishedFileService/GetDetails/v1/", service)
+    app.router.add_get("/api/appdetails", appdetails)
+    app.router.add_get("/sharedfiles/filedetails/", page)
+    app.router.add_route("*", "/broken/{status}/{tail:.*}", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def storable(*texts: str) -> None:
+    """Strict UTF-8 (what SQLite and the JSON encoder are given) takes every text."""
+    for text in texts:
+        text.encode("utf-8")
+        assert not any(ord(c) < 0x20 and c not in "\t\n\r" for c in text), repr(text)
+
+
+async def test_hostile_text_is_cleaned_at_the_edge(hostile: str) -> None:
+    """Lone surrogates, NUL and invalid UTF-8 in every kind of answer: the batch is read
+    (not failed as no_connection) and every text the core gets is valid Unicode."""
+    async with SteamWebSource(api_url=hostile, store_url=hostile, community_url=hostile) as source:
+        found = await source.details([7, 8])
+        item, fine = found[7], found[8]
+        assert item is not None and fine is not None and fine.title == "fine"
+        assert (item.title, item.description, item.tags) == (CLEAN_TITLE, "d", ("\ufffd",))
+        app = await source.app(294100)
+        assert app is not None and (app.name, app.genres) == (CLEAN_TITLE, ((1, "\ufffd"),))
+        extras = await source.extras(item)
+        assert extras is not None and extras.tags == ("A\ufffd",)
+        assert extras.description is not None
+        storable(item.title, item.description, *item.tags, app.name, extras.description)
+    async with SteamWebSource(api_url=hostile, api_key=API_KEY) as source:
+        keyed = (await source.details([7]))[7]
+        assert keyed is not None and (keyed.title, keyed.description) == (CLEAN_TITLE, "xy")
+
+
+@pytest.mark.parametrize("status", [500, 503, 400])
+async def test_error_replies_are_not_shown(
+    hostile: str, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error's message may become a mod's public failure detail: the reply's bytes go
+    to the log, the message says only what failed."""
+    async with SteamWebSource(api_url=f"{hostile}/broken/{status}") as source:
+        with pytest.raises(UpstreamUnavailable) as caught:
+            await source.details([1])
+    assert str(caught.value) == f"GetPublishedFileDetails: Steam answered HTTP {status}"
+    assert "SECRET-BYTES" in caplog.text  # the operator still sees it
+
+
+async def test_connection_errors_name_no_host_or_port(make_source: Make) -> None:
+    async with make_source(api_url="http://127.0.0.1:9", http_timeout=2) as source:
+        with pytest.raises(UpstreamUnavailable) as caught:
+            await source.details([1])
+    assert str(caught.value) == "GetPublishedFileDetails: cannot reach Steam"
+
+
+async def test_wrong_base_url_names_no_url(make_source: Make, fake: FakeSteam) -> None:
+    async with make_source(api_url=fake.base_url + "/nope") as source:
+        with pytest.raises(SteamConfigurationError) as caught:
+            await source.details([1])
+    assert "127.0.0.1" not in str(caught.value) and "/nope" not in str(caught.value)
+
+
+def test_settings_repr_shows_no_secret() -> None:
+    settings = Settings(steam_api_key=API_KEY, steam_username="bob", steam_password="hunter2")
+    assert API_KEY not in repr(settings) and "hunter2" not in repr(settings)
+
+
+# --- steamcmd: its environment, the runscript, what it says publicly ------------------------
+
+
+def downloadable(catalog: SteamCatalog, count: int) -> list[DownloadItem]:
+    items = [i for i in catalog.items.values() if i.visible and not i.download_error]
+    return [DownloadItem(app_id=i.details.app_id, mod_id=i.id) for i in items[:count]]
+
+
+async def test_steamcmd_gets_a_clean_environment(
+    make_source: Make,
+    catalog: SteamCatalog,
+    sessions: Callable[[], list[dict[str, Any]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's OPENWORKSHOP_* settings (the password, the key) and anything else it has
+    stay out of steamcmd's environment; PATH, HOME and the locale reach it."""
+    monkeypatch.setenv("OPENWORKSHOP_STEAM_PASSWORD", "hunter2")
+    monkeypatch.setenv("OPENWORKSHOP_STEAM_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENWORKSHOP_FAKE_STEAMCMD_GLUED", "1")  # not baked in: must not pass
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cloud-secret")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    extra = {"OPENWORKSHOP_FAKE_STEAMCMD_ITEM_DELAY": "0"}
+    async with make_source(username="bob", password="hunter2", steamcmd_env=extra) as source:
+        outcomes = await source.download(downloadable(catalog, 1), tmp_path / "dl")
+    assert all(o.ok for o in outcomes.values())
+    async with make_source() as source:  # anonymous sessions too
+        await source.download(downloadable(catalog, 1), tmp_path / "dl2")
+    for session in sessions():
+        environ: dict[str, str] = session["environ"]
+        baked = {"CATALOG", "LOGIN_DELAY", "ITEM_DELAY", "SESSION_LOG", "HOME"}
+        foreign = {
+            name
+            for name in environ
+            if name.startswith("OPENWORKSHOP_")
+            and name.removeprefix("OPENWORKSHOP_FAKE_STEAMCMD_") not in baked
+        }
+        assert foreign == set(), foreign
+        assert not any("hunter2" in v or API_KEY in v for v in environ.values())
+        assert "AWS_SECRET_ACCESS_KEY" not in environ
+        assert environ["PATH"] == os.environ["PATH"] and environ["LC_ALL"] == "C.UTF-8"
+        assert environ.get("HOME") == os.environ.get("HOME")
+
+
+async def test_runscript_is_removed_once_steamcmd_has_read_it(
+    make_source: Make,
+    catalog: SteamCatalog,
+    sessions: Callable[[], list[dict[str, Any]]],
+    tmp_path: Path,
+) -> None:
+    """While steamcmd still runs (here: hangs on its first item), the file with the password
+    is already gone; the session ends with no runscript folder left."""
+    scripts = tmp_path / "scripts"
+    async with make_source(
+        username="bob",
+        password="hunter2",
+        steamcmd_env={ENV_HANG: "1"},
+        steamcmd_timeout=120,
+        runscript_dir=scripts,
+    ) as source:
+        task = asyncio.create_task(source.download(downloadable(catalog, 1), tmp_path / "dl"))
+        deadline = time.monotonic() + 60
+        while not any("child_pid" in s for s in sessions()):  # gate: it hangs on the item
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.02)
+        [session] = sessions()
+        assert session["login"] == "bob" and alive(session["pid"])
+        script = Path(session["runscript"])
+        assert script.parent.parent == scripts
+        # read, then removed: not on disk while steamcmd runs
+        assert not await asyncio.to_thread(script.exists)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert list(scripts.iterdir()) == []
+
+
+def hostile_steamcmd(folder: Path) -> Path:
+    """A steamcmd stand-in whose output names the account, SteamIDs and an IP:port."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "steamcmd"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "lines = open(sys.argv[2]).read().splitlines()\n"
+        "items = [l.split()[2] for l in lines if l.startswith('workshop_download_item')]\n"
+        "print(\"Logging in user 'Bob' [U:1:123] to Steam Public...OK\")\n"
+        "print('Waiting for user info...OK')\n"
+        "print('Connected to 10.1.2.3:27017 as 76561197960265851 (bob, password hunter2)')\n"
+        "print(f'ERROR! Download item {items[0]} failed (bob 76561197960265851 10.1.2.3:27017).')\n"
+        "print(f'ERROR! Download item {items[1]} failed (Access Denied).')\n"
+        "print('Unloading Steam API...OK bob [U:1:123] 10.1.2.3:27017')\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+LEAKS = ("bob", "hunter2", "[U:1:", "7656119", "10.1.2.3", "27017")
+
+
+async def test_failure_details_never_carry_steamcmd_output(
+    make_source: Make, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The public detail is a fixed text per reason; the raw output reaches the log only,
+    without the account name, password, SteamIDs or addresses."""
+    steamcmd = hostile_steamcmd(tmp_path / "bin")
+    items = [DownloadItem(app_id=294100, mod_id=i) for i in (1, 2, 3)]
+    with caplog.at_level(logging.WARNING):
+        async with make_source(steamcmd=str(steamcmd), username="bob", password="hunter2") as s:
+            outcomes = await s.download(items, tmp_path / "dl")
+    details = {mod_id: (o.reason, o.detail) for mod_id, o in outcomes.items()}
+    assert details == {
+        1: (FailureReason.UNKNOWN, "steamcmd could not download the item"),
+        2: (FailureReason.ACCESS_DENIED, "Access Denied"),
+        3: (FailureReason.UNKNOWN, "steamcmd said nothing about the item (exit 0)"),
+    }
+    assert "Connected to *** as ***" in caplog.text  # the operator gets the output…
+    for leak in LEAKS:  # …without what would name the account or the host
+        assert leak not in caplog.text.lower(), leak
+
+
+async def test_login_failure_detail_names_no_account(
+    make_source: Make, catalog: SteamCatalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The real login transcript says "Logging in user 'bob' [U:1:N]": none of it is public."""
+    with caplog.at_level(logging.WARNING):
+        async with make_source(
+            username="bob", password="wrong", steamcmd_env={ENV_PASSWORD: "right"}
+        ) as source:
+            outcomes = await source.download(downloadable(catalog, 2), tmp_path / "dl")
+    assert {(o.reason, o.detail) for o in outcomes.values()} == {
+        (FailureReason.LOGIN_REQUIRED, "login failed: Invalid Password")
+    }
+    assert "Logging in user '***' *** to Steam Public" in caplog.text
+    assert "bob" not in caplog.text and "wrong" not in caplog.text

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from openworkshop.domain import DownloadItem, FailureReason
 from openworkshop.errors import SteamConfigurationError
+from openworkshop_steam import SteamWebSource
 from openworkshop_steam.fake.steamcmd import dump_vdf, parse_vdf
 from openworkshop_steam.steamcmd import (
+    ERESULT_TEXTS,
+    PUBLIC_MESSAGES,
     SteamcmdOutput,
     anonymous_command,
     failure_reason,
     item_folder,
     parse_output,
     parse_workshop_log,
+    public_failure,
+    redact,
+    remove_runscript,
     runscript_command,
     runscript_text,
+    steamcmd_environment,
+    sweep_runscripts,
+    write_runscript,
 )
 
 R = FailureReason
@@ -270,3 +284,108 @@ def test_workshop_log(steam_shared: Path) -> None:
     assert results == [(107410, 333310405, "Failure")]
     assert lines[0].app_id is None and lines[0].text == "Client version: 1738027521"
     assert lines[-1].text == "Updating workshop item details failed with Access Denied"
+
+
+def test_public_failure_texts() -> None:
+    """A known EResult text is shown as Steam spells it; anything else is the reason's
+    fixed message, whatever steamcmd printed."""
+    assert public_failure(R.TIMEOUT, "timeout") == "Timeout"
+    assert public_failure(R.IO_ERROR, "I/O  operation failed") == "I/O Operation Failed"
+    assert (
+        public_failure(R.UNKNOWN, "bob [U:1:123] at 10.0.0.1:27017") == PUBLIC_MESSAGES[R.UNKNOWN]
+    )
+    assert set(PUBLIC_MESSAGES) == set(FailureReason)
+    for text, reason in ERESULT_TEXTS.items():
+        assert failure_reason(text) is reason and public_failure(reason, text) == text
+
+
+def test_redact() -> None:
+    line = (
+        "Logging in user 'Bob' [U:1:123456] to Steam Public... 76561197960265851 "
+        "cm 162.254.197.42:27017 [2001:db8::1]:27015 pw 'hunter2'"
+    )
+    assert redact(line, ("bob", "hunter2", None)) == (
+        "Logging in user '***' *** to Steam Public... *** cm *** *** pw '***'"
+    )
+    assert redact("Downloading item 1414531358 ...") == "Downloading item 1414531358 ..."
+
+
+def test_login_start_is_seen_before_its_ok() -> None:
+    """ "Logging in user 'x' to Steam Public..." waits for its OK without a newline: the
+    runscript has been read by then."""
+    out = SteamcmdOutput()
+    out.feed("Loading Steam API...OK\n")
+    assert not out.login_started
+    out.feed("Logging in user 'bob' [U:1:1] to Steam Public...")
+    assert out.login_started and not out.logged_in
+
+
+def test_environment_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENWORKSHOP_STEAM_PASSWORD", "hunter2")
+    monkeypatch.setenv("LC_MESSAGES", "C")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    env = steamcmd_environment({"EXTRA": "1"})
+    assert env["PATH"] == "/usr/bin:/bin" and env["LC_MESSAGES"] == "C" and env["EXTRA"] == "1"
+    assert not any(name.startswith("OPENWORKSHOP_") for name in env)
+    assert set(env) <= {"EXTRA", *os.environ}
+
+
+def test_runscript_left_by_a_killed_server_is_swept(tmp_path: Path) -> None:
+    """A server killed with SIGKILL mid-session leaves its runscript (with the password); the
+    next start removes it, and keeps the runscripts of live sessions (its own, another's)."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from openworkshop_steam.steamcmd import write_runscript\n"
+        'print(write_runscript(Path(sys.argv[1]), \'login "bob" "hunter2"\\n\'), flush=True)\n'
+        "sys.stdin.read()\n"
+    )
+
+    def server() -> tuple[subprocess.Popen[str], Path]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        return process, Path(process.stdout.readline().strip())  # gate: the script is written
+
+    killed, left = server()
+    running, kept = server()
+    mine = write_runscript(tmp_path, "login anonymous\n")
+    try:
+        assert left.read_text() == 'login "bob" "hunter2"\n'
+        assert stat.S_IMODE(left.stat().st_mode) == 0o600
+        assert stat.S_IMODE(left.parent.stat().st_mode) == 0o700
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+        assert left.exists()  # nothing cleaned up after SIGKILL
+        SteamWebSource(runscript_dir=tmp_path)  # the restart
+        assert not left.parent.exists()
+        assert kept.exists() and mine.exists()
+        assert sweep_runscripts(tmp_path) == 0
+    finally:
+        for process in (running, killed):
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+            process.wait(timeout=30)
+        remove_runscript(mine)
+    assert sweep_runscripts(tmp_path) == 1  # the ended one's is not live any more
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_leftover_with_this_process_pid_is_swept(tmp_path: Path) -> None:
+    """A restarted server may get the pid of the killed one (PID 1 in a container)."""
+    leftover = write_runscript(tmp_path, "x")
+    _forget_live(leftover.parent)
+    assert sweep_runscripts(tmp_path) == 1 and not leftover.parent.exists()
+    (tmp_path / "openworkshop-steamcmd~elsewhere").symlink_to(tmp_path)
+    assert sweep_runscripts(tmp_path) == 0  # a symlink is never followed
+
+
+def _forget_live(folder: Path) -> None:
+    from openworkshop_steam import steamcmd
+
+    steamcmd._LIVE_RUNSCRIPTS.discard(folder)

@@ -9,6 +9,7 @@ import pytest
 
 from openworkshop.domain import AppDetails
 from openworkshop.errors import UpstreamUnavailable
+from openworkshop_steam.answers import read_json
 from openworkshop_steam.store import appdetails_params, parse_appdetails
 
 
@@ -46,3 +47,22 @@ def test_unreadable(payload: object) -> None:
 
 def test_one_app_per_request() -> None:
     assert appdetails_params(294100) == [("appids", "294100"), ("l", "english")]
+
+
+def test_hostile_text_is_cleaned() -> None:
+    """A lone surrogate, NUL and invalid UTF-8 in the store's answer: a clean app."""
+    body = (
+        b'{"294100":{"success":true,"data":{"type":"game","name":"Rim\\ud83dWorld\\u0000",'
+        b'"steam_appid":294100,"short_description":"short \xff",'
+        b'"detailed_description":"<p>long\\u0002</p>",'
+        b'"genres":[{"id":"1","description":"Act\\udc00ion"}]}}}'
+    )
+    app = parse_appdetails(read_json(body, "store appdetails"), 294100)
+    assert app == AppDetails(
+        id=294100,
+        name="Rim\ufffdWorld",
+        type="game",
+        short_description="short \ufffd",
+        description="<p>long</p>",
+        genres=((1, "Act\ufffdion"),),
+    )

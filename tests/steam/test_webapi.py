@@ -10,6 +10,7 @@ import pytest
 
 from openworkshop.domain import ItemDetails, ItemExtras
 from openworkshop.errors import UpstreamUnavailable
+from openworkshop.text import clean_text
 from openworkshop_steam.answers import read_json
 from openworkshop_steam.webapi import (
     chunked,
@@ -195,3 +196,66 @@ def test_request_bodies() -> None:
 def test_chunked_keeps_order() -> None:
     assert [len(b) for b in chunked(range(250), 100)] == [100, 100, 50]
     assert [x for b in chunked(range(250), 100) for x in b] == list(range(250))
+
+
+# --- hostile text ----------------------------------------------------------------------
+
+HOSTILE_V1 = (
+    b'{"response":{"result":1,"resultcount":1,"publishedfiledetails":[{"publishedfileid":"7",'
+    b'"result":1,"consumer_app_id":294100,"file_size":"10","title":"Sad \\ud83d face\\u0000",'
+    b'"description":"bad \xff\xfe bytes\\r\\nand a bell\\u0007 and a tab\\t",'
+    b'"preview_url":"https://images.steamusercontent.com/ugc/1/\\udc00/",'
+    b'"tags":[{"tag":"Mod\\u0001"},{"tag":"\\ud83d\\ude00"}]}]}}'
+)
+
+
+def encodable(*texts: str) -> bool:
+    """What a database or a JSON encoder would be given: strict UTF-8 must take it."""
+    for text in texts:
+        text.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+        assert not any(ord(c) < 0x20 and c not in "\t\n\r" for c in text), repr(text)
+    return True
+
+
+def test_clean_text() -> None:
+    """The one cleaning: lone surrogates become U+FFFD, C0 controls (NUL) go, tab and
+    line breaks stay, a real emoji stays."""
+    assert clean_text("a\ud83db\udc00c") == "a\ufffdb\ufffdc"
+    assert clean_text("x\x00y\x01z\x1b\x7f") == "xyz"
+    assert clean_text("line\r\nnext\ttab") == "line\r\nnext\ttab"
+    assert clean_text("smile \U0001f600") == "smile \U0001f600"
+
+
+def test_hostile_text_from_the_web_api_is_cleaned() -> None:
+    """A lone ``\\ud83d`` escape, NUL, invalid UTF-8 bytes: the batch is read, not failed,
+    and every text that leaves the parser is valid, storable Unicode."""
+    item = parse_published_file_details(read_json(HOSTILE_V1, "GetPublishedFileDetails"))[7]
+    assert item is not None
+    assert item.title == "Sad \ufffd face"
+    assert item.description == "bad \ufffd\ufffd bytes\r\nand a bell and a tab\t"
+    assert item.tags == ("Mod", "\U0001f600")
+    assert encodable(item.title, item.description, item.preview_url, *item.tags)
+
+
+def test_hostile_text_from_the_service_api_is_cleaned() -> None:
+    body = (
+        b'{"response":{"publishedfiledetails":[{"publishedfileid":"8","result":1,'
+        b'"consumer_appid":294100,"file_type":0,"title":"\\ud83d\xc3",'
+        b'"file_description":"NUL\\u0000 here","children":[],'
+        b'"previews":[{"url":"https://x/\\ud83d.png","sortorder":0,"preview_type":0}],'
+        b'"tags":[{"tag":"T\\u0000ag","display_name":"T"}]}]}}'
+    )
+    item = parse_service_details(read_json(body, "IPublishedFileService/GetDetails"))[8]
+    assert item is not None and item.extras is not None
+    assert (item.title, item.description, item.tags) == ("\ufffd\ufffd", "NUL here", ("Tag",))
+    assert item.extras.description == "NUL here"
+    assert encodable(*item.extras.screenshots)
+
+
+def test_a_reply_that_is_not_json_is_never_quoted() -> None:
+    """The error may become a mod's public failure detail: it says what failed, not what
+    Steam (or whatever answered) sent."""
+    with pytest.raises(UpstreamUnavailable) as caught:
+        read_json(b"<html>\xff\xfe user bob at 10.0.0.1:27017 SECRET</html>", "GetDetails")
+    message = str(caught.value)
+    assert message == "GetDetails answered something that is not JSON"
