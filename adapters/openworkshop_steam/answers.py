@@ -33,7 +33,9 @@ def reading(what: str) -> Iterator[None]:
     except UpstreamUnavailable:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise UpstreamUnavailable(f"unreadable answer from {what}: {exc!r}") from exc
+        # the error names the value that did not fit: the log gets it, the message not
+        log.warning("unreadable answer from %s: %r", what, exc)
+        raise UpstreamUnavailable(f"unreadable answer from {what}") from exc
 
 
 def decode_body(body: bytes, charset: str | None = None) -> str:

@@ -12,6 +12,7 @@ references such as ``&#1;`` included), goes through :func:`openworkshop.text.cle
 from __future__ import annotations
 
 import html
+import logging
 import re
 
 import attrs
@@ -23,6 +24,8 @@ from openworkshop.text import clean_text
 from openworkshop_steam.images import canonical_image_url, same_image
 
 __all__ = ["WorkshopPage", "parse_workshop_page"]
+
+log = logging.getLogger(__name__)
 
 _ERROR_TITLE = "Steam Community :: Error"
 _ID_IN_URL = re.compile(r"[?&]id=(\d+)")
@@ -124,7 +127,8 @@ def parse_workshop_page(text: str) -> WorkshopPage | None:
         ".workshopItemTitle, .workshopItemDescription, #RequiredItems, #mainContentsCollection"
     )
     if not known and not gated:
-        raise UpstreamUnavailable(f"the workshop page is not one we can read (title {title!r})")
+        log.warning("the workshop page is not one we can read (title %r)", title)
+        raise UpstreamUnavailable("the workshop page is not one we can read")
     description_node = page.css(".workshopItemDescription")
     description = None
     if description_node:

@@ -25,7 +25,8 @@ def parse_appdetails(payload: Any, app_id: int) -> AppDetails | None:
     what = "store appdetails"
     if not isinstance(payload, dict):
         # the store answers a bare ``null`` to requests it does not understand
-        raise UpstreamUnavailable(f"{what} answered {payload!r} for app {app_id}")
+        kind = "null" if payload is None else type(payload).__name__
+        raise UpstreamUnavailable(f"{what} answered {kind}, not an object, for app {app_id}")
     with reading(what):
         entry = payload[str(app_id)]
         if not entry.get("success"):

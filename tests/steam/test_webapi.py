@@ -259,3 +259,18 @@ def test_a_reply_that_is_not_json_is_never_quoted() -> None:
         read_json(b"<html>\xff\xfe user bob at 10.0.0.1:27017 SECRET</html>", "GetDetails")
     message = str(caught.value)
     assert message == "GetDetails answered something that is not JSON"
+
+
+def test_unreadable_values_are_not_quoted() -> None:
+    """A value that does not fit (here a file_size that is no number) fails the answer with
+    a message that does not repeat it."""
+    payload = {
+        "response": {
+            "publishedfiledetails": [
+                {"publishedfileid": "1", "result": 1, "file_size": "bob@10.0.0.1:27017"}
+            ]
+        }
+    }
+    with pytest.raises(UpstreamUnavailable) as caught:
+        parse_published_file_details(payload)
+    assert str(caught.value) == "unreadable answer from GetPublishedFileDetails"
