@@ -28,6 +28,7 @@ from openworkshop.testing.sample import PRIVATE_MOD_ID
 from openworkshop_steam import DEFAULT_USER_AGENT, SteamWebSource
 from openworkshop_steam.fake import ENV_HANG, ENV_PASSWORD, FakeSteam, Fault
 from openworkshop_steam.source import _retry_after
+from tests.http.conftest import free_port
 
 from .catalogs import alive, make_item
 from .conftest import API_KEY
@@ -518,8 +519,11 @@ def hostile_steamcmd(folder: Path) -> Path:
         "print(\"Logging in user 'Bob' [U:1:123] to Steam Public...OK\")\n"
         "print('Waiting for user info...OK')\n"
         "print('Connected to 10.1.2.3:27017 as 76561197960265851 (bob, password hunter2)')\n"
-        "print(f'ERROR! Download item {items[0]} failed (bob 76561197960265851 10.1.2.3:27017).')\n"
-        "print(f'ERROR! Download item {items[1]} failed (Access Denied).')\n"
+        "for n, i in enumerate(items):\n"
+        "    if n == 0:\n"
+        "        print(f'ERROR! Download item {i} failed (bob 76561197960265851 10.1.2.3:27017).')\n"
+        "    elif n == 1:\n"
+        "        print(f'ERROR! Download item {i} failed (Access Denied).')\n"
         "print('Unloading Steam API...OK bob [U:1:123] 10.1.2.3:27017')\n"
     )
     script.chmod(0o755)
@@ -564,3 +568,63 @@ async def test_login_failure_detail_names_no_account(
     }
     assert "Logging in user '***' *** to Steam Public" in caplog.text
     assert "bob" not in caplog.text and "wrong" not in caplog.text
+
+
+async def test_info_mod_shows_no_account_over_http(
+    fake: FakeSteam, catalog: SteamCatalog, tmp_path: Path
+) -> None:
+    """``openworkshop serve`` with an account, against the fake Steam and a steamcmd whose
+    output names the account: ``/info/mod``'s failure is the fixed text, and the server's
+    log has the output without the password."""
+    steamcmd = hostile_steamcmd(tmp_path / "bin")
+    [item] = downloadable(catalog, 1)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKSHOP_")}
+    env.update(fake.environment())
+    env.update(
+        {
+            "OPENWORKSHOP_STEAMCMD": str(steamcmd),
+            "OPENWORKSHOP_STEAM_USERNAME": "bob",
+            "OPENWORKSHOP_STEAM_PASSWORD": "hunter2",
+            "OPENWORKSHOP_MAX_ATTEMPTS": "1",  # the first failure is final and kept
+            "OPENWORKSHOP_GATHER_WINDOW": "0.05",
+        }
+    )
+    log = tmp_path / "serve.log"
+    script = Path(sys.executable).with_name("openworkshop")
+    args = ["serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    with log.open("wb") as out:
+        server = await asyncio.create_subprocess_exec(
+            str(script), *args, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 60
+            while True:  # gate: the server answers
+                assert server.returncode is None and time.monotonic() < deadline
+                try:
+                    async with http.get(f"{base}/info/queue/size") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            async with http.get(f"{base}/download/steam/{item.mod_id}") as response:
+                assert response.status == 202, await response.text()
+            while True:  # gate: the failure is recorded
+                assert time.monotonic() < deadline
+                async with http.get(f"{base}/info/mod/{item.mod_id}") as response:
+                    text = await response.text()
+                    failure = (await response.json()).get("failure")
+                if failure:
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        server.terminate()
+        await server.wait()
+    assert failure["reason"] == "unknown", failure
+    assert "steamcmd could not download the item" in text
+    for leak in LEAKS:
+        assert leak not in text.lower(), leak
+    served = await asyncio.to_thread(log.read_text)
+    assert "Connected to *** as ***" in served and "hunter2" not in served
