@@ -438,11 +438,13 @@ def sweep_runscripts(parent: Path) -> int:
     is still there. A folder is kept while the process that made it runs (and is not this
     one: a restarted server may have the pid of the killed one) and only ours are touched.
     """
-    if not parent.is_dir():
+    try:
+        folders = list(parent.iterdir())
+    except OSError:  # missing, or not ours to read: nothing of ours can be in it
         return 0
     here = owner_tag().split("~")[0]
     removed = 0
-    for folder in parent.iterdir():
+    for folder in folders:
         if not folder.name.startswith(RUNSCRIPT_PREFIX) or folder in _LIVE_RUNSCRIPTS:
             continue
         try:
