@@ -82,8 +82,8 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openworkshop",
-        description="Open Workshop: a Steam Workshop mirror serving the JSON API of the "
-        "original Open Workshop API.",
+        description="Open Workshop: a Steam Workshop mirror that speaks the original Open "
+        "Workshop API.",
     )
     parser.add_argument("--version", action="version", version=f"openworkshop {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
