@@ -31,7 +31,7 @@ access_log = logging.getLogger("openworkshop.access")
 Handler = Callable[[Request], Awaitable[Response]]
 
 ENDPOINTS: Final = (
-    # (path as the seed writes it, handler name, statistics type)
+    # (path as the original Open Workshop API writes it, handler name, statistics type)
     ("/", "root", "/"),
     ("/download/steam/{mod_id}", "download_steam", "/download/steam/"),
     ("/download/{mod_id}", "download", "/download/"),
@@ -53,7 +53,7 @@ ENDPOINTS: Final = (
     ("/statistics/info/all", "summary", "/statistics/info/all/"),
     ("/statistics/info/type_map", "type_map", "/statistics/info/type_map/"),
 )
-"""Every endpoint of the seed; each is served at its path with and without a trailing slash."""
+"""Every endpoint of the original Open Workshop API; each is served at its path with and without a trailing slash."""
 
 
 def _spellings(path: str) -> list[str]:
