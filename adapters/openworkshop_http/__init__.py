@@ -1,4 +1,5 @@
-"""The HTTP adapter: the seed's JSON API on Starlette, over a ``Workshop``.
+"""The HTTP adapter: the JSON API of the original Open Workshop API, on Starlette, over a
+``Workshop``.
 
 ``create_app(workshop, settings)`` gives the ASGI application; ``openworkshop serve`` (see
 ``cli.py``) runs it with SQLite storage, archives on disk and the real Steam.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
@@ -12,20 +14,24 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openworkshop import Settings, Workshop
+from openworkshop.errors import NotReady
 from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
-from openworkshop_http.errors import exception_handlers
+from openworkshop_http.errors import HttpError, error_response, exception_handlers
 from openworkshop_http.openapi import openapi_document
 
-__all__ = ["ENDPOINTS", "create_app"]
+__all__ = ["ENDPOINTS", "AccessLog", "create_app", "downloads_off"]
+
+access_log = logging.getLogger("openworkshop.access")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 ENDPOINTS: Final = (
-    # (path as the seed writes it, handler name, statistics type)
+    # (path as the original Open Workshop API writes it, handler name, statistics type)
     ("/", "root", "/"),
     ("/download/steam/{mod_id}", "download_steam", "/download/steam/"),
     ("/download/{mod_id}", "download", "/download/"),
@@ -47,7 +53,7 @@ ENDPOINTS: Final = (
     ("/statistics/info/all", "summary", "/statistics/info/all/"),
     ("/statistics/info/type_map", "type_map", "/statistics/info/type_map/"),
 )
-"""Every endpoint of the seed; each is served at its path with and without a trailing slash."""
+"""Every endpoint of the original Open Workshop API; each is served at its path with and without a trailing slash."""
 
 
 def _spellings(path: str) -> list[str]:
@@ -101,6 +107,58 @@ def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
     return out
 
 
+def downloads_off(settings: Settings) -> str:
+    """Why ``/download/steam/`` answers 503: the one text for the start-up log and the body."""
+    return (
+        f"downloads are off: steamcmd ({settings.steamcmd!r}) was not found; install it "
+        "(docs/deploy.md) or set OPENWORKSHOP_STEAMCMD to its path. Mods already cached "
+        "are still served."
+    )
+
+
+class DownloadsOff(HttpError, NotReady):
+    """``NotReady`` with the reason in its ``details``."""
+
+
+class AccessLog:
+    """One line per request on the ``openworkshop.access`` logger (INFO): client, method,
+    path and query, status, bytes of body sent and milliseconds until the last byte."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status, sent = 0, 0
+
+        async def counting(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = scope["path"] + (f"?{query}" if query else "")
+            access_log.info(
+                '%s "%s %s" %s %d %.1fms',
+                client[0],
+                scope["method"],
+                target[:2000],
+                status or "-",
+                sent,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
 def create_app(
     workshop: Workshop, settings: Settings, *, manage_lifespan: bool = True
 ) -> Starlette:
@@ -120,10 +178,14 @@ def create_app(
             if manage_lifespan:
                 await workshop.stop()
 
+    async def not_ready(request: Request, exc: Exception) -> Response:
+        return error_response(DownloadsOff(details=[downloads_off(settings)]))
+
+    handlers = {**exception_handlers(), NotReady: not_ready}
     app = Starlette(
         routes=routes(workshop, settings),
-        middleware=[Middleware(CORSHeaders)],
-        exception_handlers=exception_handlers(),  # type: ignore[arg-type]
+        middleware=[Middleware(AccessLog), Middleware(CORSHeaders)],
+        exception_handlers=handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
+import logging
 import os
 import sys
 import tempfile
@@ -16,11 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from openworkshop import Settings
 from openworkshop.errors import ApiError, WorkshopError
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
-from openworkshop_http.app import create_app
+from openworkshop_http.app import create_app, downloads_off
 from openworkshop_http.servers import (
     DEFAULT_SERVER,
     SERVERS,
@@ -32,10 +36,31 @@ from openworkshop_http.wiring import demo_workshop, server_workshop
 
 __all__ = ["main"]
 
+log = logging.getLogger("openworkshop")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0 picks a free one)")
+    return port
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("open-workshop")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout
+        return "unknown"
+
 
 def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--port", type=_port, help="port to listen on (default 8000; 0 picks a free one)"
+    )
     parser.add_argument("--data-dir", type=Path, help=what)
     parser.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", type=Path, help="... and this private key")
@@ -43,16 +68,24 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
         "--server",
         choices=SERVERS,
         default=os.environ.get("OPENWORKSHOP_SERVER", DEFAULT_SERVER),
-        help=f"ASGI server (default {DEFAULT_SERVER})",
+        help=f"ASGI server (default {DEFAULT_SERVER}; OPENWORKSHOP_SERVER)",
     )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="info (the default) logs each request and each download's change of state; "
+        "warning only problems",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openworkshop",
-        description="Open Workshop: a Steam Workshop mirror with the seed's JSON API.",
+        description="Open Workshop: a Steam Workshop mirror that speaks the original Open "
+        "Workshop API.",
     )
+    parser.add_argument("--version", action="version", version=f"openworkshop {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve_cmd = commands.add_parser(
         "serve",
@@ -83,12 +116,29 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir)
 
 
+def _listening(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the port the server will listen on (a free one for port 0)."""
+    port = check_address(settings.host, settings.port)
+    return attrs.evolve(settings, port=port)
+
+
+def _base_url(settings: Settings, args: argparse.Namespace) -> str:
+    scheme = "https" if args.ssl_certfile else "http"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{scheme}://{host}:{settings.port}"
+
+
 async def _serve(args: argparse.Namespace) -> None:
-    settings = _settings(args)
-    check_address(settings.host, settings.port)
+    settings = _listening(_settings(args), args)
     async with server_workshop(settings) as workshop:
         app = create_app(workshop, settings, manage_lifespan=False)
-        print(f"Open Workshop: data in {settings.data_dir.resolve()}", flush=True)
+        print(
+            f"Open Workshop {_version()} on {_base_url(settings, args)}, "
+            f"data in {settings.data_dir.resolve()}",
+            flush=True,
+        )
+        if not workshop.steam.can_download:
+            log.warning(downloads_off(settings))
         await _run(app, settings, args)
 
 
@@ -133,8 +183,7 @@ async def _demo(args: argparse.Namespace) -> None:
             data_dir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="openworkshop-demo-"))
             )
-        settings = Settings.from_env(os.environ, host=args.host, port=args.port)
-        check_address(settings.host, settings.port)
+        settings = _listening(Settings.from_env(os.environ, host=args.host, port=args.port), args)
         overrides = {"host": settings.host, "port": settings.port}
         async with demo_workshop(Path(data_dir), environ=os.environ, overrides=overrides) as demo:
             ids = [i for i in demo.catalog.items if i not in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID)]
@@ -143,8 +192,7 @@ async def _demo(args: argparse.Namespace) -> None:
             for mod_id in requested:
                 with contextlib.suppress(ApiError):
                     await demo.workshop.request_download(mod_id)
-            scheme = "https" if args.ssl_certfile else "http"
-            base = f"{scheme}://{settings.host}:{settings.port}"
+            base = _base_url(settings, args)
             print(_demo_banner(base, demo.catalog, requested, left), flush=True)
             app = create_app(demo.workshop, demo.settings, manage_lifespan=False)
             await _run(app, settings, args)

@@ -9,7 +9,8 @@ from typing import Final
 __all__ = ["ClientRateLimit"]
 
 MAX_CLIENTS: Final = 50_000
-"""Buckets kept before full ones are forgotten (a full bucket is the same as no bucket)."""
+"""Buckets kept; past it the client seen longest ago is forgotten first (a bucket unused for
+a minute is full again, the same as no bucket)."""
 
 
 class ClientRateLimit:
@@ -22,7 +23,7 @@ class ClientRateLimit:
         self.per_minute = per_minute
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
-        """client → (tokens, when they were counted)"""
+        """client → (tokens, when they were counted), the client seen longest ago first"""
 
     @property
     def enabled(self) -> bool:
@@ -35,19 +36,13 @@ class ClientRateLimit:
         now = self._clock()
         capacity = float(self.per_minute)
         rate = capacity / 60.0
-        tokens, then = self._buckets.get(client, (capacity, now))
+        # popped and put back: the dict stays ordered by when each client was last seen
+        tokens, then = self._buckets.pop(client, (capacity, now))
         tokens = min(capacity, tokens + (now - then) * rate)
         if tokens < 1.0:
             self._buckets[client] = (tokens, now)
             return (1.0 - tokens) / rate
         self._buckets[client] = (tokens - 1.0, now)
-        if len(self._buckets) > MAX_CLIENTS:
-            self._forget_full(now, capacity, rate)
+        while len(self._buckets) > MAX_CLIENTS:  # a flood of addresses: forget the oldest
+            del self._buckets[next(iter(self._buckets))]
         return None
-
-    def _forget_full(self, now: float, capacity: float, rate: float) -> None:
-        full = [c for c, (t, then) in self._buckets.items() if t + (now - then) * rate >= capacity]
-        for client in full:
-            del self._buckets[client]
-        if len(self._buckets) > MAX_CLIENTS:  # a flood of distinct addresses: start over
-            self._buckets.clear()

@@ -7,16 +7,31 @@ This module is where the adapters meet (they do not import each other).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from openworkshop import FileArchiveStore, Settings, Workshop
+from openworkshop.errors import WorkshopError
+from openworkshop.states import ModState
 from openworkshop.testing import SteamCatalog, sample_catalog
 
-__all__ = ["DATABASE_NAME", "Demo", "demo_workshop", "server_workshop"]
+__all__ = [
+    "DATABASE_NAME",
+    "DataFolderError",
+    "Demo",
+    "StateLog",
+    "demo_workshop",
+    "prepare_data_dir",
+    "server_workshop",
+]
+
+log = logging.getLogger("openworkshop.downloads")
 
 DATABASE_NAME = "openworkshop.sqlite3"
 STEAM_SETTINGS_PREFIX = "OPENWORKSHOP_STEAM"
@@ -31,7 +46,72 @@ def _steam_source(settings: Settings) -> Any:
 def _storage(path: Path) -> Any:
     from openworkshop_sqlite import SqliteStorage
 
-    return SqliteStorage(path)
+    return StateLog(SqliteStorage(path))
+
+
+class DataFolderError(WorkshopError, OSError):
+    """The data folder cannot be created, or written to."""
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create ``data_dir`` if needed and check it can be written; else raise DataFolderError
+    naming the folder and the reason."""
+    where = data_dir.resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except FileExistsError:
+        raise DataFolderError(f"data folder {where}: it is a file, not a folder") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        culprit = f" ({exc.filename})" if exc.filename and Path(exc.filename) != where else ""
+        raise DataFolderError(f"data folder {where}: {reason}{culprit}") from None
+    if not os.access(data_dir, os.R_OK | os.X_OK):
+        raise DataFolderError(f"data folder {where}: cannot be read")
+
+
+class StateLog:
+    """A storage that logs each download state change it writes (``openworkshop.downloads``,
+    INFO): a new row, each change of state, a removal, a failure. Everything else passes
+    through unchanged."""
+
+    def __init__(self, storage: Any) -> None:
+        self._storage = storage
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._storage, name)
+
+    async def put_mod(self, mod: Any, *, expect: ModState | None) -> bool:
+        written = bool(await self._storage.put_mod(mod, expect=expect))
+        if written and mod.state is not expect:
+            before = "new" if expect is None else expect.name.lower()
+            log.info("mod %s: %s -> %s", mod.id, before, mod.state.name.lower())
+        return written
+
+    async def claim(self, state: ModState, limit: int, **kwargs: Any) -> Sequence[Any]:
+        taken = await self._storage.claim(state, limit, **kwargs)
+        if state is ModState.QUEUED:
+            for mod in taken:
+                log.info("mod %s: queued -> downloading", mod.id)
+        return taken
+
+    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
+        removed = bool(await self._storage.delete_mod(mod_id, expect=expect))
+        if removed:
+            log.info("mod %s: removed", mod_id)
+        return removed
+
+    async def put_failure(self, failure: Any) -> None:
+        await self._storage.put_failure(failure)
+        detail = f" ({failure.detail})" if failure.detail else ""
+        log.info(
+            "mod %s: failed, %s after %s attempts%s",
+            failure.mod_id,
+            failure.reason.value,
+            failure.attempts,
+            detail[:300],
+        )
 
 
 @contextlib.asynccontextmanager
@@ -40,7 +120,7 @@ async def server_workshop(settings: Settings) -> AsyncIterator[Workshop]:
     ``openworkshop.sqlite3``, archives in ``archives/``, steamcmd's downloads in
     ``downloads/``, and Steam as the settings say."""
     data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)
     steam = _steam_source(settings)
     workshop = Workshop(
         storage=_storage(data_dir / DATABASE_NAME),

@@ -6,6 +6,8 @@ checked against it by a test, so none goes undocumented.
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -14,7 +16,7 @@ import attrs
 
 from openworkshop.errors import WorkshopError
 
-__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError"]
+__all__ = ["DURATIONS", "OTHER_VARIABLES", "SETTINGS", "Setting", "Settings", "SettingsError"]
 
 
 class SettingsError(WorkshopError, ValueError):
@@ -153,11 +155,52 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting(
         name="trusted_proxies",
         env="OPENWORKSHOP_TRUSTED_PROXIES",
-        default="127.0.0.1",
+        default="none",
         help="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the "
-        "client (for the per-client rate limit); `none` trusts no proxy.",
+        "client (for the per-client rate limit); `none` (the default) trusts no proxy, so "
+        "no client can pick its address with the header.",
     ),
 )
+
+OTHER_VARIABLES: Final = ("OPENWORKSHOP_SERVER", "OPENWORKSHOP_FAKE_")
+"""``OPENWORKSHOP_*`` names read elsewhere: the command's ``--server`` default, and the
+knobs of the shipped fake steamcmd (a prefix). Any other unknown name is refused."""
+
+DURATIONS: Final = frozenset(
+    {
+        "update_cooldown",
+        "gather_window",
+        "retry_base",
+        "rate_limit_pause",
+        "steamcmd_timeout",
+        "lease",
+    }
+)
+"""Settings in seconds: none may be negative."""
+
+_ENVS: Final = {s.env: s for s in SETTINGS}
+
+
+def _check_names(environ: Mapping[str, str]) -> None:
+    for name in environ:
+        if not name.startswith("OPENWORKSHOP_") or name in _ENVS:
+            continue
+        if any(name.startswith(other) for other in OTHER_VARIABLES):
+            continue
+        close = difflib.get_close_matches(name, list(_ENVS), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else "; see docs/settings.md"
+        raise SettingsError(f"{name}: no such setting{hint}")
+
+
+def _check_port(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"port {value}: a port is a number from 0 to 65535")
+
+
+def _check_duration(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if math.isnan(value) or value < 0:
+        env = next(s.env for s in SETTINGS if s.name == attribute.name)
+        raise SettingsError(f"{env} ({attribute.name}): {value} seconds; must be 0 or more")
 
 
 def _convert(setting: Setting, raw: str) -> Any:
@@ -181,7 +224,7 @@ class Settings:
     """The server's configuration. Build it in code, or with :meth:`from_env`."""
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = attrs.field(default=8000, validator=_check_port)
     data_dir: Path = Path("openworkshop-data")
     steam_api_url: str = "https://api.steampowered.com"
     steam_community_url: str = "https://steamcommunity.com"
@@ -190,22 +233,25 @@ class Settings:
     steam_api_key: str | None = attrs.field(default=None, repr=False)
     steam_username: str | None = None
     steam_password: str | None = attrs.field(default=None, repr=False)
-    update_cooldown: float = 3 * 3600.0
-    gather_window: float = 0.25
+    update_cooldown: float = attrs.field(default=3 * 3600.0, validator=_check_duration)
+    gather_window: float = attrs.field(default=0.25, validator=_check_duration)
     workers: int = 2
     max_attempts: int = 4
-    retry_base: float = 5.0
-    rate_limit_pause: float = 300.0
+    retry_base: float = attrs.field(default=5.0, validator=_check_duration)
+    rate_limit_pause: float = attrs.field(default=300.0, validator=_check_duration)
     upstream_per_minute: int = 60
-    steamcmd_timeout: float = 1800.0
-    lease: float = 30.0
+    steamcmd_timeout: float = attrs.field(default=1800.0, validator=_check_duration)
+    lease: float = attrs.field(default=30.0, validator=_check_duration)
     client_rate: int = 30
     accel_redirect: str | None = None
-    trusted_proxies: str = "127.0.0.1"
+    trusted_proxies: str = "none"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
-        """Settings from environment variables (``OPENWORKSHOP_*``), then ``overrides``."""
+        """Settings from environment variables (``OPENWORKSHOP_*``), then ``overrides``.
+
+        An ``OPENWORKSHOP_*`` name that is no setting (a typo) is refused."""
+        _check_names(environ)
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = environ.get(setting.env)

@@ -195,8 +195,8 @@ def openworkshop_process(
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``openworkshop demo`` as a real process on 127.0.0.1 (the fake Steam, SQLite, archives
-    on disk, granian), with the sample mods cached; its base URL. No rate limit, so tools that
-    explore the API are not stopped by it."""
+    on disk, the default server), with the sample mods cached; its base URL. No rate limit,
+    so tools that explore the API are not stopped by it."""
     folder = tmp_path_factory.mktemp("demo")
     port = free_port()
     base = f"http://127.0.0.1:{port}"

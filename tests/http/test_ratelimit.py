@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from openworkshop import Settings
 from openworkshop_http.ratelimit import ClientRateLimit
 from tests.http.conftest import MakeApi, assert_error
 
@@ -77,12 +78,32 @@ def test_many_clients_do_not_grow_memory_without_bound() -> None:
     assert len(limit._buckets) <= ratelimit.MAX_CLIENTS
 
 
+def test_a_flood_of_addresses_forgets_the_oldest_not_everyone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MAX_CLIENTS the client seen longest ago is forgotten, one at a time: a client
+    that spent its budget and keeps asking stays limited while a flood of new addresses
+    arrives in the same instant (clearing every bucket would hand it a fresh budget)."""
+    from openworkshop_http import ratelimit
+
+    monkeypatch.setattr(ratelimit, "MAX_CLIENTS", 100)
+    limit = ClientRateLimit(1, lambda: 0.0)
+    assert limit.take("spender") is None
+    for n in range(1000):
+        assert limit.take(f"flood-{n}") is None
+        if n % 10 == 0:
+            assert limit.take("spender") == pytest.approx(60.0), n
+    assert len(limit._buckets) == 100
+    assert "flood-0" not in limit._buckets and "flood-999" in limit._buckets
+
+
 async def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
     make_api: MakeApi,
 ) -> None:
-    """Behind nginx on 127.0.0.1 each client has its own budget (X-Forwarded-For); a client
-    that is not a trusted proxy cannot pick its address with the header."""
-    api = await make_api(client_rate=1, can_download=False)
+    """Behind nginx on 127.0.0.1 (OPENWORKSHOP_TRUSTED_PROXIES=127.0.0.1) each client has its
+    own budget (X-Forwarded-For); a client that is not a trusted proxy cannot pick its
+    address with the header."""
+    api = await make_api(client_rate=1, can_download=False, trusted_proxies="127.0.0.1")
     url = f"/download/steam/{api.mod_ids()[0]}"
 
     def via(address: str) -> dict[str, str]:
@@ -101,3 +122,16 @@ async def test_trusting_no_proxy(make_api: MakeApi) -> None:
     url = f"/download/steam/{api.mod_ids()[0]}"
     assert (await api.client.get(url, headers={"X-Forwarded-For": "1.1.1.1"})).status_code == 503
     assert (await api.client.get(url, headers={"X-Forwarded-For": "2.2.2.2"})).status_code == 429
+
+
+async def test_no_proxy_is_trusted_by_default(make_api: MakeApi) -> None:
+    """A local client (a tunnel, another user of the machine, a script on 127.0.0.1) cannot
+    pick a new address with X-Forwarded-For on every request unless the operator named a
+    proxy."""
+    assert Settings().trusted_proxies == "none"
+    api = await make_api(client_rate=1, can_download=False)
+    assert api.settings.trusted_proxies == "none"
+    url = f"/download/steam/{api.mod_ids()[0]}"
+    for n, status in enumerate([503, 429, 429]):
+        spoofed = {"X-Forwarded-For": f"198.51.100.{n}"}
+        assert (await api.client.get(url, headers=spoofed)).status_code == status
