@@ -3,8 +3,8 @@
 Every error body has the seed's shape ``{"message": ..., "error_id": ...}``; every 4xx and 5xx
 adds a ``"details"`` list (empty when there is nothing to add), so a client needs one parser.
 Errors the seed does not define (an unknown path, a wrong method, the per-client rate limit,
-Steam being unreachable, a bug) carry the HTTP status as their ``error_id``: it cannot collide
-with the seed's ids, which are all below 5.
+Steam being unreachable, a storage that cannot write now, a bug) carry the HTTP status as their
+``error_id``: it cannot collide with the seed's ids, which are all below 5.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from openworkshop.errors import (
     NotUpdatable,
     PageSizeOutOfRange,
     StartHourOutOfRange,
+    StorageError,
+    StorageUnavailable,
     UpstreamError,
     UpstreamRateLimited,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "RouteNotFound",
     "SteamUnavailable",
+    "StorageBusy",
     "TooManyRequests",
     "error_response",
     "exception_handlers",
@@ -66,6 +69,8 @@ POLL_AFTER: Final = 1
 """Seconds a client should wait before asking again about a mod in the queue."""
 NOT_READY_RETRY: Final = 30
 UPSTREAM_RETRY: Final = 60
+STORAGE_RETRY: Final = 30
+"""Seconds before asking again when the storage cannot write (a full disk, a locked file)."""
 
 
 # --- errors only the HTTP layer knows ---------------------------------------------------
@@ -130,6 +135,14 @@ class SteamUnavailable(HttpError):
     error_id = 503
 
 
+class StorageBusy(HttpError):
+    """The storage cannot take a write now (a full disk, a locked file): nothing was lost,
+    try again later."""
+
+    message = "the server cannot store data now, try again later"
+    error_id = 503
+
+
 class InternalError(HttpError):
     """A bug: never expected, always logged."""
 
@@ -166,6 +179,8 @@ STATUS: Final[dict[type[BaseException], int]] = {
     RangeNotSatisfiable: 416,
     SteamUnavailable: 503,
     UpstreamError: 503,
+    StorageBusy: 503,
+    StorageUnavailable: 503,
     InternalError: 500,
 }
 """Each error type's status code; a subclass takes its nearest ancestor's."""
@@ -190,6 +205,8 @@ def _retry_after(exc: BaseException) -> float | None:
         return exc.retry_after
     if isinstance(exc, UpstreamError | SteamUnavailable):
         return UPSTREAM_RETRY
+    if isinstance(exc, StorageUnavailable | StorageBusy):
+        return STORAGE_RETRY
     return None
 
 
@@ -200,6 +217,8 @@ def error_response(exc: BaseException, headers: dict[str, str] | None = None) ->
         body = exc.body()
     elif isinstance(exc, UpstreamError):
         body = SteamUnavailable().body()
+    elif isinstance(exc, StorageUnavailable):
+        body = StorageBusy().body()
     else:
         body = InternalError().body()
     if status >= 400:
@@ -219,6 +238,15 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 async def _upstream_error(request: Request, exc: Exception) -> Response:
     log.warning("steam could not answer %s: %s", request.url.path, exc)
+    return error_response(exc)
+
+
+async def _storage_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StorageError)
+    if not exc.transient:  # a refused value or a damaged file: a bug or an operator's job
+        log.error("storage failed on %s", request.url.path, exc_info=exc)
+        return error_response(InternalError())
+    log.warning("storage cannot answer %s now: %s", request.url.path, exc)
     return error_response(exc)
 
 
@@ -247,5 +275,6 @@ def exception_handlers() -> dict[type[Exception] | int, object]:
         HTTPException: _http_exception,
         ApiError: _api_error,
         UpstreamError: _upstream_error,
+        StorageError: _storage_error,
         Exception: _server_error,
     }

@@ -127,6 +127,7 @@ def _schemas() -> JSON:
                 "error_id": {"type": "integer", "enum": [0]},
                 "unsuccessful_attempts": BOOL,
                 "updating": BOOL,
+                "reason": _string(description="The last failure's reason, after one."),
             },
             ["message", "error_id", "unsuccessful_attempts", "updating"],
         ),

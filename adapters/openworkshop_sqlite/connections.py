@@ -7,8 +7,10 @@ time, opened with ``BEGIN IMMEDIATE`` so that a write never has to upgrade a rea
 cause of SQLITE_BUSY errors that ``busy_timeout`` cannot wait out). Writers in other
 processes queue on SQLite's lock for up to ``BUSY_TIMEOUT_MS``.
 
-Every sqlite3 error is translated to :class:`~openworkshop.errors.StorageError` here, so none
-leaks through the port.
+Every sqlite3 error (and a text the driver cannot encode, an integer it cannot store) is
+translated here by :func:`translate`, so none leaks through the port: a full disk becomes
+``StorageFull``, a locked or failing file ``StorageUnavailable`` (both transient), a damaged
+one ``StorageCorrupt``, anything else (a value SQLite refuses) a plain ``StorageError``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from typing import Final, TypeVar
 
 from sqlite_utils import Database
 
-from openworkshop.errors import StorageError
+from openworkshop.errors import StorageCorrupt, StorageError, StorageFull, StorageUnavailable
 
-__all__ = ["BUSY_TIMEOUT_MS", "Connections", "connect"]
+__all__ = ["BUSY_TIMEOUT_MS", "Connections", "connect", "translate"]
 
 T = TypeVar("T")
 
@@ -37,8 +39,31 @@ CACHE_KIB: Final = 16_384
 MMAP_BYTES: Final = 1 << 30
 """Memory-mapped reads: pages come from the OS cache without a copy."""
 
-_FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError)
-"""What the driver raises (OverflowError: an integer SQLite cannot store)."""
+_FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
+"""What the driver raises (OverflowError: an integer SQLite cannot store; UnicodeEncodeError:
+a text with a lone surrogate, which is not UTF-8)."""
+
+_PRIMARY: Final = 0xFF
+"""The primary result code in an extended one (SQLITE_IOERR_WRITE & 0xFF = SQLITE_IOERR)."""
+_BY_CODE: Final[dict[int, type[StorageError]]] = {
+    sqlite3.SQLITE_FULL: StorageFull,
+    sqlite3.SQLITE_BUSY: StorageUnavailable,
+    sqlite3.SQLITE_LOCKED: StorageUnavailable,
+    sqlite3.SQLITE_IOERR: StorageUnavailable,
+    sqlite3.SQLITE_CANTOPEN: StorageUnavailable,
+    sqlite3.SQLITE_PROTOCOL: StorageUnavailable,
+    sqlite3.SQLITE_NOMEM: StorageUnavailable,
+    sqlite3.SQLITE_READONLY: StorageUnavailable,
+    sqlite3.SQLITE_CORRUPT: StorageCorrupt,
+    sqlite3.SQLITE_NOTADB: StorageCorrupt,
+}
+
+
+def translate(exc: BaseException) -> StorageError:
+    """The core's error for one the driver raised, by SQLite's result code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    kind = _BY_CODE.get(code & _PRIMARY, StorageError) if isinstance(code, int) else StorageError
+    return kind(f"{type(exc).__name__}: {exc}")
 
 
 def connect(path: Path) -> Database:
@@ -138,7 +163,7 @@ class Connections:
         try:
             return await loop.run_in_executor(pool, fn, work)
         except _FOREIGN_ERRORS as exc:
-            raise StorageError(f"{type(exc).__name__}: {exc}") from exc
+            raise translate(exc) from exc
 
     def _reader(self) -> Database:
         db: Database | None = getattr(self._local, "db", None)

@@ -45,6 +45,12 @@ class FailureReason(str, Enum):
 
     ACCESS_DENIED = "access_denied"
     NOT_FOUND = "not_found"
+    """Steam's details: missing, private or friends-only, or a collection (never steamcmd's)."""
+    BANNED = "banned"
+    """Steam's details: banned."""
+    FILE_NOT_FOUND = "file_not_found"
+    """The download found no file for an item Steam's details list (steamcmd's ``File Not
+    Found``, a legacy file's 404)."""
     TIMEOUT = "timeout"
     NO_CONNECTION = "no_connection"
     RATE_LIMITED = "rate_limited"
@@ -54,8 +60,14 @@ class FailureReason(str, Enum):
 
     @property
     def transient(self) -> bool:
-        """Whether trying again later may succeed."""
+        """Whether trying again soon may succeed (retried with backoff)."""
         return self in _TRANSIENT
+
+    @property
+    def missing(self) -> bool:
+        """Whether this is Steam's own verdict that the mod does not exist for us (its
+        details: missing, private, banned): the only failures answered "not found"."""
+        return self in _MISSING
 
 
 _TRANSIENT = frozenset(
@@ -63,9 +75,11 @@ _TRANSIENT = frozenset(
         FailureReason.TIMEOUT,
         FailureReason.NO_CONNECTION,
         FailureReason.RATE_LIMITED,
+        FailureReason.IO_ERROR,
         FailureReason.UNKNOWN,
     }
 )
+_MISSING = frozenset({FailureReason.NOT_FOUND, FailureReason.BANNED})
 
 
 @attrs.frozen(kw_only=True)

@@ -31,7 +31,10 @@ __all__ = [
     "ParameterProblem",
     "StartHourOutOfRange",
     "SteamConfigurationError",
+    "StorageCorrupt",
     "StorageError",
+    "StorageFull",
+    "StorageUnavailable",
     "UpstreamError",
     "UpstreamRateLimited",
     "UpstreamUnavailable",
@@ -70,7 +73,8 @@ class NotReady(ApiError):
 
 
 class ModNotFound(ApiError, LookupError):
-    """Steam does not know the mod (or it is private), and the server does not have it."""
+    """Steam's details say the mod is missing, private or banned (within the failure
+    cool-off), and the server does not have it. No other failure is "not found"."""
 
     message = "this mod was not found"
     error_id = 2
@@ -87,10 +91,23 @@ class ModNotFound(ApiError, LookupError):
 
 
 class AlreadyProcessing(ApiError):
-    """The mod is already queued or downloading."""
+    """The mod is already queued or downloading.
+
+    ``reason`` names the last failure of a mod that waits out its failure cool-off."""
 
     message = "your request is already being processed"
     error_id = 3
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        if self.reason:
+            body["unsuccessful_attempts"] = True
+            body["reason"] = self.reason
+        return body
 
 
 class ModNotOnServer(ApiError, LookupError):
@@ -250,7 +267,27 @@ class SteamConfigurationError(UpstreamError):
 
 
 class StorageError(WorkshopError):
-    """The storage backend failed."""
+    """The storage backend failed; ``transient`` says whether trying again later may help.
+
+    A plain StorageError is a write the storage refused (a value it cannot store, a broken
+    constraint): trying the same write again cannot help.
+    """
+
+    transient: ClassVar[bool] = False
+
+
+class StorageUnavailable(StorageError):
+    """The storage cannot answer now (locked, busy, an I/O error): try again later."""
+
+    transient = True
+
+
+class StorageFull(StorageUnavailable):
+    """The disk (or the database's size limit) is full: writes fail until space returns."""
+
+
+class StorageCorrupt(StorageError):
+    """The database file is damaged or is not a database: an operator must look."""
 
 
 class ArchiveError(WorkshopError, OSError):

@@ -3,7 +3,9 @@
 A worker claims queued mods from storage (atomically, with a lease, so several processes can
 share one queue), looks their details up in one call, registers new games with one store call
 each, downloads them in steamcmd sessions of up to 25 items, packs each into a ZIP_BZIP2
-archive off the event loop, and swaps it in. Failures retry with backoff or end for good.
+archive off the event loop, and swaps it in. Failures retry with backoff or end for good;
+an error nobody expected (a bug, a value the storage refuses) counts as a failed attempt like
+any other, so no mod is fetched again and again.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from openworkshop.domain import (
 from openworkshop.errors import (
     ArchiveError,
     SteamConfigurationError,
+    StorageError,
     UpstreamError,
     UpstreamRateLimited,
+    WorkshopError,
 )
 from openworkshop.ports import ArchiveStore, Clock, SteamSource, Storage
 from openworkshop.settings import Settings
@@ -202,8 +206,21 @@ class Pipeline:
                 await self._download_batch(claimed)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a bug in one batch must not stop the others
+        except Exception as exc:  # a bug in one batch must not stop the others
             log.exception("a download batch failed")
+            await self._count_attempt(claimed, exc)
+
+    async def _count_attempt(self, claimed: Sequence[Mod], exc: Exception) -> None:
+        """An unexpected error is a failed attempt of every mod the batch still holds: it
+        retries with backoff and ends failed after ``max_attempts``, instead of being taken
+        over (and downloaded again) each time its lease runs out."""
+        try:
+            current = await self.storage.get_mods([m.id for m in claimed])
+            for mod in current.values():
+                if mod.state is ModState.DOWNLOADING:
+                    await self._fail(mod, _reason_of_error(exc), _describe(exc))
+        except Exception:
+            log.exception("could not count the failed attempt; the lease will run out")
 
     async def step(self) -> bool:
         """One round, in the caller's task: a batch of queued mods, then pages still to
@@ -247,12 +264,14 @@ class Pipeline:
         to_fetch: list[tuple[Mod, ItemDetails]] = []
         for mod in mods:
             details = found.get(mod.id)
-            if details is None:
+            if mod.id not in found:  # no verdict at all: not a "not found"
+                await self._fail(mod, FailureReason.UNKNOWN, "Steam's answer left this item out")
+            elif details is None:
                 await self._fail(mod, FailureReason.NOT_FOUND, "Steam does not list this item")
             elif details.is_collection:
                 await self._fail(mod, FailureReason.NOT_FOUND, "a collection, not a mod")
             elif details.banned:
-                await self._fail(mod, FailureReason.ACCESS_DENIED, "banned on Steam")
+                await self._fail(mod, FailureReason.BANNED, "banned on Steam")
             elif mod.archive is not None and not is_newer(details, mod):
                 # an update that turned out to be the version we have: abandoned like a
                 # failed update, back to serving the archive
@@ -297,14 +316,21 @@ class Pipeline:
         if outcome is None or outcome.path is None:
             reason = outcome.reason if outcome is not None else FailureReason.UNKNOWN
             detail = outcome.detail if outcome is not None else "no result from the download"
+            if reason is FailureReason.NOT_FOUND:
+                # Steam's details list the item: only they may say it does not exist
+                reason = FailureReason.FILE_NOT_FOUND
             await self._fail(mod, reason or FailureReason.UNKNOWN, detail)
             return
         path = outcome.path
         key = archive_key(mod.id, details.time_updated, self.clock.now())
         try:
             packed = await self.archives.put(key, lambda out: _pack(path, out))
-        except ArchiveError as exc:
+        except ArchiveError as exc:  # a full disk among them: retried, never "not found"
             await self._fail(mod, FailureReason.IO_ERROR, str(exc))
+            return
+        except Exception as exc:
+            log.exception("packing mod %s failed", mod.id)
+            await self._fail(mod, _reason_of_error(exc), _describe(exc))
             return
         finally:
             await asyncio.to_thread(shutil.rmtree, path, True)
@@ -328,7 +354,14 @@ class Pipeline:
             not_before=None,
             lease_until=self._lease(),
         )
-        if not await self.storage.put_mod(done, expect=ModState.DOWNLOADING):
+        try:
+            recorded = await self.storage.put_mod(done, expect=ModState.DOWNLOADING)
+        except Exception as exc:  # e.g. a text the storage cannot hold: no orphan archive
+            await self.archives.remove(key)
+            log.warning("mod %s could not be recorded: %s", mod.id, exc)
+            await self._fail(mod, _reason_of_error(exc), _describe(exc))
+            return
+        if not recorded:
             # another worker took the mod over (our lease ran out): keep its work, drop ours
             await self.archives.remove(key)
             return
@@ -344,7 +377,18 @@ class Pipeline:
     # --- page details -------------------------------------------------------------------
 
     async def _enrich(self, mod: Mod, details: ItemDetails) -> None:
-        """State 1 → 0: tags, dependencies and screenshots from the page (or the keyed API)."""
+        """State 1 → 0: tags, dependencies and screenshots from the page (or the keyed API).
+
+        Any failure is a failed attempt of the page (backoff, then READY without it)."""
+        try:
+            await self._enrich_once(mod, details)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("the page of mod %s could not be stored", mod.id)
+            await self._enrich_later(mod, _describe(exc))
+
+    async def _enrich_once(self, mod: Mod, details: ItemDetails) -> None:
         extras: ItemExtras | None
         try:
             if details.extras is not None:
@@ -450,8 +494,10 @@ class Pipeline:
             await self.storage.put_mod(retry, expect=mod.state)
             return
         await self.record.count(stats.DOWNLOAD_ERROR)
+        # a detail is for people: one the storage cannot hold must not lose the failure
+        text = detail[:500].encode("utf-8", "replace").decode("utf-8")
         await self.storage.put_failure(
-            Failure(mod_id=mod.id, reason=reason, attempts=attempts, date=now, detail=detail[:500])
+            Failure(mod_id=mod.id, reason=reason, attempts=attempts, date=now, detail=text)
         )
         target = check_failure(mod.state, has_archive=mod.archive is not None)
         if target is None:
@@ -473,3 +519,17 @@ def _reason_of(exc: UpstreamError) -> FailureReason:
     if isinstance(exc, SteamConfigurationError):
         return FailureReason.LOGIN_REQUIRED
     return FailureReason.NO_CONNECTION
+
+
+def _reason_of_error(exc: BaseException) -> FailureReason:
+    """The reason recorded for an error the pipeline did not expect at that step."""
+    if isinstance(exc, UpstreamError):
+        return _reason_of(exc)
+    if isinstance(exc, ArchiveError) or (isinstance(exc, StorageError) and exc.transient):
+        return FailureReason.IO_ERROR
+    return FailureReason.UNKNOWN
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return text if isinstance(exc, WorkshopError) and text else f"{type(exc).__name__}: {text}"

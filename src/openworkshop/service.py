@@ -34,6 +34,7 @@ from openworkshop.errors import (
     ModStillLoading,
     NotReady,
     NotUpdatable,
+    StorageError,
     UpstreamError,
 )
 from openworkshop.pipeline import Pipeline, archive_created, is_newer
@@ -79,14 +80,19 @@ class Queued:
     mod_id: int
     unsuccessful_attempts: bool
     updating: bool
+    reason: str | None = None
+    """The last failure's reason (``access_denied``, ``timeout`` …) when there was one."""
 
     def body(self) -> dict[str, object]:
-        return {
+        body: dict[str, object] = {
             "message": "request added to queue",
             "error_id": 0,
             "unsuccessful_attempts": self.unsuccessful_attempts,
             "updating": self.updating,
         }
+        if self.reason is not None:
+            body["reason"] = self.reason
+        return body
 
 
 @attrs.frozen(kw_only=True)
@@ -202,8 +208,10 @@ class Workshop:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        with contextlib.suppress(Exception):
+        try:
             await self.record.flush()
+        except Exception:
+            log.exception("statistics not written at shutdown")
         await self.storage.close()
         if self._own_tmp is not None:
             self._own_tmp.cleanup()
@@ -255,14 +263,18 @@ class Workshop:
     async def request_download(self, mod_id: int) -> ArchiveHandle | Queued:
         """``/download/steam/{id}``: the cached archive, or the mod queued for download.
 
-        A cached mod checked within the update cooldown costs Steam nothing. Raises
-        AlreadyProcessing, ModNotFound (a final failure within the cooldown), NotReady.
+        A cached mod checked within the update cooldown costs Steam nothing. After a failed
+        attempt the mod is queued again (``unsuccessful_attempts`` and the ``reason``), but a
+        permanent failure's mod waits out the failure cool-off (the update cooldown, from the
+        failure) before any call to Steam: however many requests come, one attempt per
+        cool-off. Only Steam's own verdict (its details: missing, private, banned) answers
+        ModNotFound, for the cool-off. Raises AlreadyProcessing, ModNotFound, NotReady.
         """
         started = time.perf_counter()
         now = self.clock.now()
         mod = await self.storage.get_mod(mod_id)
         if mod is not None and mod.state in (ModState.QUEUED, ModState.DOWNLOADING):
-            raise AlreadyProcessing()
+            raise AlreadyProcessing(reason=await self._waiting_for(mod, now))
         if mod is not None and mod.archive is not None:
             if mod.state is ModState.READY and self.steam.can_download and self._stale(mod, now):
                 queued = await self._check_for_update(mod, now)
@@ -272,27 +284,51 @@ class Workshop:
             await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
             return handle
         failure = await self.storage.get_failure(mod_id)
-        if (
-            failure is not None
-            and not failure.reason.transient
-            and not self._stale_failure(failure, now)
-        ):
-            raise ModNotFound(reason=failure.reason.value)
+        not_before = None
+        if failure is not None:
+            not_before = self.retry_after_failure(failure)
+            if not_before <= now:
+                not_before = None
+            elif failure.reason.missing:
+                raise ModNotFound(reason=failure.reason.value)
         if not self.steam.can_download:
             raise NotReady()
-        fresh = Mod(id=mod_id, state=ModState.QUEUED, date_queued=now, date_request=now)
+        fresh = Mod(
+            id=mod_id,
+            state=ModState.QUEUED,
+            date_queued=now,
+            date_request=now,
+            not_before=not_before,
+        )
         if not await self.storage.put_mod(fresh, expect=None):
             raise AlreadyProcessing()
         self.pipeline.wakeup.set()
-        return Queued(mod_id=mod_id, unsuccessful_attempts=failure is not None, updating=False)
+        return Queued(
+            mod_id=mod_id,
+            unsuccessful_attempts=failure is not None,
+            updating=False,
+            reason=None if failure is None else failure.reason.value,
+        )
+
+    def retry_after_failure(self, failure: Failure) -> dt.datetime:
+        """When a mod may cost Steam a call again after its final failure: at once after a
+        transient one (it already used its retries with backoff), after the failure cool-off
+        (the update cooldown) after a permanent one."""
+        if failure.reason.transient:
+            return failure.date
+        return failure.date + dt.timedelta(seconds=self.settings.update_cooldown)
+
+    async def _waiting_for(self, mod: Mod, now: dt.datetime) -> str | None:
+        """The last failure's reason of a queued mod that waits out its cool-off."""
+        if mod.state is not ModState.QUEUED or mod.not_before is None or mod.not_before <= now:
+            return None
+        failure = await self.storage.get_failure(mod.id)
+        return None if failure is None else failure.reason.value
 
     def _stale(self, mod: Mod, now: dt.datetime) -> bool:
         if mod.date_checked is None:
             return True
         return (now - mod.date_checked).total_seconds() >= self.settings.update_cooldown
-
-    def _stale_failure(self, failure: Failure, now: dt.datetime) -> bool:
-        return (now - failure.date).total_seconds() >= self.settings.update_cooldown
 
     async def _check_for_update(self, mod: Mod, now: dt.datetime) -> Queued | None:
         """Compare a cached mod with Steam; queue the newer version if there is one.
@@ -353,9 +389,8 @@ class Workshop:
         return await self._handle(mod)
 
     async def sent(self, handle: ArchiveHandle) -> None:
-        """Count one archive sent to a client."""
-        await self.storage.add_download(handle.mod.id, now=self.clock.now())
-        await self.record.count(stats.FILES_SENT)
+        """Count one archive sent to a client (kept for later if the storage is full)."""
+        await self.record.download(handle.mod.id)
 
     async def request_update(self, mod_id: int) -> Queued:
         """``/update/steam/{id}``. Raises NotUpdatable, CheckedRecently, ModNotOnSteam,
@@ -369,7 +404,7 @@ class Workshop:
             waited = (now - mod.date_checked).total_seconds()
             raise CheckedRecently(retry_after=self.settings.update_cooldown - waited)
         details = await self.batcher.get(mod.id, wait=False)
-        if details is None:
+        if details is None or details.banned:  # Steam's own verdict, nothing else
             await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
             raise ModNotOnSteam()
         if not is_newer(details, mod):
@@ -412,7 +447,8 @@ class Workshop:
             dependencies = await self.storage.dependencies(mod.id, DEPENDENCIES_SHOWN)
         if mod is not None and query.game and mod.game_id is not None:
             game = await self.storage.get_game(mod.game_id)
-        if mod is None or mod.attempts:
+        if mod is None or mod.attempts or not mod.state.downloadable:
+            # a queued mod may be waiting out a failure's cool-off: say which
             failure = await self.storage.get_failure(query.mod_id)
         return ModInfo(mod=mod, dependencies=dependencies, game=game, failure=failure)
 
@@ -431,9 +467,19 @@ class Workshop:
         """Count one request to an endpoint (a name of ``statistics.ENDPOINT_TYPES``)."""
         await self.record.count(endpoint)
 
+    async def _flush_for_reading(self) -> None:
+        """Write the buffered counts before statistics are read; a storage that cannot take
+        them now (a full disk) keeps them buffered, and the read goes on without them."""
+        try:
+            await self.record.flush()
+        except StorageError as exc:
+            if not exc.transient:
+                raise
+            log.warning("statistics kept in memory for now: %s", exc)
+
     async def delay_stats(self) -> dict[str, int]:
         """Average of the last 20 samples of each kind, in ms; 0 when there are none."""
-        await self.record.flush()
+        await self._flush_for_reading()
         out = {}
         for kind in ("fast", "full"):
             samples = await self.storage.delays(kind, DELAY_SAMPLES)
@@ -441,17 +487,17 @@ class Workshop:
         return out
 
     async def hour_stats(self, query: HourStatsQuery) -> list[StatRow]:
-        await self.record.flush()
+        await self._flush_for_reading()
         day = query.day or self.clock.now().date()
         return await self.storage.hour_stats(day, query.start_hour, query.end_hour)
 
     async def day_stats(self, query: DayStatsQuery) -> list[StatRow]:
-        await self.record.flush()
+        await self._flush_for_reading()
         start, end = query.resolve(self.clock.now().date())
         return await self.storage.day_stats(start, end)
 
     async def summary(self) -> CatalogSummary:
-        await self.record.flush()
+        await self._flush_for_reading()
         return await self.storage.summary()
 
     @staticmethod

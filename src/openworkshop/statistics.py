@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from typing import Final
 
+from openworkshop.errors import StorageError
 from openworkshop.ports import Clock, Storage
 
 __all__ = [
@@ -59,6 +61,8 @@ EVENT_TYPES: Final = (
     DOWNLOAD_OK,
     DOWNLOAD_ERROR,
 )
+
+log = logging.getLogger("openworkshop.statistics")
 
 FALLBACK_TEXT: Final = {"ru": "Нет перевода 0_о", "en": "No translation 0_o"}
 
@@ -139,7 +143,8 @@ class Recorder:
     Counting every request (or sampling its delay) with a write would put the single SQLite
     writer on every request's path; buffered counts and samples are flushed every few
     seconds, before any statistics are read, and on shutdown. Sums are additive and samples
-    carry their own time, so several processes can share a store.
+    carry their own time, so several processes can share a store. Whatever the storage cannot
+    take now (a full disk) stays buffered for the next flush: no count is dropped.
     """
 
     def __init__(self, storage: Storage, clock: Clock) -> None:
@@ -147,6 +152,35 @@ class Recorder:
         self._clock = clock
         self._pending: Counter[tuple[str, dt.datetime]] = Counter()
         self._samples: list[tuple[str, int, dt.datetime]] = []
+        self._downloads: list[tuple[int, dt.datetime]] = []
+
+    async def download(self, mod_id: int) -> None:
+        """One archive of ``mod_id`` sent: its ``downloads`` (written at once, so the catalog
+        shows it; kept for the next flush if the storage cannot take it now) and
+        ``files_sent``."""
+        self._downloads.append((mod_id, self._clock.now()))
+        await self.count(FILES_SENT)
+        try:
+            await self._write_downloads()
+        except StorageError as exc:
+            if not exc.transient:
+                raise
+            log.warning("%d download(s) kept in memory for now: %s", len(self._downloads), exc)
+
+    async def _write_downloads(self) -> None:
+        downloads, self._downloads = self._downloads, []
+        try:
+            while downloads:
+                mod_id, at = downloads[0]
+                try:
+                    await self._storage.add_download(mod_id, now=at)
+                except StorageError as exc:
+                    if exc.transient:
+                        raise
+                    log.error("a download of mod %s cannot be counted: %s", mod_id, exc)
+                downloads.pop(0)
+        finally:
+            self._downloads[:0] = downloads  # what was not written waits, oldest first
 
     async def count(self, type: str, n: int = 1) -> None:
         hour = self._clock.now().replace(minute=0, second=0, microsecond=0)
@@ -156,6 +190,7 @@ class Recorder:
         self._samples.append((kind, ms, self._clock.now()))
 
     async def flush(self) -> None:
+        await self._write_downloads()
         samples, self._samples = self._samples, []
         try:
             while samples:

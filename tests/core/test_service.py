@@ -460,3 +460,141 @@ async def test_start_sweeps_dead_workers_download_folders(workshop: Workshop) ->
         (folder / "steamapps").mkdir(parents=True)
     assert await workshop.pipeline.sweep() == 1
     assert not dead.exists() and live.exists()
+
+
+# --- failures: only Steam's own verdict is "not found" -------------------------------------
+
+
+async def test_refused_mod_is_queued_again_and_waits_its_cool_off(
+    workshop: Workshop, steam: FakeSteamSource, clock: FakeClock
+) -> None:
+    """steamcmd refused the mod (access denied): the next request is 202 with the reason,
+    never "not found"; the mod waits in state 3 (its reason in /info/mod) and a flood of
+    requests costs Steam nothing until the cool-off has passed, then exactly one attempt."""
+    await workshop.request_download(UNFETCHABLE_MOD_ID)
+    await settle(workshop, clock)
+    assert (steam.calls["details"], steam.calls["download"]) == (1, 1)
+    again = await workshop.request_download(UNFETCHABLE_MOD_ID)
+    assert isinstance(again, Queued)
+    assert again.body() == {
+        "message": "request added to queue",
+        "error_id": 0,
+        "unsuccessful_attempts": True,
+        "updating": False,
+        "reason": "access_denied",
+    }
+    condition = await workshop.conditions(ConditionQuery(mod_ids=(UNFETCHABLE_MOD_ID,)))
+    assert condition == {UNFETCHABLE_MOD_ID: ModState.QUEUED}
+    info = await workshop.mod_info(ModInfoQuery(mod_id=UNFETCHABLE_MOD_ID))
+    assert info.mod is not None and info.mod.state is ModState.QUEUED
+    assert info.failure is not None and info.failure.reason is FailureReason.ACCESS_DENIED
+    for _ in range(20):  # the flood: "already being processed", with the reason
+        with pytest.raises(AlreadyProcessing) as error:
+            await workshop.request_download(UNFETCHABLE_MOD_ID)
+        assert error.value.body()["reason"] == "access_denied"
+        await workshop.pipeline.drain()
+    clock.advance(3 * 3600 - 60)
+    await workshop.pipeline.drain()
+    assert (steam.calls["details"], steam.calls["download"]) == (1, 1)
+    clock.advance(61)  # the cool-off has passed: one attempt
+    await workshop.pipeline.drain()
+    assert (steam.calls["details"], steam.calls["download"]) == (2, 2)
+    assert isinstance(await workshop.request_download(UNFETCHABLE_MOD_ID), Queued)
+    await workshop.pipeline.drain()
+    assert steam.calls["download"] == 2
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(("download", FailureReason.LOGIN_REQUIRED), id="wrong-password"),
+        pytest.param(("details", "rejected key"), id="rejected-web-api-key"),
+    ],
+)
+async def test_a_login_failure_never_makes_a_mod_look_missing(
+    workshop: Workshop,
+    catalog: SteamCatalog,
+    steam: FakeSteamSource,
+    clock: FakeClock,
+    fault: tuple[str, object],
+) -> None:
+    """A wrong server password (or a rejected Web API key) is the server's problem, not
+    the mod's: the next request queues it again with the reason, never a 404."""
+    from openworkshop.errors import SteamConfigurationError
+
+    call, error = fault
+    steam.fail_next(call, SteamConfigurationError(error) if isinstance(error, str) else error)
+    mod_id = mod_ids(catalog)[15]
+    await workshop.request_download(mod_id)
+    await settle(workshop, clock)
+    failure = await workshop.storage.get_failure(mod_id)
+    assert failure is not None and failure.reason is FailureReason.LOGIN_REQUIRED
+    again = await workshop.request_download(mod_id)
+    assert isinstance(again, Queued) and again.unsuccessful_attempts
+    assert again.reason == "login_required"
+    clock.advance(3 * 3600 + 1)  # once the cool-off is over, it downloads as any other
+    await settle(workshop, clock)
+    assert (await workshop.storage.get_mod(mod_id)).state is ModState.READY  # type: ignore[union-attr]
+
+
+async def test_only_steams_details_say_not_found(
+    workshop: Workshop, catalog: SteamCatalog, clock: FakeClock
+) -> None:
+    """Banned in Steam's details: 404 with the reason. steamcmd's "File Not Found" for an item
+    the details list: 202 again with the reason, the mod is not declared missing."""
+    banned, gone = mod_ids(catalog)[16:18]
+    item = catalog.items[banned]
+    catalog.items[banned] = attrs.evolve(item, details=attrs.evolve(item.details, banned=True))
+    catalog.items[gone] = attrs.evolve(catalog.items[gone], download_error="File Not Found")
+    await workshop.request_download(banned)
+    await workshop.request_download(gone)
+    await settle(workshop, clock)
+    with pytest.raises(ModNotFound) as error:
+        await workshop.request_download(banned)
+    assert error.value.body()["reason"] == "banned"
+    again = await workshop.request_download(gone)
+    assert isinstance(again, Queued) and again.reason == "file_not_found"
+
+
+async def test_update_of_a_mod_steam_banned_is_not_on_steam(
+    workshop: Workshop, catalog: SteamCatalog, clock: FakeClock
+) -> None:
+    """/update/steam: a banned mod is Steam's "not found" (error_id 3), not an update."""
+    mod_id = mod_ids(catalog)[18]
+    await workshop.request_download(mod_id)
+    await settle(workshop, clock)
+    clock.advance(4 * 3600)
+    item = catalog.items[mod_id]
+    catalog.items[mod_id] = attrs.evolve(
+        item, details=attrs.evolve(item.details, banned=True, time_updated=2_100_000_000)
+    )
+    with pytest.raises(ModNotOnSteam):
+        await workshop.request_update(mod_id)
+
+
+async def test_a_full_disk_is_retried_and_never_not_found(
+    workshop: Workshop,
+    catalog: SteamCatalog,
+    steam: FakeSteamSource,
+    archives: MemoryArchiveStore,
+    clock: FakeClock,
+) -> None:
+    """An archive that cannot be written (no space left) is a transient failure: retried
+    with backoff, ready once space returns; after the last attempt the next request is 202
+    again, never a 404."""
+    first, second = mod_ids(catalog)[19:21]
+    archives.failing_puts = 1
+    await workshop.request_download(first)
+    await settle(workshop, clock)
+    assert steam.calls["download"] == 2
+    assert (await workshop.storage.get_mod(first)).state is ModState.READY  # type: ignore[union-attr]
+    archives.failing_puts = workshop.settings.max_attempts
+    await workshop.request_download(second)
+    await settle(workshop, clock)
+    failure = await workshop.storage.get_failure(second)
+    assert failure is not None and failure.reason is FailureReason.IO_ERROR
+    assert failure.attempts == workshop.settings.max_attempts
+    again = await workshop.request_download(second)
+    assert isinstance(again, Queued) and again.reason == "io_error"
+    await settle(workshop, clock)
+    assert (await workshop.storage.get_mod(second)).state is ModState.READY  # type: ignore[union-attr]

@@ -1,17 +1,28 @@
 """Archive responses: a safe Content-Disposition for any title, ETag = sha256, Range (206, 416),
 If-None-Match (304), If-Range, HEAD, exact Content-Type, and each download counted once; for a
-store with local files (FileResponse) and one without (a threaded stream)."""
+store with local files (FileResponse) and one without (a threaded stream). And what a client
+sees after a failure: 202 with the reason unless Steam said the mod is missing; 503 with
+Retry-After, and no count lost, while the database's disk is full."""
 
 from __future__ import annotations
 
 import email.message
 import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from sqlite_utils import Database
 
+from openworkshop import FileArchiveStore, ModState, Settings, Workshop
 from openworkshop.domain import ItemDetails
-from openworkshop.testing import CatalogItem, sample_catalog
+from openworkshop.testing import CatalogItem, FakeClock, FakeSteamSource, sample_catalog
+from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
+from openworkshop_http import create_app
 from openworkshop_http.responses import content_disposition, etag_matches, safe_filename
+from openworkshop_sqlite import SqliteStorage
 from tests.http.conftest import Api, MakeApi, assert_error
 
 pytestmark = pytest.mark.anyio
@@ -257,3 +268,109 @@ async def test_multiple_ranges(one) -> None:
         assert data[0:2] in answer.content and data[10:12] in answer.content
     else:
         assert answer.status_code == 200 and answer.content == data
+
+
+# --- after a failure ------------------------------------------------------------------------
+
+
+async def test_a_refused_mod_answers_202_with_its_reason(api: Api) -> None:
+    """steamcmd refused it: the next request is 202 with ``unsuccessful_attempts`` and the
+    reason, the mod shows condition 3 and its failure while it waits; a private mod (Steam's
+    details) is 404 error_id 2."""
+    for mod_id in (UNFETCHABLE_MOD_ID, PRIVATE_MOD_ID):
+        assert (await api.client.get(f"/download/steam/{mod_id}")).status_code == 202
+    states = await api.workshop.wait_until([UNFETCHABLE_MOD_ID, PRIVATE_MOD_ID], [], timeout=30)
+    assert states == {UNFETCHABLE_MOD_ID: None, PRIVATE_MOD_ID: None}
+    missing = await api.client.get(f"/download/steam/{PRIVATE_MOD_ID}")
+    assert assert_error(missing, 404, 2)["reason"] == "not_found"
+    again = await api.client.get(f"/download/steam/{UNFETCHABLE_MOD_ID}")
+    assert again.status_code == 202 and again.headers["retry-after"] == "1"
+    assert again.json() == {
+        "message": "request added to queue",
+        "error_id": 0,
+        "unsuccessful_attempts": True,
+        "updating": False,
+        "reason": "access_denied",
+    }
+    flood = await api.client.get(f"/download/steam/{UNFETCHABLE_MOD_ID}")
+    assert flood.status_code == 202
+    assert flood.json()["error_id"] == 3 and flood.json()["reason"] == "access_denied"
+    condition = await api.client.get(f"/condition/mod/[{UNFETCHABLE_MOD_ID}]")
+    assert condition.json() == {str(UNFETCHABLE_MOD_ID): 3}
+    info = (await api.client.get(f"/info/mod/{UNFETCHABLE_MOD_ID}")).json()
+    assert info["result"]["condition"] == 3 and info["unsuccessful_attempts"] is True
+    assert info["failure"]["reason"] == "access_denied"
+    assert api.steam.calls["download"] == 1  # it waits out the cool-off
+
+
+class FillingDisk(SqliteStorage):
+    """A real SQLite file on a disk that fills up: while ``full``, each write makes SQLite
+    itself fail with SQLITE_FULL (the file capped at its size, then asked to grow), which the
+    adapter translates as it would a full disk's."""
+
+    full = False
+
+    async def _write(self, work: Any) -> Any:
+        if not self.full:
+            return await super()._write(work)
+
+        def grow(db: Database) -> None:
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count = {pages}")
+            try:
+                db.execute("INSERT INTO flags (name, value) VALUES ('~', zeroblob(1 << 20))")
+            finally:
+                db.execute("PRAGMA max_page_count = 4294967294")
+
+        return await super()._write(grow)
+
+
+@pytest.fixture
+async def filling(tmp_path: Path) -> AsyncIterator[tuple[Api, FillingDisk]]:
+    catalog = sample_catalog()
+    storage = FillingDisk(tmp_path / "db.sqlite3")
+    steam = FakeSteamSource(catalog)
+    clock = FakeClock()
+    archives = FileArchiveStore(tmp_path / "archives")
+    settings = Settings(data_dir=tmp_path, gather_window=0.0, retry_base=0.01, max_attempts=1)
+    workshop = Workshop(
+        storage=storage,
+        steam=steam,
+        archives=archives,
+        clock=clock,
+        settings=settings,
+        downloads_dir=tmp_path / "downloads",
+    )
+    async with workshop:
+        app = create_app(workshop, settings, manage_lifespan=False)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield Api(workshop, c, catalog, steam, archives, clock, settings, app), storage
+
+
+async def test_a_full_database_answers_503_and_loses_no_download(
+    filling: tuple[Api, FillingDisk],
+) -> None:
+    """SQLITE_FULL: a request that must write answers 503 with Retry-After in the error shape
+    (not 500); archives the server has are still sent, and every download counted while the
+    disk was full is written once there is room again."""
+    api, storage = filling
+    cached, new = api.mod_ids()[:2]
+    await api.cache([cached])
+    storage.full = True
+    refused = await api.client.get(f"/download/steam/{new}")
+    body = assert_error(refused, 503, 503)
+    assert body["message"] == "the server cannot store data now, try again later"
+    assert int(refused.headers["retry-after"]) >= 1
+    for _ in range(2):
+        sent = await api.client.get(f"/download/{cached}")
+        assert sent.status_code == 200 and sent.content
+    assert (await api.client.get("/statistics/day")).status_code == 200  # reads still work
+    storage.full = False
+    assert (await api.client.get(f"/download/steam/{new}")).status_code == 202
+    days = (await api.client.get("/statistics/day")).json()  # flushes what was kept
+    assert {r["type"]: r["count"] for r in days}["files_sent"] == 2
+    info = (await api.client.get(f"/info/mod/{cached}")).json()
+    assert info["result"]["downloads"] == 2
+    states = await api.workshop.wait_until([new], [ModState.READY], timeout=30)
+    assert states == {new: ModState.READY}

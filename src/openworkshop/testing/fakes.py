@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import hashlib
 import io
 import random
@@ -203,19 +204,23 @@ class FakeSteamSource:
 
 
 class MemoryArchiveStore:
-    """Archives kept as bytes in memory; ``put`` is atomic (visible only when complete)."""
+    """Archives kept as bytes in memory; ``put`` is atomic (visible only when complete).
+
+    ``fail_next_put`` (or ``failing_puts``, a count) makes writes fail as on a full disk."""
 
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
         self.fail_next_put = False
+        self.failing_puts = 0
 
     async def put(self, key: str, build: Callable[[IO[bytes]], None]) -> Archive:
         buffer = io.BytesIO()
 
         def _build() -> None:
-            if self.fail_next_put:
+            if self.fail_next_put or self.failing_puts > 0:
                 self.fail_next_put = False
-                raise OSError("injected write failure")
+                self.failing_puts = max(0, self.failing_puts - 1)
+                raise OSError(errno.ENOSPC, "No space left on device")
             build(buffer)
 
         try:
