@@ -38,8 +38,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from openworkshop.criteria import ModCriteria, ModSort, Paging
 from openworkshop.domain import Game, Genre, Mod
-from openworkshop.query import ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage
 
@@ -309,7 +309,7 @@ _ORIGINAL_SORTS = {
 }
 
 
-def original_list(conn: sqlite3.Connection, query: ModListQuery) -> tuple[int, list[int]]:
+def original_list(conn: sqlite3.Connection, query: ModCriteria) -> tuple[int, list[int]]:
     """What the original's SQLAlchemy code sent, plus the state filter api.md asks for."""
     where = ["mods.condition < 2"]
     params: list[Any] = []
@@ -387,47 +387,47 @@ class Shapes:
             word = word[start : start + self.rng.randint(3, len(word) - start)]
         return word.lower() if self.rng.random() < 0.5 else word
 
-    def all(self) -> dict[str, Callable[[], ModListQuery]]:
-        page = PageQuery(page_size=PAGE_SIZE)
-        shapes: dict[str, Callable[[], ModListQuery]] = {}
+    def all(self) -> dict[str, Callable[[], ModCriteria]]:
+        page = Paging(page_size=PAGE_SIZE)
+        shapes: dict[str, Callable[[], ModCriteria]] = {}
         for sort in _ORIGINAL_SORTS:
             for descending in (False, True):
                 label = f"sort={'i' if descending else ''}{sort.value}"
-                shapes[label] = lambda s=sort, d=descending: ModListQuery(
+                shapes[label] = lambda s=sort, d=descending: ModCriteria(
                     page=page, sort=s, descending=d
                 )
-        shapes["page=1000"] = lambda: ModListQuery(page=PageQuery(page_size=PAGE_SIZE, page=1000))
-        shapes["page=1000 sort=iDOWNLOADS"] = lambda: ModListQuery(
-            page=PageQuery(page_size=PAGE_SIZE, page=1000), descending=True
+        shapes["page=1000"] = lambda: ModCriteria(page=Paging(page_size=PAGE_SIZE, page=1000))
+        shapes["page=1000 sort=iDOWNLOADS"] = lambda: ModCriteria(
+            page=Paging(page_size=PAGE_SIZE, page=1000), descending=True
         )
-        shapes["games=[g]"] = lambda: ModListQuery(page=page, games=(self.game(),))
-        shapes["games=[g] sort=NAME"] = lambda: ModListQuery(
+        shapes["games=[g]"] = lambda: ModCriteria(page=page, games=(self.game(),))
+        shapes["games=[g] sort=NAME"] = lambda: ModCriteria(
             page=page, games=(self.game(),), sort=ModSort.NAME
         )
         for count in (1, 3, 10):
-            shapes[f"tags x{count}"] = lambda c=count: ModListQuery(page=page, tags=self.tags_of(c))
-        shapes["tags x3 sort=iDATE_UPDATE"] = lambda: ModListQuery(
+            shapes[f"tags x{count}"] = lambda c=count: ModCriteria(page=page, tags=self.tags_of(c))
+        shapes["tags x3 sort=iDATE_UPDATE"] = lambda: ModCriteria(
             page=page, tags=self.tags_of(3), sort=ModSort.DATE_UPDATE, descending=True
         )
-        shapes["name=<substring>"] = lambda: ModListQuery(page=page, name=self.word())
-        shapes["name=<substring> sort=NAME"] = lambda: ModListQuery(
+        shapes["name=<substring>"] = lambda: ModCriteria(page=page, name=self.word())
+        shapes["name=<substring> sort=NAME"] = lambda: ModCriteria(
             page=page, name=self.word(), sort=ModSort.NAME
         )
-        shapes["q=<words> (RELEVANCE)"] = lambda: ModListQuery(
+        shapes["q=<words> (RELEVANCE)"] = lambda: ModCriteria(
             page=page,
             q=" ".join(self.word() for _ in range(self.rng.randint(1, 2))),
             sort=ModSort.RELEVANCE,  # what /list/mods/?q= sorts by unless told
         )
-        shapes["q=<words> sort=iDOWNLOADS"] = lambda: ModListQuery(
+        shapes["q=<words> sort=iDOWNLOADS"] = lambda: ModCriteria(
             page=page, q=self.word(), sort=ModSort.DOWNLOADS, descending=True
         )
-        shapes["primary_sources"] = lambda: ModListQuery(
+        shapes["primary_sources"] = lambda: ModCriteria(
             page=page, primary_sources=(self.rng.choice(("steam", "local")),)
         )
-        shapes["allowed_ids (50)"] = lambda: ModListQuery(
+        shapes["allowed_ids (50)"] = lambda: ModCriteria(
             page=page, allowed_ids=tuple(self.rng.sample(self.facts["listed"], 50))
         )
-        shapes["dependencies=true"] = lambda: ModListQuery(page=page, exclude_dependent=True)
+        shapes["dependencies=true"] = lambda: ModCriteria(page=page, exclude_dependent=True)
         return shapes
 
 

@@ -165,11 +165,15 @@ class Endpoints:
 
     async def list_mods(self, request: Request) -> Response:
         query = ModListQuery.from_params(query_params(request))
-        return JSONResponse(views.mod_list(await self.workshop.list_mods(query), query.fields))
+        return JSONResponse(
+            views.mod_list(await self.workshop.list_mods(query.criteria), query.fields)
+        )
 
     async def list_games(self, request: Request) -> Response:
         query = GameListQuery.from_params(query_params(request))
-        return JSONResponse(views.game_list(await self.workshop.list_games(query), query.fields))
+        return JSONResponse(
+            views.game_list(await self.workshop.list_games(query.criteria), query.fields)
+        )
 
     async def list_tags(self, request: Request) -> Response:
         game_id = require_id(request.path_params["game_id"], "game_id")

@@ -29,7 +29,7 @@ from typing import Any, Final
 import attrs
 from sqlite_utils import Database
 
-from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort
+from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort
 from openworkshop_sqlite import dense
 from openworkshop_sqlite.records import id_in, marks, unique
 from openworkshop_sqlite.schema import MOD_SORT_INDEXES
@@ -221,7 +221,7 @@ class _Tags:
         )
 
 
-def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags | None:
+def _resolve_tags(db: Database, query: ModCriteria, games: list[int]) -> _Tags | None:
     """The plan for the query's tags; None when no mod can have them all."""
     tag_ids = unique(id_in(t) for t in query.tags)
     rows = db.execute(
@@ -255,7 +255,7 @@ def _resolve_tags(db: Database, query: ModListQuery, games: list[int]) -> _Tags 
     )
 
 
-def mod_page(db: Database, query: ModListQuery) -> tuple[int, list[int]]:
+def mod_page(db: Database, query: ModCriteria) -> tuple[int, list[int]]:
     """The total of listed mods matching ``query`` and the stored ids of its page, in order.
 
     ``db`` must have had ``prepare_reader`` (the storage does it once per reader).
@@ -497,7 +497,7 @@ def _any_of(tokens: Iterable[str]) -> str:
 
 def _search_page(
     db: Database,
-    query: ModListQuery,
+    query: ModCriteria,
     table: str,
     words: str,
     check: tuple[Any, ...] | None = None,
@@ -877,7 +877,7 @@ _GAME_SORTS: Final = {
 }
 
 
-def game_page(db: Database, query: GameListQuery) -> tuple[int, list[int]]:
+def game_page(db: Database, query: GameCriteria) -> tuple[int, list[int]]:
     """The total of games matching ``query`` and the stored ids of its page, in order."""
     where = _Where()
     if query.type_app:

@@ -10,10 +10,10 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from openworkshop.clock import utc
+from openworkshop.criteria import GameCriteria, ModCriteria, Paging
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
 from openworkshop.errors import StorageError
 from openworkshop.ports import CatalogSummary, Page, StatRow
-from openworkshop.query import GameListQuery, ModListQuery, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
@@ -96,7 +96,7 @@ def _gaps(db: Database, ident: int, name: str, short: str | None, description: s
     return gaps_of(db, terms, [name, short, description, tag_names])
 
 
-def _page_of(total: int, query: PageQuery, items: list[Any]) -> Page[Any]:
+def _page_of(total: int, query: Paging, items: list[Any]) -> Page[Any]:
     return Page(total=total, offset=query.offset, items=items)
 
 
@@ -307,7 +307,7 @@ class SqliteStorage:
 
     # --- catalog ----------------------------------------------------------------------------
 
-    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+    async def list_mods(self, query: ModCriteria) -> Page[Mod]:
         def work(db: Database) -> Page[Mod]:
             total, ids = mod_page(db, query)
             found = self._mods_by_id(db, ids)
@@ -407,7 +407,7 @@ class SqliteStorage:
         await self._write(work)
 
     async def list_resources(
-        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
     ) -> Page[Resource]:
         owners = unique(id_in(i) for i in mod_ids)
         kinds = unique(ResourceType(t).value for t in types)
@@ -485,7 +485,7 @@ class SqliteStorage:
 
         await self._write(work)
 
-    async def list_games(self, query: GameListQuery) -> Page[Game]:
+    async def list_games(self, query: GameCriteria) -> Page[Game]:
         def work(db: Database) -> Page[Game]:
             total, ids = game_page(db, query)
             found = {}
@@ -498,7 +498,7 @@ class SqliteStorage:
 
         return await self._read(work)
 
-    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+    async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]:
         game = id_in(game_id)
 
         def work(db: Database) -> Page[Tag]:
@@ -534,7 +534,7 @@ class SqliteStorage:
 
         return await self._read(work)
 
-    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+    async def list_genres(self, page: Paging) -> Page[Genre]:
         def work(db: Database) -> Page[Genre]:
             total = db.execute("SELECT count(*) FROM genres").fetchone()[0]
             rows = db.execute(

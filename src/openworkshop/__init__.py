@@ -8,6 +8,7 @@ in-memory implementations of every port.
 
 from openworkshop.archive import FileArchiveStore, pack_folder
 from openworkshop.clock import SystemClock
+from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
 from openworkshop.domain import (
     AppDetails,
     Archive,
@@ -43,13 +44,18 @@ __all__ = [
     "FailureReason",
     "FileArchiveStore",
     "Game",
+    "GameCriteria",
+    "GameSort",
     "Genre",
     "ItemDetails",
     "ItemExtras",
     "Mod",
+    "ModCriteria",
     "ModInfo",
+    "ModSort",
     "ModState",
     "Page",
+    "Paging",
     "Queued",
     "Resource",
     "ResourceType",

@@ -14,6 +14,7 @@ from typing import IO, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from openworkshop.criteria import GameCriteria, ModCriteria, Paging
 from openworkshop.domain import (
     AppDetails,
     Archive,
@@ -29,7 +30,6 @@ from openworkshop.domain import (
     ResourceType,
     Tag,
 )
-from openworkshop.query import GameListQuery, ModListQuery, PageQuery
 from openworkshop.states import ModState
 
 __all__ = [
@@ -214,8 +214,8 @@ class Storage(Protocol):
 
     # --- catalog ------------------------------------------------------------------
 
-    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
-        """Downloadable mods (states 1 and 0) matching the query, sorted and paged."""
+    async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
+        """Downloadable mods (states 1 and 0) matching the criteria, sorted and paged."""
 
     async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
         """Replace the mod's tags; tags are per game and created on first use."""
@@ -231,7 +231,7 @@ class Storage(Protocol):
         """Replace the mod's logo and screenshots (URLs kept in order)."""
 
     async def list_resources(
-        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
     ) -> Page[Resource]: ...
 
     async def get_game(self, game_id: int) -> Game | None:
@@ -240,16 +240,16 @@ class Storage(Protocol):
     async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
         """Insert or replace a game and its genres (genres are created on first use)."""
 
-    async def list_games(self, query: GameListQuery) -> Page[Game]: ...
+    async def list_games(self, criteria: GameCriteria) -> Page[Game]: ...
 
-    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]: ...
+    async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]: ...
 
     async def mod_tags(
         self, mod_ids: Sequence[int], tag_ids: Sequence[int]
     ) -> dict[int, list[Tag]]:
         """Tags of each mod (only ``tag_ids`` when given); mods without any are left out."""
 
-    async def list_genres(self, page: PageQuery) -> Page[Genre]: ...
+    async def list_genres(self, page: Paging) -> Page[Genre]: ...
 
     async def game_genres(
         self, game_ids: Sequence[int], genre_ids: Sequence[int]

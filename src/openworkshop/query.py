@@ -17,6 +17,14 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
+from openworkshop.criteria import (
+    DEFAULT_PAGE_SIZE,
+    GameCriteria,
+    GameSort,
+    ModCriteria,
+    ModSort,
+    Paging,
+)
 from openworkshop.domain import MAX_STEAM_ID, ResourceType
 from openworkshop.errors import (
     ConflictingRequest,
@@ -53,7 +61,6 @@ Params = Mapping[str, Sequence[str]]
 """Raw request parameters: each name with every value sent for it."""
 
 MAX_PAGE_SIZE: Final = 50
-DEFAULT_PAGE_SIZE: Final = 10
 LIST_FILTER_LIMIT: Final = 30
 """The seed's limit on tags + games + primary_sources (mods), type_app + genres +
 primary_sources (games), and types_resources."""
@@ -65,34 +72,12 @@ MAX_NAME_LENGTH: Final = 256
 MAX_PAGE: Final = 10**9
 
 
-class ModSort(str, Enum):
-    NAME = "NAME"
-    SIZE = "SIZE"
-    DATE_CREATION = "DATE_CREATION"
-    DATE_UPDATE = "DATE_UPDATE"
-    DATE_REQUEST = "DATE_REQUEST"
-    SOURCE = "SOURCE"
-    DOWNLOADS = "DOWNLOADS"
-    RELEVANCE = "RELEVANCE"
-    """Our addition (the default when ``q`` is given): the mods with every word of ``q`` in
-    their name first, then the others; the most downloaded first in each."""
-
-
 MOD_SORT_ALIASES: Final = {
     "CREATION_DATE": ModSort.DATE_CREATION,
     "UPDATE_DATE": ModSort.DATE_UPDATE,
     "REQUEST_DATE": ModSort.DATE_REQUEST,
     "MOD_DOWNLOADS": ModSort.DOWNLOADS,
 }
-
-
-class GameSort(str, Enum):
-    NAME = "NAME"
-    TYPE = "TYPE"
-    CREATION_DATE = "CREATION_DATE"
-    MODS_DOWNLOADS = "MODS_DOWNLOADS"
-    MODS_COUNT = "MODS_COUNT"
-    SOURCE = "SOURCE"
 
 
 GAME_SORT_ALIASES: Final = {"MOD_DOWNLOADS": GameSort.MODS_DOWNLOADS}
@@ -320,13 +305,8 @@ def _check_complexity(limit: int, **lists: Sequence[object]) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class PageQuery:
-    page_size: int = DEFAULT_PAGE_SIZE
-    page: int = 0
-
-    @property
-    def offset(self) -> int:
-        return self.page_size * self.page
+class PageQuery(Paging):
+    """``page_size`` and ``page`` of a request: a :class:`Paging` read from parameters."""
 
     @classmethod
     def from_params(cls, params: Params) -> PageQuery:
@@ -381,6 +361,22 @@ class ModListQuery:
     q: str | None = None
     """Ranked full-text search over name, descriptions and tags (our addition)."""
     fields: ModFields = ModFields()
+
+    @property
+    def criteria(self) -> ModCriteria:
+        """What storage is asked for: the filters, the order and the page, without the view."""
+        return ModCriteria(
+            page=self.page,
+            sort=self.sort,
+            descending=self.descending,
+            tags=self.tags,
+            games=self.games,
+            allowed_ids=self.allowed_ids,
+            exclude_dependent=self.exclude_dependent,
+            primary_sources=self.primary_sources,
+            name=self.name,
+            q=self.q,
+        )
 
     @classmethod
     def from_params(cls, params: Params) -> ModListQuery:
@@ -462,6 +458,19 @@ class GameListQuery:
     primary_sources: tuple[str, ...] = ()
     name: str | None = None
     fields: GameFields = GameFields()
+
+    @property
+    def criteria(self) -> GameCriteria:
+        """What storage is asked for: the filters, the order and the page, without the view."""
+        return GameCriteria(
+            page=self.page,
+            sort=self.sort,
+            descending=self.descending,
+            type_app=self.type_app,
+            genres=self.genres,
+            primary_sources=self.primary_sources,
+            name=self.name,
+        )
 
     @classmethod
     def from_params(cls, params: Params) -> GameListQuery:

@@ -1,6 +1,6 @@
 """``Workshop``: every use case behind the API, over the ports.
 
-It knows nothing of HTTP: each method takes validated query objects (see ``query.py``) and
+It knows nothing of HTTP: each method takes the core's criteria (``criteria.py``) or validated query objects (``query.py``) and
 returns the core's values or raises the core's errors. ``views.py`` turns results into the
 seed's JSON.
 """
@@ -22,6 +22,7 @@ import attrs
 
 from openworkshop import statistics as stats
 from openworkshop.clock import SystemClock
+from openworkshop.criteria import GameCriteria, ModCriteria, Paging
 from openworkshop.domain import Archive, Failure, Game, Genre, Mod, Resource, Tag
 from openworkshop.errors import (
     AlreadyProcessing,
@@ -52,12 +53,9 @@ from openworkshop.query import (
     DayStatsQuery,
     GameGenresQuery,
     GameInfoQuery,
-    GameListQuery,
     HourStatsQuery,
     ModInfoQuery,
-    ModListQuery,
     ModTagsQuery,
-    PageQuery,
     ResourcesQuery,
 )
 from openworkshop.settings import Settings
@@ -417,19 +415,19 @@ class Workshop:
 
     # --- catalog --------------------------------------------------------------------------
 
-    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
-        return await self.storage.list_mods(query)
+    async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
+        return await self.storage.list_mods(criteria)
 
-    async def list_games(self, query: GameListQuery) -> Page[Game]:
-        return await self.storage.list_games(query)
+    async def list_games(self, criteria: GameCriteria) -> Page[Game]:
+        return await self.storage.list_games(criteria)
 
-    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+    async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]:
         return await self.storage.list_tags(game_id, page)
 
     async def mod_tags(self, query: ModTagsQuery) -> dict[int, list[Tag]]:
         return await self.storage.mod_tags(query.mod_ids, query.tag_ids)
 
-    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+    async def list_genres(self, page: Paging) -> Page[Genre]:
         return await self.storage.list_genres(page)
 
     async def game_genres(self, query: GameGenresQuery) -> dict[int, list[Genre]]:

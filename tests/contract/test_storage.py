@@ -7,6 +7,7 @@ import datetime as dt
 import attrs
 import pytest
 
+from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
 from openworkshop.domain import (
     MAX_STEAM_ID,
     Archive,
@@ -19,7 +20,6 @@ from openworkshop.domain import (
     Tag,
 )
 from openworkshop.ports import CatalogSummary, Storage
-from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 
 pytestmark = pytest.mark.anyio
@@ -49,9 +49,9 @@ async def put(storage: Storage, *mods: Mod) -> None:
         assert await storage.put_mod(m, expect=None)
 
 
-def mods_query(**fields: object) -> ModListQuery:
-    fields.setdefault("page", PageQuery(page_size=50))
-    return ModListQuery(**fields)  # type: ignore[arg-type]
+def mods_query(**fields: object) -> ModCriteria:
+    fields.setdefault("page", Paging(page_size=50))
+    return ModCriteria(**fields)  # type: ignore[arg-type]
 
 
 async def listed(storage: Storage, **fields: object) -> list[int]:
@@ -147,9 +147,9 @@ async def test_delete_mod_removes_its_associations_only(storage: Storage) -> Non
     assert await storage.get_mod(1) is None
     assert await storage.mod_tags([1, 2], []) == {2: [Tag(id=1, name="A")]}
     assert await storage.dependencies(1, 10) == ([], 0)
-    assert (await storage.list_resources([1], [], PageQuery())).total == 0
+    assert (await storage.list_resources([1], [], Paging())).total == 0
     assert await storage.get_failure(1) is not None
-    assert [t.name for t in (await storage.list_tags(10, PageQuery())).items] == ["A", "B"]
+    assert [t.name for t in (await storage.list_tags(10, Paging())).items] == ["A", "B"]
 
 
 async def test_delete_mod_with_expected_state(storage: Storage) -> None:
@@ -305,9 +305,9 @@ async def test_list_mods_name_sort_folds_ascii_only(storage: Storage) -> None:
 async def test_list_mods_pages(storage: Storage) -> None:
     """total counts every match; offset is page_size * page; the last page is short."""
     await put(storage, *(mod(i, downloads=i) for i in range(1, 24)))
-    page = await storage.list_mods(ModListQuery(page=PageQuery(page_size=10, page=2)))
+    page = await storage.list_mods(ModCriteria(page=Paging(page_size=10, page=2)))
     assert (page.total, page.offset, [m.id for m in page.items]) == (23, 20, [21, 22, 23])
-    beyond = await storage.list_mods(ModListQuery(page=PageQuery(page_size=10, page=5)))
+    beyond = await storage.list_mods(ModCriteria(page=Paging(page_size=10, page=5)))
     assert (beyond.total, beyond.offset, beyond.items) == (23, 50, [])
 
 
@@ -345,8 +345,8 @@ async def test_list_mods_needs_every_tag(storage: Storage) -> None:
     await storage.set_mod_tags(2, 10, ["A", "C"])
     await storage.set_mod_tags(3, 10, ["B"])
     await storage.set_mod_tags(4, 20, ["A"])
-    tags = {t.name: t.id for t in (await storage.list_tags(10, PageQuery())).items}
-    other = (await storage.list_tags(20, PageQuery())).items[0].id
+    tags = {t.name: t.id for t in (await storage.list_tags(10, Paging())).items}
+    other = (await storage.list_tags(20, Paging())).items[0].id
     assert await listed(storage, sort=ModSort.SIZE, tags=(tags["A"],)) == [1, 2]
     assert await listed(storage, sort=ModSort.SIZE, tags=(tags["C"], tags["A"])) == [1, 2]
     assert await listed(storage, sort=ModSort.SIZE, tags=(tags["A"], tags["B"])) == [1]
@@ -366,12 +366,8 @@ async def test_tags_beyond_the_sixty_third_of_a_game(storage: Storage) -> None:
     await storage.set_mod_tags(1, 10, names)
     await storage.set_mod_tags(2, 10, names[:2] + names[65:67])
     await storage.set_mod_tags(3, 10, names[1:3])
-    ids = {
-        t.name: t.id for t in (await storage.list_tags(10, PageQuery(page_size=50, page=0))).items
-    }
-    ids |= {
-        t.name: t.id for t in (await storage.list_tags(10, PageQuery(page_size=50, page=1))).items
-    }
+    ids = {t.name: t.id for t in (await storage.list_tags(10, Paging(page_size=50, page=0))).items}
+    ids |= {t.name: t.id for t in (await storage.list_tags(10, Paging(page_size=50, page=1))).items}
     assert await listed(storage, sort=ModSort.SIZE, tags=(ids["t65"],)) == [1, 2]
     assert await listed(storage, sort=ModSort.SIZE, tags=(ids["t1"], ids["t66"])) == [1, 2]
     assert await listed(storage, sort=ModSort.SIZE, tags=(ids["t2"], ids["t1"])) == [1, 3]
@@ -383,7 +379,7 @@ async def test_tags_set_under_another_game(storage: Storage) -> None:
     await put(storage, mod(1, game_id=10), mod(2, game_id=20))
     await storage.set_mod_tags(1, 10, ["A", "B"])
     await storage.set_mod_tags(2, 10, ["A", "B"])  # tags of game 10 on a mod of game 20
-    a, b = (await storage.list_tags(10, PageQuery())).items
+    a, b = (await storage.list_tags(10, Paging())).items
     assert await listed(storage, sort=ModSort.SIZE, tags=(a.id, b.id)) == [1, 2]
     assert await listed(storage, sort=ModSort.SIZE, tags=(a.id,), games=(20,)) == [2]
 
@@ -393,7 +389,7 @@ async def test_tags_set_before_the_mod_exists(storage: Storage) -> None:
     await storage.set_mod_tags(1, 10, ["A"])
     await storage.set_dependencies(1, [5])
     await put(storage, mod(1, name="Late"))
-    (tag,) = (await storage.list_tags(10, PageQuery())).items
+    (tag,) = (await storage.list_tags(10, Paging())).items
     assert await listed(storage, tags=(tag.id,)) == [1]
     assert await listed(storage, exclude_dependent=True) == []
     assert await listed(storage, q="a") == [1]
@@ -446,7 +442,7 @@ async def test_q_needs_every_word_and_ranks(storage: Storage) -> None:
     assert await listed(storage, q="TRAINS north", sort=ModSort.SIZE) == [2]
     assert await listed(storage, q="trains boats", sort=ModSort.SIZE) == []
     assert await listed(storage, q="trains", sort=ModSort.NAME) == [5, 3, 1, 2]
-    page = await storage.list_mods(mods_query(q="trains", page=PageQuery(page_size=2)))
+    page = await storage.list_mods(mods_query(q="trains", page=Paging(page_size=2)))
     assert (page.total, len(page.items)) == (4, 2)
 
 
@@ -486,7 +482,7 @@ async def test_user_text_is_never_syntax(storage: Storage, text: str) -> None:
     assert 1 in [m.id for m in by_name.items] or not text.strip("\x00")
     await storage.list_mods(mods_query(q=text))
     await storage.list_mods(mods_query(q=text, sort=ModSort.DOWNLOADS, descending=True))
-    await storage.list_games(GameListQuery(name=text))
+    await storage.list_games(GameCriteria(name=text))
 
 
 async def test_filters_and_sort_combine(storage: Storage) -> None:
@@ -505,7 +501,7 @@ async def test_filters_and_sort_combine(storage: Storage) -> None:
         await storage.set_mod_tags(
             i, 10 if i <= 30 else 20, ["all"] + (["five"] if i % 5 == 0 else [])
         )
-    tags = {t.name: t.id for t in (await storage.list_tags(10, PageQuery())).items}
+    tags = {t.name: t.id for t in (await storage.list_tags(10, Paging())).items}
     expected = sorted(
         (i for i in range(1, 31) if i % 2 and i % 5 == 0 and i % 3),
         key=lambda i: (-(i % 7), -i),
@@ -532,9 +528,9 @@ async def test_set_mod_tags_replaces_and_creates_per_game(storage: Storage) -> N
     await storage.set_mod_tags(1, 10, ["B", "A", "B"])
     await storage.set_mod_tags(2, 20, ["A"])
     await storage.set_mod_tags(1, 10, ["A", "C"])
-    tags10 = (await storage.list_tags(10, PageQuery())).items
+    tags10 = (await storage.list_tags(10, Paging())).items
     assert tags10 == [Tag(id=1, name="B"), Tag(id=2, name="A"), Tag(id=4, name="C")]
-    assert (await storage.list_tags(20, PageQuery())).items == [Tag(id=3, name="A")]
+    assert (await storage.list_tags(20, Paging())).items == [Tag(id=3, name="A")]
     assert await storage.mod_tags([1, 2, 3], []) == {
         1: [Tag(id=2, name="A"), Tag(id=4, name="C")],
         2: [Tag(id=3, name="A")],
@@ -560,9 +556,9 @@ async def test_list_tags_pages_in_id_order(storage: Storage) -> None:
     await put(storage, mod(1))
     await storage.set_mod_tags(1, 10, [f"t{i}" for i in range(12)])
     await storage.set_mod_tags(2, 11, ["other"])
-    page = await storage.list_tags(10, PageQuery(page_size=5, page=2))
+    page = await storage.list_tags(10, Paging(page_size=5, page=2))
     assert (page.total, page.offset, [t.name for t in page.items]) == (12, 10, ["t10", "t11"])
-    assert (await storage.list_tags(12, PageQuery())).total == 0
+    assert (await storage.list_tags(12, Paging())).total == 0
 
 
 async def test_games_count_their_downloadable_mods(storage: Storage) -> None:
@@ -613,7 +609,7 @@ async def test_put_game_replaces_the_game_and_its_genres(storage: Storage) -> No
     assert game is not None and (game.name, game.type, game.creation_date) == ("A2", "game", None)
     assert await storage.game_genres([10], []) == {10: [Genre(id=2, name="Strategy")]}
     assert await storage.game_genres([10, 11], [1]) == {11: [Genre(id=1, name="Indie")]}
-    genres = await storage.list_genres(PageQuery(page_size=2, page=1))
+    genres = await storage.list_genres(Paging(page_size=2, page=1))
     assert (genres.total, genres.items) == (3, [Genre(id=28, name="Simulation")])
 
 
@@ -635,7 +631,7 @@ async def test_list_games_filters_and_sorts(storage: Storage) -> None:
     )
 
     async def ids(**fields: object) -> list[int]:
-        query = GameListQuery(page=PageQuery(page_size=50), **fields)  # type: ignore[arg-type]
+        query = GameCriteria(page=Paging(page_size=50), **fields)  # type: ignore[arg-type]
         return [g.id for g in (await storage.list_games(query)).items]
 
     assert await ids(sort=GameSort.NAME) == [3, 2, 4, 1]
@@ -651,7 +647,7 @@ async def test_list_games_filters_and_sorts(storage: Storage) -> None:
     assert await ids(sort=GameSort.NAME, primary_sources=("local", "x")) == [3]
     assert await ids(sort=GameSort.NAME, name="RIMWORLD") == [2, 4]
     assert await ids(sort=GameSort.NAME, name="ed") == [3]
-    page = await storage.list_games(GameListQuery(page=PageQuery(page_size=1, page=2)))
+    page = await storage.list_games(GameCriteria(page=Paging(page_size=1, page=2)))
     assert (page.total, page.offset, [g.id for g in page.items]) == (4, 2, [2])
     assert page.items[0].mods_count == 2 and page.items[0].mods_downloads == 5
 
@@ -675,17 +671,17 @@ async def test_resources_are_replaced_filtered_and_paged(storage: Storage) -> No
     await storage.set_resources(
         1, [(ResourceType.LOGO, "L1"), (ResourceType.SCREENSHOT, "S1")], now=at(2)
     )
-    page = await storage.list_resources([1, 2], [], PageQuery())
+    page = await storage.list_resources([1, 2], [], Paging())
     assert [(r.id, r.owner_id, r.type, r.url, r.date_event) for r in page.items] == [
         (3, 2, ResourceType.SCREENSHOT, "s2", at(1)),
         (4, 1, ResourceType.LOGO, "L1", at(2)),
         (5, 1, ResourceType.SCREENSHOT, "S1", at(2)),
     ]
     shots = await storage.list_resources(
-        [1, 2, 3], [ResourceType.SCREENSHOT], PageQuery(page_size=1, page=1)
+        [1, 2, 3], [ResourceType.SCREENSHOT], Paging(page_size=1, page=1)
     )
     assert (shots.total, shots.offset, [r.url for r in shots.items]) == (2, 1, ["S1"])
-    assert (await storage.list_resources([], [], PageQuery())).total == 0
+    assert (await storage.list_resources([], [], Paging())).total == 0
 
 
 # --- failures, statistics, flags ------------------------------------------------------------

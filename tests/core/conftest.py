@@ -91,5 +91,5 @@ async def settle(ws: Workshop, clock: FakeClock, rounds: int = 20) -> None:
 async def _pages_left(ws: Workshop) -> bool:
     from openworkshop.query import ModListQuery
 
-    page = await ws.storage.list_mods(ModListQuery.from_params({"page_size": ["50"]}))
+    page = await ws.storage.list_mods(ModListQuery.from_params({"page_size": ["50"]}).criteria)
     return any(m.state is ModState.AVAILABLE for m in page.items)

@@ -396,7 +396,7 @@ async def test_catalog_lists_only_downloadable_mods(
         await workshop.request_download(mod_id)
     await settle(workshop, clock)
     await workshop.request_download(ids[3])  # queued, not listed
-    page = await workshop.list_mods(ModListQuery.from_params({"games": ["[294100]"]}))
+    page = await workshop.list_mods(ModListQuery.from_params({"games": ["[294100]"]}).criteria)
     assert page.total == 3 and {m.id for m in page.items} == set(ids[:3])
     game = await workshop.game_info(GameInfoQuery(game_id=294100))
     assert game is not None and game.mods_count == 3

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from openworkshop.criteria import ModCriteria
 from openworkshop.domain import Game, Mod
-from openworkshop.query import ModListQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage
 from tests.sqlite.audit import audit
@@ -189,7 +189,7 @@ def test_writer_killed_mid_transaction_leaves_a_whole_file(tmp_path: Path) -> No
         storage = SqliteStorage(path)
         await storage.open()
         assert await storage.put_mod(Mod(id=7, name="after", game_id=10), expect=None)
-        page = await storage.list_mods(ModListQuery(name="batch 0 mod 9999"))
+        page = await storage.list_mods(ModCriteria(name="batch 0 mod 9999"))
         assert page.total == 2
         assert await storage.queue_size() == 1
         await storage.close()

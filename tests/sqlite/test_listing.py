@@ -13,9 +13,9 @@ from typing import Any
 import attrs
 import pytest
 
+from openworkshop.criteria import ModCriteria, ModSort, Paging
 from openworkshop.domain import Game, Mod
 from openworkshop.ports import Storage
-from openworkshop.query import ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop.testing import MemoryStorage
 from openworkshop_sqlite import SqliteStorage, dense, listing
@@ -84,17 +84,17 @@ async def build(storage: Storage, rng: random.Random, *, foreign: bool) -> dict[
     for game in GAMES:
         page = 0
         tags[game] = []
-        while items := (await storage.list_tags(game, PageQuery(page_size=50, page=page))).items:
+        while items := (await storage.list_tags(game, Paging(page_size=50, page=page))).items:
             tags[game] += [t.id for t in items]
             page += 1
     return tags
 
 
-def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModListQuery:
+def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModCriteria:
     fields: dict[str, Any] = {
         "sort": rng.choice(SORTS),
         "descending": rng.random() < 0.5,
-        "page": PageQuery(page_size=rng.choice((1, 5, 10, 50)), page=rng.choice((0, 0, 1, 3))),
+        "page": Paging(page_size=rng.choice((1, 5, 10, 50)), page=rng.choice((0, 0, 1, 3))),
     }
     if rng.random() < 0.4:
         fields["games"] = tuple(rng.sample(GAMES, rng.randint(1, 3)))
@@ -115,7 +115,7 @@ def random_query(rng: random.Random, tags: dict[int, list[int]]) -> ModListQuery
         fields["q"] = " ".join(rng.sample([*WORDS, "mod", "the", "The"], rng.randint(1, 2)))
         if rng.random() < 0.3:
             fields["sort"] = ModSort.RELEVANCE
-    return ModListQuery(**fields)
+    return ModCriteria(**fields)
 
 
 Catalog = tuple[MemoryStorage, Path, dict[int, list[int]]]
@@ -161,7 +161,7 @@ def force(plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(storage_module, "_FOLD_AFTER", 1)  # term counts folded at once
 
 
-async def answer_alike(memory: MemoryStorage, sqlite: SqliteStorage, query: ModListQuery) -> None:
+async def answer_alike(memory: MemoryStorage, sqlite: SqliteStorage, query: ModCriteria) -> None:
     expected = await memory.list_mods(query)
     got = await sqlite.list_mods(query)
     assert (got.total, [m.id for m in got.items]) == (
@@ -188,7 +188,7 @@ async def test_answers_like_the_memory_store(
     assert audit(path) == []
 
 
-def plans(path: Path, query: ModListQuery) -> list[tuple[str, list[str]]]:
+def plans(path: Path, query: ModCriteria) -> list[tuple[str, list[str]]]:
     """Every query list_mods runs for ``query``, with its query plan's lines."""
     statements: list[tuple[str, Any]] = []
     db = connect(path)
@@ -214,7 +214,7 @@ def no_table_scan(lines: list[str]) -> bool:
 @pytest.mark.parametrize("sort", SORTS)
 @pytest.mark.parametrize(
     "fields",
-    [{}, {"games": (10,)}, {"tags": "two"}, {"page": PageQuery(page_size=10, page=3)}],
+    [{}, {"games": (10,)}, {"tags": "two"}, {"page": Paging(page_size=10, page=3)}],
     ids=["all", "game", "tags", "page"],
 )
 def test_every_sort_and_filter_walks_an_index(
@@ -228,11 +228,11 @@ def test_every_sort_and_filter_walks_an_index(
             (foreign,) = conn.execute("SELECT count(*) FROM mods WHERE foreign_tags > 0").fetchone()
         if foreign:  # no mask: the rarest tag's mods are fetched by id
             for descending in (False, True):
-                query = ModListQuery(sort=sort, descending=descending, **fields)
+                query = ModCriteria(sort=sort, descending=descending, **fields)
                 assert all(no_table_scan(lines) for _, lines in plans(path, query))
             return
     for descending in (False, True):
-        query = ModListQuery(sort=sort, descending=descending, **fields)
+        query = ModCriteria(sort=sort, descending=descending, **fields)
         on_mods = [lines for sql, lines in plans(path, query) if "SELECT m.id" in sql]
         assert on_mods
         for lines in on_mods:
@@ -245,10 +245,10 @@ def test_name_and_q_are_served_by_their_indexes(catalog: Catalog) -> None:
     """name (3+ characters) and q read the FTS5 indexes, never the whole table."""
     _, path, _ = catalog
     for query in (
-        ModListQuery(name="mod", page=PageQuery(page_size=1)),  # common: walks an index
-        ModListQuery(name="zulu"),  # rare: takes the matches, sorts them
-        ModListQuery(q="zulu"),
-        ModListQuery(q="zulu rail", sort=ModSort.RELEVANCE),
+        ModCriteria(name="mod", page=Paging(page_size=1)),  # common: walks an index
+        ModCriteria(name="zulu"),  # rare: takes the matches, sorts them
+        ModCriteria(q="zulu"),
+        ModCriteria(q="zulu rail", sort=ModSort.RELEVANCE),
     ):
         statements = plans(path, query)
         joined = " | ".join(line for _, lines in statements for line in lines)
@@ -266,7 +266,7 @@ def test_counting_a_plain_listing_reads_no_rows(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(make())
-    for query in (ModListQuery(), ModListQuery(games=(1, 2), primary_sources=("steam",))):
+    for query in (ModCriteria(), ModCriteria(games=(1, 2), primary_sources=("steam",))):
         (sql, _), *_ = plans(path, query)
         assert "FROM mod_counts" in sql or "FROM facet_buckets" in sql, sql
     with sqlite3.connect(path) as conn:
@@ -325,7 +325,7 @@ async def test_search_follows_every_write(
         fields: dict[str, Any] = {
             "sort": sort,
             "descending": query_rng.random() < 0.5,
-            "page": PageQuery(
+            "page": Paging(
                 page_size=query_rng.choice((1, 5, 50)), page=query_rng.choice((0, 1, 2))
             ),
         }
@@ -333,7 +333,7 @@ async def test_search_follows_every_write(
             fields["q"] = query_rng.choice([*WORDS, "mod", "red blue"])
         else:
             fields["name"] = query_rng.choice(["re", "red", "ail", "[1.5]", "(cont", "e"])
-        await answer_alike(memory, sqlite, ModListQuery(**fields))
+        await answer_alike(memory, sqlite, ModCriteria(**fields))
     await sqlite.close()
     assert audit(tmp_path / "db.sqlite3") == []
 
@@ -382,7 +382,7 @@ async def test_a_word_becomes_dense_while_the_catalog_changes(
                     (ModSort.DOWNLOADS, True),
                     (ModSort.NAME, False),
                 ):
-                    query = ModListQuery(q=q, sort=sort, descending=descending)
+                    query = ModCriteria(q=q, sort=sort, descending=descending)
                     await answer_alike(memory, sqlite, query)
                     await answer_alike(memory, sqlite, attrs.evolve(query, games=(10, 20)))
             with sqlite3.connect(path) as conn:

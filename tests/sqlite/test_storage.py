@@ -12,6 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 import openworkshop_sqlite.connections as connections
+from openworkshop.criteria import GameCriteria, ModCriteria, ModSort, Paging
 from openworkshop.domain import (
     Archive,
     Failure,
@@ -23,7 +24,6 @@ from openworkshop.domain import (
 )
 from openworkshop.errors import StorageError
 from openworkshop.ports import Storage
-from openworkshop.query import GameListQuery, ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage, dense
 from openworkshop_sqlite import storage as storage_module
@@ -80,15 +80,15 @@ async def snapshot(storage: Storage) -> tuple[object, ...]:
     """Everything a client could read back."""
     return (
         await storage.get_mods(range(1, 7)),
-        await storage.list_mods(ModListQuery(q="better", sort=ModSort.NAME)),
-        await storage.list_mods(ModListQuery(name="thing", tags=(1, 2))),
+        await storage.list_mods(ModCriteria(q="better", sort=ModSort.NAME)),
+        await storage.list_mods(ModCriteria(name="thing", tags=(1, 2))),
         await storage.get_game(10),
-        await storage.list_games(GameListQuery(name="rim")),
-        await storage.list_tags(10, PageQuery()),
+        await storage.list_games(GameCriteria(name="rim")),
+        await storage.list_tags(10, Paging()),
         await storage.mod_tags([1, 2, 3], []),
         await storage.game_genres([10], []),
         await storage.dependencies(1, 10),
-        await storage.list_resources([1], [], PageQuery()),
+        await storage.list_resources([1], [], Paging()),
         await storage.get_failure(9),
         await storage.day_stats(T0.date(), T0.date()),
         await storage.hour_stats(T0.date(), 0, 23),
@@ -146,9 +146,9 @@ async def test_a_file_of_schema_1_is_upgraded(tmp_path: Path) -> None:
 
     storage = SqliteStorage(path)
     await storage.open()
-    assert [m.id for m in (await storage.list_mods(ModListQuery(q="trains"))).items] == [1]
-    assert [m.id for m in (await storage.list_mods(ModListQuery(name="ail ext"))).items] == [1]
-    assert (await storage.list_games(GameListQuery(name="world"))).total == 1
+    assert [m.id for m in (await storage.list_mods(ModCriteria(q="trains"))).items] == [1]
+    assert [m.id for m in (await storage.list_mods(ModCriteria(name="ail ext"))).items] == [1]
+    assert (await storage.list_games(GameCriteria(name="world"))).total == 1
     game = await storage.get_game(10)
     assert game is not None and (game.mods_count, game.mods_downloads) == (1, 4)
     await storage.close()
@@ -191,7 +191,7 @@ async def test_a_file_of_schema_4_gets_its_dense_words_marked(
         ("the", (20,), [i for i in with_the if i % 3 == 0]),
         ("rail", (20,), [i for i in listed if i % 3 == 0]),
     ):
-        query = ModListQuery(q=q, games=games, sort=ModSort.DOWNLOADS, page=PageQuery(page_size=50))
+        query = ModCriteria(q=q, games=games, sort=ModSort.DOWNLOADS, page=Paging(page_size=50))
         page = await storage.list_mods(query)
         assert (page.total, [m.id for m in page.items]) == (len(expected), expected), q
     await storage.close()
@@ -286,17 +286,17 @@ async def test_bulk_load_answers_like_the_port(
     await in_bulk.bulk_load(games=games, mods=mods, tags=tags, dependencies=deps)
 
     queries = [
-        ModListQuery(),
-        ModListQuery(sort=ModSort.NAME, descending=True, page=PageQuery(page_size=7, page=3)),
-        ModListQuery(q="red", sort=ModSort.RELEVANCE),
-        ModListQuery(q="mod", sort=ModSort.RELEVANCE, page=PageQuery(page_size=5, page=2)),
-        ModListQuery(q="blue MOD", sort=ModSort.DOWNLOADS, games=(10, 12)),
-        ModListQuery(name="od 1", games=(11,)),
-        ModListQuery(exclude_dependent=True, sort=ModSort.SIZE),
+        ModCriteria(),
+        ModCriteria(sort=ModSort.NAME, descending=True, page=Paging(page_size=7, page=3)),
+        ModCriteria(q="red", sort=ModSort.RELEVANCE),
+        ModCriteria(q="mod", sort=ModSort.RELEVANCE, page=Paging(page_size=5, page=2)),
+        ModCriteria(q="blue MOD", sort=ModSort.DOWNLOADS, games=(10, 12)),
+        ModCriteria(name="od 1", games=(11,)),
+        ModCriteria(exclude_dependent=True, sort=ModSort.SIZE),
     ]
     for store in (by_port, in_bulk):
-        tag_ids = [t.id for t in (await store.list_tags(11, PageQuery())).items]
-        queries.append(ModListQuery(tags=tuple(tag_ids[:2])))
+        tag_ids = [t.id for t in (await store.list_tags(11, Paging())).items]
+        queries.append(ModCriteria(tags=tuple(tag_ids[:2])))
     results = []
     for store in (by_port, in_bulk):
         results.append(

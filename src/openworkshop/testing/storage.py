@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import attrs
 
+from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
 from openworkshop.ports import CatalogSummary, Page, StatRow
-from openworkshop.query import GameListQuery, GameSort, ModListQuery, ModSort, PageQuery
 from openworkshop.states import ModState
 
 __all__ = ["MemoryStorage"]
@@ -59,7 +59,7 @@ class _Key:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _page(items: list[Any], page: PageQuery) -> Page[Any]:
+def _page(items: list[Any], page: Paging) -> Page[Any]:
     offset = page.offset
     return Page(total=len(items), offset=offset, items=items[offset : offset + page.page_size])
 
@@ -229,7 +229,7 @@ class MemoryStorage:
         tier = 0 if all(t in in_name for t in terms) else 1
         return (tier, -mod.downloads, -mod.id)
 
-    async def list_mods(self, query: ModListQuery) -> Page[Mod]:
+    async def list_mods(self, query: ModCriteria) -> Page[Mod]:
         mods = [m for m in self._mods.values() if m.state.downloadable]
         if query.games:
             games = set(query.games)
@@ -301,7 +301,7 @@ class MemoryStorage:
                 )
 
     async def list_resources(
-        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: PageQuery
+        self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
     ) -> Page[Resource]:
         owners, kinds = set(mod_ids), set(types)
         found = [
@@ -328,7 +328,7 @@ class MemoryStorage:
                 self._genres[genre.id] = genre
             self._game_genres[game.id] = list(dict.fromkeys(g.id for g in genres))
 
-    async def list_games(self, query: GameListQuery) -> Page[Game]:
+    async def list_games(self, query: GameCriteria) -> Page[Game]:
         games = [self._with_stats(g) for g in self._games.values()]
         if query.type_app:
             types = set(query.type_app)
@@ -352,7 +352,7 @@ class MemoryStorage:
         }
         return _page(_sorted(games, keys[query.sort], query.descending), query.page)
 
-    async def list_tags(self, game_id: int, page: PageQuery) -> Page[Tag]:
+    async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]:
         tags = [tag for owner, tag in self._tags.values() if owner == game_id]
         return _page(sorted(tags, key=lambda t: t.id), page)
 
@@ -361,7 +361,7 @@ class MemoryStorage:
     ) -> dict[int, list[Tag]]:
         return _linked(mod_ids, self._mod_tags, tag_ids, lambda t: self._tags[t][1])
 
-    async def list_genres(self, page: PageQuery) -> Page[Genre]:
+    async def list_genres(self, page: Paging) -> Page[Genre]:
         return _page(sorted(self._genres.values(), key=lambda g: g.id), page)
 
     async def game_genres(
