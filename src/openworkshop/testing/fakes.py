@@ -207,6 +207,7 @@ class MemoryArchiveStore:
 
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
+        self._live: set[str] = set()
         self.fail_next_put = False
 
     async def put(self, key: str, build: Callable[[IO[bytes]], None]) -> Archive:
@@ -223,6 +224,7 @@ class MemoryArchiveStore:
         except OSError as exc:
             raise ArchiveError(f"cannot write archive {key}: {exc}") from exc
         data = buffer.getvalue()
+        self._live.add(key)
         self._blobs[key] = data
         return Archive(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
@@ -247,6 +249,13 @@ class MemoryArchiveStore:
 
     async def keys(self) -> list[str]:
         return sorted(self._blobs)
+
+    async def live_writes(self) -> set[str]:
+        return set(self._live)
+
+    def writers_died(self) -> None:
+        """The processes that stored the archives so far are gone (a crash, a kill)."""
+        self._live.clear()
 
     async def sweep(self) -> int:
         return 0
