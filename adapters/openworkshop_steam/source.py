@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from openworkshop.archive import archive_name
 from openworkshop.domain import (
     AppDetails,
     DownloadItem,
@@ -486,13 +487,7 @@ class SteamWebSource:
                     declared = response.content_length
                     if limit is not None and declared is not None and declared > limit:
                         return too_large(declared)
-                    disposition = response.content_disposition
-                    name = (
-                        Path(disposition.filename).name
-                        if disposition and disposition.filename
-                        else ""
-                    )
-                    path = target / (name or f"{item.mod_id}_legacy.bin")
+                    path = target / (_legacy_name(response) or f"{item.mod_id}_legacy.bin")
                     written = 0
                     with path.open("wb") as out:
                         async for chunk in response.content.iter_chunked(_CHUNK):
@@ -555,6 +550,17 @@ class SteamWebSource:
             return await run_steamcmd(argv, timeout=self._steamcmd_timeout, env=env)
         finally:
             await asyncio.to_thread(shutil.rmtree, private, True)
+
+
+def _legacy_name(response: aiohttp.ClientResponse) -> str:
+    """The file name ``Content-Disposition`` gives, if the archive would keep it unchanged
+    (no backslash, colon, control character…); otherwise ``""``."""
+    disposition = response.content_disposition
+    if not disposition or not disposition.filename:
+        return ""
+    name = Path(disposition.filename).name
+    packed, changed = archive_name([name])
+    return name if packed == name and not changed else ""
 
 
 def _legacy_reason(status: int) -> FailureReason:

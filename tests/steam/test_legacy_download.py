@@ -44,6 +44,11 @@ class Files:
                 await response.write(b"y" * (64 << 10))
             await response.write_eof()
             return response
+        if request.path.startswith("/named/"):
+            # a quoted-string: each backslash escaped, so the name holds one
+            name = request.path.removeprefix("/named/").replace("BS", "\\\\")
+            disposition = f'attachment; filename="{name}"'
+            return web.Response(body=b"named", headers={"Content-Disposition": disposition})
         return web.Response(body=b"PK-legacy")
 
 
@@ -122,6 +127,20 @@ async def test_a_legacy_file_over_the_limit_fails_for_good(files: Files, tmp_pat
         assert "more than the limit of 1048576 (OPENWORKSHOP_MAX_MOD_SIZE)" in outcome.detail
         assert not item_folder((tmp_path / "dl").resolve(), 294100, mod_id).exists()
     assert "2097152 bytes" in outcomes[705].detail
+
+
+async def test_a_disposition_name_the_archive_would_refuse_is_not_used(
+    files: Files, tmp_path: Path
+) -> None:
+    base = f"http://127.0.0.1:{files.port}/named"
+    async with source_for(files) as source:
+        outcomes = await source.download(
+            [item(f"{base}/..BS..BSevil.bat", 707), item(f"{base}/mod.zip", 708)],
+            tmp_path / "dl",
+        )
+    for mod_id, name in ((707, "707_legacy.bin"), (708, "mod.zip")):
+        path = outcomes[mod_id].path
+        assert path is not None and [p.name for p in path.iterdir()] == [name]
 
 
 def test_valves_ugc_hosts_and_their_subdomains_only() -> None:
