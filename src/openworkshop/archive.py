@@ -56,7 +56,7 @@ _LEVEL_SLOT = (
 )
 """ZipInfo's compression level: a private slot before Python 3.13, public after."""
 _TEMP_SUFFIX = ".partial"
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 """C0 and C1 control characters and DEL: never part of a name a player's tools can show."""
 
 log = logging.getLogger("openworkshop.archive")

@@ -123,20 +123,27 @@ def _probe(root: Path, owner_id: str) -> Iterator[int | None]:
     """Yield ``None`` while the owner is alive; when it is dead, yield the inode of its lock
     file (``-1`` if there is none) and hold that lock while the body runs."""
     path = _lock_path(root, owner_id)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        yield -1  # never created, or removed by a sweep after its owner died
+    fd: int | None = None
+    answer: int | None = -1  # no file: never created, or removed after its owner died
+    with contextlib.suppress(FileNotFoundError):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            answer = None  # not ours to judge (another user's file): alive, to be safe
+    if fd is None:
+        yield answer
         return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            held_by_owner = False
         except OSError as exc:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
-            yield None
-            return
-        yield os.fstat(fd).st_ino
+            held_by_owner = True
+        yield None if held_by_owner else os.fstat(fd).st_ino
     finally:
         os.close(fd)
 

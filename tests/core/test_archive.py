@@ -19,6 +19,7 @@ from openworkshop import Workshop
 from openworkshop.archive import FileArchiveStore, pack_folder
 from openworkshop.errors import ArchiveError, ModTooLarge
 from openworkshop.owners import OWNERS
+from openworkshop.pipeline import archive_key
 from openworkshop.testing import FakeClock, FakeSteamSource, MemoryStorage, SteamCatalog
 
 pytestmark = pytest.mark.anyio
@@ -187,7 +188,7 @@ async def main():
     if sys.argv[2] == "partial":
         await store.put("7/v.zip", build)
     else:
-        await store.put("7/v.zip", lambda out: out.write(b"PK"))
+        await store.put(sys.argv[3], lambda out: out.write(b"PK"))
         print("stored", flush=True)
         sys.stdin.readline()
 
@@ -199,9 +200,9 @@ class Writer:
     """A real writing process on ``root``: ``partial`` stops inside a write, ``stored``
     after one, before anything records it. Killed with SIGKILL."""
 
-    def __init__(self, root: Path, mode: str) -> None:
+    def __init__(self, root: Path, mode: str, key: str = "") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(root), mode],
+            [sys.executable, "-c", CHILD, str(root), mode, key],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -282,20 +283,22 @@ async def test_a_live_owners_files_are_never_swept(tmp_path: Path) -> None:
 async def test_reconcile_removes_an_orphan_once_its_writer_is_killed(tmp_path: Path) -> None:
     """A writer killed after storing an archive and before recording it in the row: while
     it lives the archive is spared (it may yet record it), once it is dead the next
-    reconcile removes it, however young it is."""
-    writer = Writer(tmp_path / "archives", "stored")
+    reconcile removes it, however young it is (made this very second)."""
+    clock = FakeClock()
+    key = archive_key(7, 1_700_000_000, clock.now())
+    writer = Writer(tmp_path / "archives", "stored", key)
     store = FileArchiveStore(tmp_path / "archives")
     workshop = Workshop(
         storage=MemoryStorage(),
         steam=FakeSteamSource(SteamCatalog()),
         archives=store,
-        clock=FakeClock(),
+        clock=clock,
         downloads_dir=tmp_path / "downloads",
     )
     await workshop.storage.open()
     try:
-        assert await store.keys() == ["7/v.zip"]
-        assert await store.live_writes() == {"7/v.zip"}
+        assert await store.keys() == [key]
+        assert await store.live_writes() == {key}
         assert await workshop.reconcile() == (0, 0)
     finally:
         writer.kill()
