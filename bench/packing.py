@@ -48,7 +48,7 @@ def build_tree(root: Path, megabytes: int, files: int, seed: int = 3) -> int:
 
 def zipfile_single(src: Path, out: Path) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2, compresslevel=9) as zf:
-        for path, name in packable_files(src):
+        for path, name, _ in packable_files(src):
             zf.write(path, name)
 
 

@@ -15,7 +15,8 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from openworkshop.archive import archive_name
 from openworkshop.domain import (
     AppDetails,
     DownloadItem,
@@ -64,7 +66,7 @@ from openworkshop_steam.webapi import (
     service_details_params,
 )
 
-__all__ = ["DEFAULT_USER_AGENT", "SteamWebSource"]
+__all__ = ["DEFAULT_LEGACY_HOSTS", "DEFAULT_USER_AGENT", "SteamWebSource"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,25 @@ DEFAULT_USER_AGENT = f"OpenWorkshop/{_version()} (Steam Workshop mirror; aiohttp
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _LEGACY_CONCURRENCY = 4
 _CHUNK = 1 << 16
+_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_LEGACY_HOSTS = ("steamusercontent.com", "steamusercontent-a.akamaihd.net")
+"""Valve's UGC hosts of legacy ``file_url`` downloads (``cloud-N.steamusercontent.com``)."""
+
+
+def _host(url: str) -> str:
+    try:
+        return (urllib.parse.urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
+
+
+def _allowed(url: str, hosts: Iterable[str]) -> bool:
+    """Whether ``url`` is http(s) on one of ``hosts`` or a subdomain of one."""
+    if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+        return False
+    host = _host(url)
+    return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -135,6 +156,8 @@ class SteamWebSource:
         steamcmd_env: Mapping[str, str] | None = None,
         runscript_dir: Path | None = None,
         session: aiohttp.ClientSession | None = None,
+        legacy_hosts: Iterable[str] = DEFAULT_LEGACY_HOSTS,
+        max_download_size: int | None = None,
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._community_url = community_url.rstrip("/")
@@ -161,6 +184,12 @@ class SteamWebSource:
         self._session = session
         self._owns_session = session is None
         self._folder_locks: dict[Path, asyncio.Lock] = {}
+        configured = (_host(u) for u in (self._api_url, self._community_url, self._store_url))
+        self._legacy_hosts = frozenset(
+            h for h in (*(x.strip().rstrip(".").lower() for x in legacy_hosts), *configured) if h
+        )
+        """Where a legacy ``file_url`` may point: Valve's UGC hosts and the Steam we talk to."""
+        self._max_download_size = max_download_size
 
     @classmethod
     def from_settings(
@@ -182,6 +211,8 @@ class SteamWebSource:
             steamcmd_timeout=settings.steamcmd_timeout,
             steamcmd_env=steamcmd_env,
             session=session,
+            legacy_hosts=settings.legacy_hosts.split(","),
+            max_download_size=settings.max_mod_size,
         )
 
     def __repr__(self) -> str:
@@ -430,36 +461,69 @@ class SteamWebSource:
         return {item.mod_id: outcomes[item.mod_id] for item in unique}
 
     async def _fetch_legacy(self, item: DownloadItem, folder: Path) -> DownloadOutcome:
-        """A legacy item: its ``file_url`` streamed to disk, as one file in its folder."""
+        """A legacy item: its ``file_url`` streamed to disk, as one file in its folder.
+
+        Only from an allowed host (redirects too), and no more than ``max_download_size``
+        bytes: a larger file fails for good, whatever its ``Content-Length`` claimed.
+        """
         target = item_folder(folder, item.app_id, item.mod_id)
+        limit = self._max_download_size
 
         def failed(reason: FailureReason, detail: str) -> DownloadOutcome:
             shutil.rmtree(target, ignore_errors=True)
             return DownloadOutcome(mod_id=item.mod_id, reason=reason, detail=detail)
 
+        def too_large(size: int) -> DownloadOutcome:
+            return failed(
+                FailureReason.TOO_LARGE,
+                f"the legacy file is {size} bytes or more, more than the limit of {limit} "
+                "(OPENWORKSHOP_MAX_MOD_SIZE)",
+            )
+
+        url = item.file_url
         try:
             await asyncio.to_thread(shutil.rmtree, target, True)
             await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
-            async with self._http().get(
-                item.file_url, headers=self._headers, timeout=self._download_timeout
-            ) as response:
-                if response.status != 200:
-                    return failed(_legacy_reason(response.status), f"HTTP {response.status}")
-                disposition = response.content_disposition
-                name = (
-                    Path(disposition.filename).name if disposition and disposition.filename else ""
-                )
-                path = target / (name or f"{item.mod_id}_legacy.bin")
-                with path.open("wb") as out:
-                    async for chunk in response.content.iter_chunked(_CHUNK):
-                        await asyncio.to_thread(out.write, chunk)
+            for _ in range(_REDIRECTS + 1):
+                if not _allowed(url, self._legacy_hosts):
+                    return failed(
+                        FailureReason.ACCESS_DENIED,
+                        f"the legacy file_url host {_host(url)!r} is not one Valve serves "
+                        "legacy files from (OPENWORKSHOP_LEGACY_HOSTS)",
+                    )
+                async with self._http().get(
+                    url,
+                    headers=self._headers,
+                    timeout=self._download_timeout,
+                    allow_redirects=False,
+                ) as response:
+                    if response.status in _REDIRECT_STATUSES:
+                        location = response.headers.get("Location", "")
+                        if not location:
+                            return failed(FailureReason.UNKNOWN, "a redirect without Location")
+                        url = urllib.parse.urljoin(str(response.url), location)
+                        continue
+                    if response.status != 200:
+                        return failed(_legacy_reason(response.status), f"HTTP {response.status}")
+                    declared = response.content_length
+                    if limit is not None and declared is not None and declared > limit:
+                        return too_large(declared)
+                    path = target / (_legacy_name(response) or f"{item.mod_id}_legacy.bin")
+                    written = 0
+                    with path.open("wb") as out:
+                        async for chunk in response.content.iter_chunked(_CHUNK):
+                            written += len(chunk)
+                            if limit is not None and written > limit:
+                                return too_large(written)
+                            await asyncio.to_thread(out.write, chunk)
+                    return DownloadOutcome(mod_id=item.mod_id, path=target)
+            return failed(FailureReason.UNKNOWN, f"more than {_REDIRECTS} redirects")
         except TimeoutError:
             return failed(FailureReason.TIMEOUT, "the legacy file download timed out")
         except aiohttp.ClientError as exc:
             return failed(FailureReason.NO_CONNECTION, _describe(exc))
         except OSError as exc:
             return failed(FailureReason.IO_ERROR, _describe(exc))
-        return DownloadOutcome(mod_id=item.mod_id, path=target)
 
     def _check_steamcmd(self, folder: Path) -> None:
         """Fail before anything starts when no steamcmd session could run."""
@@ -526,6 +590,17 @@ class SteamWebSource:
             ", timed out" if session.timed_out else "",
             redact("\n  ".join(output.tail[-15:]), (self._username, self._password)),
         )
+
+
+def _legacy_name(response: aiohttp.ClientResponse) -> str:
+    """The file name ``Content-Disposition`` gives, if the archive would keep it unchanged
+    (no backslash, colon, control character…); otherwise ``""``."""
+    disposition = response.content_disposition
+    if not disposition or not disposition.filename:
+        return ""
+    name = Path(disposition.filename).name
+    packed, changed = archive_name([name])
+    return name if packed == name and not changed else ""
 
 
 def _legacy_reason(status: int) -> FailureReason:

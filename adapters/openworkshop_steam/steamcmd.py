@@ -36,9 +36,9 @@ from pathlib import Path
 
 import attrs
 
-from openworkshop.archive import owner_alive, owner_tag
 from openworkshop.domain import DownloadItem, FailureReason
 from openworkshop.errors import SteamConfigurationError
+from openworkshop.owners import Owner, is_alive, owner_of, sweep_owners
 
 __all__ = [
     "ERESULT_TEXTS",
@@ -90,11 +90,14 @@ _KNOWN_TEXTS = {k.lower(): k for k in ERESULT_TEXTS}
 PUBLIC_MESSAGES: Mapping[FailureReason, str] = {
     _R.ACCESS_DENIED: "Steam denied access to the item",
     _R.NOT_FOUND: "Steam has no such item",
+    _R.BANNED: "the item is banned on Steam",
+    _R.FILE_NOT_FOUND: "Steam has no file for the item",
     _R.TIMEOUT: "the download timed out",
     _R.NO_CONNECTION: "steamcmd could not reach Steam",
     _R.RATE_LIMITED: "Steam limits the rate of logins",
     _R.LOGIN_REQUIRED: "steamcmd could not log in",
     _R.IO_ERROR: "steamcmd could not write the item's files",
+    _R.TOO_LARGE: "the item is larger than this server accepts",
     _R.UNKNOWN: "steamcmd could not download the item",
 }
 """The public text of each reason when steamcmd's own words are not one of the known
@@ -401,7 +404,8 @@ def steamcmd_environment(extra: Mapping[str, str] | None = None) -> dict[str, st
 
 
 RUNSCRIPT_PREFIX = "openworkshop-steamcmd~"
-"""A runscript's private folder is ``PARENT/openworkshop-steamcmd~HOST~PID~RANDOM``."""
+"""A runscript's private folder is ``PARENT/openworkshop-steamcmd~OWNER~RANDOM``, where OWNER
+is this process's lock in ``PARENT/.owners`` (:mod:`openworkshop.owners`)."""
 _LIVE_RUNSCRIPTS: set[Path] = set()
 """Runscript folders this process made and has not removed yet."""
 
@@ -412,7 +416,7 @@ def write_runscript(parent: Path, text: str) -> Path:
     The folder's name says which process made it, so :func:`sweep_runscripts` can tell a
     live session's from one a killed server left behind.
     """
-    folder = parent / (RUNSCRIPT_PREFIX + owner_tag())
+    folder = parent / (RUNSCRIPT_PREFIX + _owner(parent).tag())
     parent.mkdir(parents=True, exist_ok=True)
     os.mkdir(folder, 0o700)
     _LIVE_RUNSCRIPTS.add(folder)
@@ -421,6 +425,17 @@ def write_runscript(parent: Path, text: str) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     return path
+
+
+_OWNERS: dict[Path, Owner] = {}
+"""This process as the owner of runscript folders, one per parent folder."""
+
+
+def _owner(parent: Path) -> Owner:
+    owner = _OWNERS.get(parent)
+    if owner is None:
+        owner = _OWNERS[parent] = Owner(parent)
+    return owner
 
 
 def remove_runscript(script: Path) -> None:
@@ -435,14 +450,15 @@ def sweep_runscripts(parent: Path) -> int:
     """Remove the runscript folders in ``parent`` that no live session uses; return how many.
 
     A server killed with SIGKILL never ran its cleanup: its runscript, with the password,
-    is still there. A folder is kept while the process that made it runs (and is not this
-    one: a restarted server may have the pid of the killed one) and only ours are touched.
+    is still there. A folder is kept while the process that made it holds its owner lock
+    (and is not this one: a folder of ours that no session uses is a leftover too); a
+    reused pid proves nothing. Only our user's folders are touched, and no symlink.
     """
     try:
         folders = list(parent.iterdir())
     except OSError:  # missing, or not ours to read: nothing of ours can be in it
         return 0
-    here = owner_tag().split("~")[0]
+    here = _OWNERS.get(parent)
     removed = 0
     for folder in folders:
         if not folder.name.startswith(RUNSCRIPT_PREFIX) or folder in _LIVE_RUNSCRIPTS:
@@ -453,12 +469,12 @@ def sweep_runscripts(parent: Path) -> int:
             continue
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
             continue  # a symlink, or another user's: not ours to remove
-        tag = folder.name.removeprefix(RUNSCRIPT_PREFIX)
-        host, _, rest = tag.partition("~")
-        ours = host == here and rest.split("~")[0] == str(os.getpid())
-        if ours or not owner_alive(tag, folder):
+        owner_id = owner_of(folder.name.removeprefix(RUNSCRIPT_PREFIX))
+        ours = here is not None and owner_id == here.id
+        if ours or not is_alive(parent, owner_id):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
+    sweep_owners(parent)
     return removed
 
 

@@ -56,6 +56,9 @@ class FailureReason(str, Enum):
     RATE_LIMITED = "rate_limited"
     LOGIN_REQUIRED = "login_required"
     IO_ERROR = "io_error"
+    TOO_LARGE = "too_large"
+    """Over the size limit of one mod (``max_mod_size``): Steam's ``file_size``, the files
+    before packing, or a legacy file as it streams. Final: trying again changes nothing."""
     UNKNOWN = "unknown"
 
     @property

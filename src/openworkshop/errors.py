@@ -25,6 +25,7 @@ __all__ = [
     "ModNotOnServer",
     "ModNotOnSteam",
     "ModStillLoading",
+    "ModTooLarge",
     "NotReady",
     "NotUpdatable",
     "PageSizeOutOfRange",
@@ -292,3 +293,7 @@ class StorageCorrupt(StorageError):
 
 class ArchiveError(WorkshopError, OSError):
     """An archive could not be written or read."""
+
+
+class ModTooLarge(ArchiveError):
+    """A mod's files come to more than the limit (``OPENWORKSHOP_MAX_MOD_SIZE``) unpacked."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from openworkshop import statistics as stats
-from openworkshop.archive import owner_alive, owner_tag, pack_folder
+from openworkshop.archive import pack_folder
 from openworkshop.domain import (
     DownloadItem,
     DownloadOutcome,
@@ -38,12 +38,14 @@ from openworkshop.domain import (
 )
 from openworkshop.errors import (
     ArchiveError,
+    ModTooLarge,
     SteamConfigurationError,
     StorageError,
     UpstreamError,
     UpstreamRateLimited,
     WorkshopError,
 )
+from openworkshop.owners import OWNERS, Owner, is_alive, owner_of, sweep_owners
 from openworkshop.ports import ArchiveStore, Clock, SteamSource, Storage
 from openworkshop.settings import Settings
 from openworkshop.states import ModState, check_failure, check_transition
@@ -61,16 +63,8 @@ def _utc(timestamp: int) -> dt.datetime | None:
 
 def archive_key(mod_id: int, time_updated: int, now: dt.datetime) -> str:
     """``<mod>/<time_updated>-<created>-<random>.zip``: new for every version, and saying
-    when it was made (see :func:`archive_created`)."""
+    when it was made."""
     return f"{mod_id}/{time_updated}-{int(now.timestamp())}-{uuid.uuid4().hex[:12]}.zip"
-
-
-def archive_created(key: str) -> dt.datetime | None:
-    """When an archive named by :func:`archive_key` was made; ``None`` for other names."""
-    parts = key.rsplit("/", 1)[-1].split("-")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
-    return dt.datetime.fromtimestamp(int(parts[1]), dt.UTC)
 
 
 def is_newer(details: ItemDetails, mod: Mod) -> bool:
@@ -107,6 +101,8 @@ class Pipeline:
         self.settings = settings
         self.gate = gate
         self.downloads_dir = downloads_dir
+        self.owner = Owner(downloads_dir)
+        """The owner of this process's download folders (``<downloads>/<owner tag>``)."""
         self.record = record
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
@@ -232,16 +228,20 @@ class Pipeline:
         return bool(claimed)
 
     async def sweep(self) -> int:
-        """Remove download folders left by dead workers (a crash, a kill); return how many."""
+        """Remove download folders whose owner is dead for certain (a crash, a kill: its
+        lock is free); return how many."""
 
         def _sweep() -> int:
             if not self.downloads_dir.is_dir():
                 return 0
             removed = 0
             for folder in self.downloads_dir.iterdir():
-                if folder.is_dir() and not owner_alive(folder.name, folder):
+                if folder.name == OWNERS or not folder.is_dir():
+                    continue
+                if not is_alive(self.downloads_dir, owner_of(folder.name)):
                     shutil.rmtree(folder, ignore_errors=True)
                     removed += 1
+            sweep_owners(self.downloads_dir)
             return removed
 
         return await asyncio.to_thread(_sweep)
@@ -272,6 +272,12 @@ class Pipeline:
                 await self._fail(mod, FailureReason.NOT_FOUND, "a collection, not a mod")
             elif details.banned:
                 await self._fail(mod, FailureReason.BANNED, "banned on Steam")
+            elif details.file_size > self.settings.max_mod_size:
+                detail = (
+                    f"Steam says the mod is {details.file_size} bytes, more than the limit of "
+                    f"{self.settings.max_mod_size} (OPENWORKSHOP_MAX_MOD_SIZE)"
+                )
+                await self._fail(mod, FailureReason.TOO_LARGE, detail)
             elif mod.archive is not None and not is_newer(details, mod):
                 # an update that turned out to be the version we have: abandoned like a
                 # failed update, back to serving the archive
@@ -293,7 +299,7 @@ class Pipeline:
         await asyncio.gather(*(self._download_group(group) for group in groups))
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
-        folder = self.downloads_dir / owner_tag()
+        folder = self.downloads_dir / await asyncio.to_thread(self.owner.tag)
         items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
         try:
             try:
@@ -324,7 +330,11 @@ class Pipeline:
         path = outcome.path
         key = archive_key(mod.id, details.time_updated, self.clock.now())
         try:
-            packed = await self.archives.put(key, lambda out: _pack(path, out))
+            limit = self.settings.max_mod_size
+            packed = await self.archives.put(key, lambda out: _pack(path, out, limit))
+        except ModTooLarge as exc:
+            await self._fail(mod, FailureReason.TOO_LARGE, str(exc))
+            return
         except ArchiveError as exc:  # a full disk among them: retried, never "not found"
             await self._fail(mod, FailureReason.IO_ERROR, str(exc))
             return
@@ -509,8 +519,8 @@ class Pipeline:
             await self.storage.put_mod(back, expect=mod.state)
 
 
-def _pack(folder: Path, out: object) -> None:
-    pack_folder(folder, out)  # type: ignore[arg-type]
+def _pack(folder: Path, out: object, max_size: int) -> None:
+    pack_folder(folder, out, max_size=max_size)  # type: ignore[arg-type]
 
 
 def _reason_of(exc: UpstreamError) -> FailureReason:

@@ -150,6 +150,10 @@ class ArchiveStore(Protocol):
     async def keys(self) -> list[str]:
         """Every complete archive's key."""
 
+    async def live_writes(self) -> set[str]:
+        """Keys of archives stored by a writer that is still alive, which may not be in its
+        row yet; any other archive that no row claims is an orphan."""
+
     async def sweep(self) -> int:
         """Remove leftovers of interrupted writes; return how many."""
 

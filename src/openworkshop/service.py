@@ -38,7 +38,7 @@ from openworkshop.errors import (
     StorageError,
     UpstreamError,
 )
-from openworkshop.pipeline import Pipeline, archive_created, is_newer
+from openworkshop.pipeline import Pipeline, is_newer
 from openworkshop.ports import (
     ArchiveStore,
     CatalogSummary,
@@ -235,16 +235,12 @@ class Workshop:
                 if mod is not None and mod.archive is not None and mod.archive.key == key:
                     await self._forget_damaged(mod)
                     rows_removed += 1
-        # read again: a worker of another process may have swapped an archive in meanwhile
+        # an archive stored by a live writer may not be in its row yet; a dead writer's is
+        # an orphan (asked before reading the rows again: a writer that recorded its row and
+        # died in between is seen in them)
+        live = await self.archives.live_writes()
         claimed_keys = {key for _, key in await self.storage.archived()}
-        now = self.clock.now()
-        grace = dt.timedelta(seconds=self.settings.lease)
-        orphans = set()
-        for key in keys - claimed_keys:
-            created = archive_created(key)
-            if created is not None and now - created < grace:
-                continue  # just stored by a live worker that has not recorded it yet
-            orphans.add(key)
+        orphans = keys - claimed_keys - live
         for key in orphans:
             await self.archives.remove(key)
         return rows_removed, len(orphans)

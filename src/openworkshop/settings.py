@@ -135,6 +135,20 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         help="Seconds one steamcmd session may run before it is killed.",
     ),
     Setting(
+        name="max_mod_size",
+        env="OPENWORKSHOP_MAX_MOD_SIZE",
+        default=20 << 30,
+        help="Bytes one mod may come to unpacked (20 GiB); a larger one fails for good, "
+        "so a zip bomb or a runaway legacy download cannot fill the disk.",
+    ),
+    Setting(
+        name="legacy_hosts",
+        env="OPENWORKSHOP_LEGACY_HOSTS",
+        default="steamusercontent.com,steamusercontent-a.akamaihd.net",
+        help="Comma-separated hosts (each with its subdomains) a legacy item's `file_url` "
+        "may be downloaded from, besides the configured Steam URLs' hosts.",
+    ),
+    Setting(
         name="lease",
         env="OPENWORKSHOP_LEASE",
         default=30.0,
@@ -241,6 +255,8 @@ class Settings:
     rate_limit_pause: float = attrs.field(default=300.0, validator=_check_duration)
     upstream_per_minute: int = 60
     steamcmd_timeout: float = attrs.field(default=1800.0, validator=_check_duration)
+    max_mod_size: int = 20 << 30
+    legacy_hosts: str = "steamusercontent.com,steamusercontent-a.akamaihd.net"
     lease: float = attrs.field(default=30.0, validator=_check_duration)
     client_rate: int = 30
     accel_redirect: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import zipfile
 
 import attrs
@@ -262,6 +263,7 @@ async def test_reconcile_on_start(
     await settle(workshop, clock)
     archives.damage((await workshop.cached(a)).archive.key)
     await archives.put("999/stray.zip", lambda out: out.write(b"PK"))
+    archives.writers_died()  # its writer crashed before recording it
     assert await workshop.reconcile() == (1, 1)
     assert await workshop.storage.get_mod(a) is None
     assert await archives.keys() == [(await workshop.cached(b)).archive.key]
@@ -270,15 +272,16 @@ async def test_reconcile_on_start(
 async def test_reconcile_spares_an_archive_another_process_is_recording(
     workshop: Workshop, clock: FakeClock, archives: MemoryArchiveStore
 ) -> None:
-    """An unclaimed archive younger than the lease may be a live worker's, between storing
-    it and recording it in the row: it stays; once older, it goes."""
+    """An unclaimed archive whose writer lives may be between storing it and recording it
+    in the row: it stays, however old; once its writer is dead, it goes."""
     from openworkshop.pipeline import archive_key
 
     key = archive_key(4242, 1_700_000_000, clock.now())
     await archives.put(key, lambda out: out.write(b"PK"))
+    clock.advance(10 * workshop.settings.lease)
     assert await workshop.reconcile() == (0, 0)
     assert await archives.keys() == [key]
-    clock.advance(workshop.settings.lease + 1)
+    archives.writers_died()
     assert await workshop.reconcile() == (0, 1)
     assert await archives.keys() == []
 
@@ -450,16 +453,18 @@ async def test_update_that_is_not_newer_is_abandoned(
 
 
 async def test_start_sweeps_dead_workers_download_folders(workshop: Workshop) -> None:
-    """steamcmd folders of a killed process are removed on start; a live process's stay."""
-    from openworkshop import archive
+    """steamcmd folders whose owner holds no lock are removed (also one named after this
+    very process by an older version: a reused pid proves nothing); a live owner's stay."""
+    import socket
 
     root = workshop.downloads_dir
-    dead = root / f"{archive._HOST}~{2**22 + 4321}~{'a' * 32}"
-    live = root / archive.owner_tag()
-    for folder in (dead, live):
+    dead = root / f"{'a' * 32}~{'b' * 32}"
+    same_pid = root / f"{socket.gethostname()}~{os.getpid()}~{'c' * 32}"
+    live = root / workshop.pipeline.owner.tag()
+    for folder in (dead, same_pid, live):
         (folder / "steamapps").mkdir(parents=True)
-    assert await workshop.pipeline.sweep() == 1
-    assert not dead.exists() and live.exists()
+    assert await workshop.pipeline.sweep() == 2
+    assert not dead.exists() and not same_pid.exists() and live.exists()
 
 
 # --- failures: only Steam's own verdict is "not found" -------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from openworkshop.domain import DownloadItem, FailureReason
 from openworkshop.errors import SteamConfigurationError
+from openworkshop.owners import OWNERS
 from openworkshop_steam import SteamWebSource
 from openworkshop_steam.fake.steamcmd import dump_vdf, parse_vdf
 from openworkshop_steam.steamcmd import (
@@ -373,7 +374,9 @@ def test_runscript_left_by_a_killed_server_is_swept(tmp_path: Path) -> None:
             process.wait(timeout=30)
         remove_runscript(mine)
     assert sweep_runscripts(tmp_path) == 1  # the ended one's is not live any more
-    assert list(tmp_path.iterdir()) == []
+    # nothing but the owner lock of this live process (the dead ones' are swept)
+    assert [p.name for p in tmp_path.iterdir()] == [OWNERS]
+    assert len(list((tmp_path / OWNERS).iterdir())) == 1
 
 
 def test_a_leftover_with_this_process_pid_is_swept(tmp_path: Path) -> None:

@@ -210,6 +210,7 @@ class MemoryArchiveStore:
 
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
+        self._live: set[str] = set()
         self.fail_next_put = False
         self.failing_puts = 0
 
@@ -225,9 +226,12 @@ class MemoryArchiveStore:
 
         try:
             await asyncio.to_thread(_build)
+        except ArchiveError:
+            raise  # ModTooLarge among them: the packer's own verdict, kept as it is
         except OSError as exc:
             raise ArchiveError(f"cannot write archive {key}: {exc}") from exc
         data = buffer.getvalue()
+        self._live.add(key)
         self._blobs[key] = data
         return Archive(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
@@ -252,6 +256,13 @@ class MemoryArchiveStore:
 
     async def keys(self) -> list[str]:
         return sorted(self._blobs)
+
+    async def live_writes(self) -> set[str]:
+        return set(self._live)
+
+    def writers_died(self) -> None:
+        """The processes that stored the archives so far are gone (a crash, a kill)."""
+        self._live.clear()
 
     async def sweep(self) -> int:
         return 0
