@@ -53,6 +53,8 @@ READY = (0, 1)
 """Conditions in which the server can send a mod's archive."""
 PARSED = 0
 """The condition in which the original API knows a mod's dependencies."""
+SERVER_PHASES = {"queued": 3, "downloading": 2, "packing": 2, "parsing": 1, "ready": 0, "done": 0}
+"""``/progress`` phases as the original API's conditions."""
 COLLECTION_HINT = (
     "if {mod_id} is a collection: this server has only the original Open Workshop API, "
     "which cannot expand collections; name the collection's mods instead"
@@ -279,6 +281,8 @@ class Client:
                     interval = float(answer.headers.get("Retry-After", interval))
             waiting.add(mod_id)
         base = interval
+        if waiting:
+            failures.update(await self._follow(waiting, wanted, report))
         while waiting:
             conditions = await self.api.conditions(sorted(waiting))
             changed = False
@@ -305,6 +309,35 @@ class Client:
             if waiting:
                 interval = base if changed else min(interval * 1.5, self.poll_max)
                 await self._sleep(interval)
+        return failures
+
+    async def _follow(
+        self, waiting: set[int], wanted: Sequence[int], report: Progress
+    ) -> dict[int, ClientError]:
+        """Follow ``GET /progress`` while the server streams it (launcher endpoint), taking
+        the mods it reports ready or failed out of ``waiting``; what remains is polled."""
+        stream = await self.api.progress(sorted(waiting))
+        failures: dict[int, ClientError] = {}
+        if stream is None:
+            return failures
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                if event.id not in waiting:
+                    continue
+                condition = SERVER_PHASES.get(event.phase)
+                if event.phase == "failed":
+                    waiting.discard(event.id)
+                    failures[event.id] = ModRefused(event.id, event.reason or "unknown")
+                    error = failures[event.id]
+                    report(Failed(mod_id=event.id, reason=error.reason, message=str(error)))
+                elif condition in wanted:
+                    waiting.discard(event.id)
+                elif event.phase == "queued":
+                    report(Queued(mod_id=event.id, position=event.position))
+                else:
+                    report(ServerDownloading(mod_id=event.id, done=event.done, total=event.total))
+                if not waiting:
+                    break
         return failures
 
     async def _refusal(self, mod_id: int, answer: Any = None) -> ClientError:

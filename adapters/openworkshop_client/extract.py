@@ -29,7 +29,7 @@ def _target(root: Path, info: zipfile.ZipInfo) -> Path | None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise UnsafeArchive(name, "is a symbolic link")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: permission bits only
         raise UnsafeArchive(name, "is not a regular file")
     parts = [p for p in path.parts if p not in ("", ".")]
     if not parts:

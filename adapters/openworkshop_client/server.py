@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -133,7 +133,7 @@ class ServerApi:
     ) -> Answer:
         """Send one request; wait out 429/503; return the answer if its status is in ``ok``
         (the body of a status in ``unread`` is not read: the connection is closed)."""
-        for _attempt in range(RETRIES + 1):
+        for attempt in range(RETRIES + 1):
             try:
                 async with self.session.request(
                     method, self.url(path), json=payload, headers=headers
@@ -156,7 +156,7 @@ class ServerApi:
                 return Answer(status, answer_headers, body)
             if status in (429, 503):
                 wait = _retry_after(answer_headers, 1.0)
-                if wait > MAX_RETRY_AFTER:
+                if wait > MAX_RETRY_AFTER or attempt == RETRIES:
                     break
                 await self.sleep(wait)
                 continue
@@ -249,7 +249,7 @@ class ServerApi:
                 )
         return found
 
-    async def progress(self, ids: Sequence[int]) -> AsyncIterator[ServerProgress] | None:
+    async def progress(self, ids: Sequence[int]) -> AsyncGenerator[ServerProgress, None] | None:
         """``GET /progress/{ids}`` (server-sent events); ``None`` without the endpoint."""
         if "progress" in self.missing:
             return None
@@ -277,7 +277,7 @@ def _parse(text: str) -> Any:
         return text
 
 
-async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[ServerProgress]:
+async def _events(response: aiohttp.ClientResponse) -> AsyncGenerator[ServerProgress, None]:
     """The ``data:`` lines of a server-sent event stream, as ``ServerProgress``."""
     try:
         async for raw in response.content:

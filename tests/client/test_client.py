@@ -276,6 +276,17 @@ async def test_a_cancelled_install_leaves_the_folder_as_it_was(
     assert not list((folder / ".openworkshop").glob("tmp-*"))
     assert set(Manifest.load(folder).mods) == {KEPT}
 
+    # the bytes that came before the cancellation are kept and the next run resumes there
+    kept = (folder / ".openworkshop" / "partial" / f"{CANCELLED}.part").stat().st_size
+    assert kept >= 1024
+    del proxy.hold[CANCELLED]
+    async with Client(proxy.url) as client:
+        await client.install([CANCELLED], into=folder)
+    resumed = proxy.downloads(CANCELLED)[-1]
+    assert (resumed.status, resumed.range) == (206, f"bytes={kept}-")
+    assert files_in(folder / str(CANCELLED)) == files_of(server.catalog, CANCELLED)
+    assert set(Manifest.load(folder).mods) == {KEPT, CANCELLED}
+
 
 async def test_remove_refuses_a_required_mod_then_removes(server: Server, tmp_path: Path) -> None:
     folder = tmp_path / "mods"
