@@ -33,6 +33,7 @@ KEPT = 4000000014
 CANCELLED = 4000000015
 CLI = (4000000016, 4000000017)
 COLLECTION = 4000000020
+PARALLEL = (4000000030, 4000000031, 4000000032)
 
 
 def _item(
@@ -66,6 +67,8 @@ def client_catalog() -> SteamCatalog:
     catalog.add_item(_item(BIG, blob=3_000_000))
     catalog.add_item(_item(SLOW, blob=500_000))
     catalog.add_item(_item(CANCELLED, blob=500_000))
+    for mod_id in PARALLEL:
+        catalog.add_item(_item(mod_id, blob=100_000))
     catalog.add_item(_item(COLLECTION, deps=(UPDATED, UNCHANGED), blob=0, is_collection=True))
     return catalog
 

@@ -44,6 +44,9 @@ class Proxy:
     hold: dict[int, asyncio.Event] = attrs.field(factory=dict)
     """Mods whose archive stops after its first 1 KiB until the event is set."""
     tasks: set[asyncio.Task[None]] = attrs.field(factory=set)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    """The most archive bodies on the way at one time."""
 
     @property
     def url(self) -> str:
@@ -118,6 +121,24 @@ class Proxy:
         cut = self.cut_after.pop(mod_id, None) if mod_id is not None else None
         hold = self.hold.get(mod_id) if mod_id is not None else None
         flip = mod_id in self.corrupt
+        if mod_id is not None:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self._forward(record, source, writer, cut, hold, flip)
+        finally:
+            if mod_id is not None:
+                self.in_flight -= 1
+
+    async def _forward(
+        self,
+        record: Sent,
+        source: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        cut: int | None,
+        hold: asyncio.Event | None,
+        flip: bool,
+    ) -> None:
         while chunk := await source.read(64 * 1024):
             if flip and chunk:
                 chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]

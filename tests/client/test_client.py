@@ -42,6 +42,7 @@ from tests.client.conftest import (
     CORRUPT,
     HOSTILE,
     KEPT,
+    PARALLEL,
     SLOW,
     UNCHANGED,
     UPDATED,
@@ -298,3 +299,29 @@ async def test_remove_refuses_a_required_mod_then_removes(server: Server, tmp_pa
         assert await client.remove([CHAIN[1], CHAIN[2]], folder) == [CHAIN[1], CHAIN[2]]
         assert await client.status(folder) == []
     assert sorted(p.name for p in folder.iterdir()) == [".openworkshop"]
+
+
+async def test_transfers_run_at_once_within_the_bound(
+    server: Server, proxy: Proxy, tmp_path: Path
+) -> None:
+    """max_transfers=2 and three mods whose transfers are held: two travel together, the
+    third starts only when one of them is let go."""
+    gates = {mod_id: asyncio.Event() for mod_id in PARALLEL}
+    proxy.hold.update(gates)
+    started: list[int] = []
+    async with Client(proxy.url, max_transfers=2) as client:
+        operation = client.events(client.install, list(PARALLEL), into=tmp_path / "mods")
+        async for event in operation:
+            if not isinstance(event, Transferring) or event.done < 1024:
+                continue
+            if event.mod_id not in started:
+                started.append(event.mod_id)
+                if len(started) == 2:  # both held: the third must not have begun
+                    assert proxy.in_flight == 2
+                    assert len(proxy.downloads()) == 2
+                    gates[started[0]].set()
+                if len(started) == 3:
+                    for gate in gates.values():
+                        gate.set()
+    assert len(started) == 3 and proxy.most_in_flight == 2
+    assert set(Manifest.load(tmp_path / "mods").mods) == set(PARALLEL)
