@@ -148,6 +148,7 @@ class Client:
         self._session = session
         self._sleep = sleep
         self._api: ServerApi | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     async def __aenter__(self) -> Client:
         return self
@@ -156,6 +157,12 @@ class Client:
         await self.close()
 
     async def close(self) -> None:
+        """Cancel the operations still running for ``events`` and close the session."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, ClientError):
+                await task
         if self._own_session and self._session is not None:
             await self._session.close()
         self._session = None
@@ -175,9 +182,12 @@ class Client:
         self, operation: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
     ) -> AsyncIterator[Event]:
         """Run ``operation`` (``client.install`` ...) and yield its events as they happen;
-        its error is raised at the end. Leaving the loop early cancels the operation."""
+        its error is raised at the end. Leaving the loop early cancels the operation (when
+        the iterator is closed: ``async with contextlib.aclosing(...)``, or at ``close``)."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         task = asyncio.ensure_future(operation(*args, progress=queue.put_nowait, **kwargs))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: queue.put_nowait(None))
         try:
             while (event := await queue.get()) is not None:
@@ -188,6 +198,7 @@ class Client:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            self._tasks.discard(task)
 
     # --- plan -----------------------------------------------------------------------------
 
@@ -408,6 +419,8 @@ class Client:
         mod_id = entry.id
         installed = manifest.mods.get(mod_id)
         if installed is not None and manifest.mod_folder(mod_id).is_dir():
+            if entry.sha256 == installed.sha256:  # the plan named the version installed
+                return _Staged(entry, None, installed.sha256, installed.size)
             head = await self.api.head_archive(mod_id, installed.sha256)
             if head.status in (304, 202):  # the same archive, or nothing newer to send yet
                 return _Staged(entry, None, installed.sha256, installed.size)

@@ -7,6 +7,7 @@ The server has only the original Open Workshop API, so these run the client's fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import time
 import zipfile
@@ -268,9 +269,12 @@ async def test_a_cancelled_install_leaves_the_folder_as_it_was(
         await client.install([KEPT], into=folder)
         before = _snapshot(folder)
         proxy.hold[CANCELLED] = asyncio.Event()  # never set: the transfer stays held
-        async for event in client.events(client.install, [CANCELLED], into=folder):
-            if isinstance(event, Transferring) and event.done >= 1024:
-                break  # leaving the loop cancels the install
+        events = client.events(client.install, [CANCELLED], into=folder)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, Transferring) and event.done >= 1024:
+                    break  # leaving the loop cancels the install
+        assert not client._tasks  # cancelled and finished, with the client still open
     after = _snapshot(folder)
     partial = ".openworkshop/partial/"
     assert {k: v for k, v in after.items() if not k.startswith(partial)} == before
