@@ -20,6 +20,7 @@ from openworkshop.testing.sample import PRIVATE_MOD_ID
 from openworkshop_client import (
     ChecksumMismatch,
     Client,
+    DiskFull,
     Done,
     Event,
     Extracting,
@@ -41,6 +42,7 @@ from tests.client.conftest import (
     CHAIN,
     COLLECTION,
     CORRUPT,
+    DISK_FULL,
     HOSTILE,
     KEPT,
     PARALLEL,
@@ -329,3 +331,18 @@ async def test_transfers_run_at_once_within_the_bound(
                         gate.set()
     assert len(started) == 3 and proxy.most_in_flight == 2
     assert set(Manifest.load(tmp_path / "mods").mods) == set(PARALLEL)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+async def test_a_full_disk_is_named(server: Server, tmp_path: Path) -> None:
+    """Writes that fail with ENOSPC (the partial download is /dev/full) are a DiskFull."""
+    folder = tmp_path / "mods"
+    partial = folder / ".openworkshop" / "partial"
+    partial.mkdir(parents=True)
+    (partial / f"{DISK_FULL}.part").symlink_to("/dev/full")
+    async with Client(server.url) as client:
+        with pytest.raises(InstallFailed) as raised:
+            await client.install([DISK_FULL], into=folder)
+    error = raised.value.failures[DISK_FULL]
+    assert isinstance(error, DiskFull) and "no space left on the disk" in str(error)
+    assert not (folder / str(DISK_FULL)).exists() and Manifest.load(folder).mods == {}
