@@ -24,6 +24,7 @@ from openworkshop import Settings
 from openworkshop.errors import ApiError, WorkshopError
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
+from openworkshop_client import commands as client_commands
 from openworkshop_http.app import create_app, downloads_off
 from openworkshop_http.servers import (
     DEFAULT_SERVER,
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run the fake Steam and a fake steamcmd (see `openworkshop fake-steam -h`)",
         add_help=False,
     )
+    client_commands.add_commands(commands)  # install, update, remove, status
     return parser
 
 
@@ -206,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return fake_steam_main(argv[1:])
     args = _parser().parse_args(argv)
+    if args.command in client_commands.COMMANDS:
+        return client_commands.run(args)
     configure_logging(args.log_level)
     run = _serve if args.command == "serve" else _demo
     try:
