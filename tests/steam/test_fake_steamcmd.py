@@ -1,4 +1,4 @@
-"""The fake steamcmd behaves like steamcmd (FACTS.md section 5), run as a real process; and
+"""The fake steamcmd behaves like steamcmd (docs/steam.md, "steamcmd"), run as a real process; and
 ``openworkshop fake-steam`` runs both fakes."""
 
 from __future__ import annotations
