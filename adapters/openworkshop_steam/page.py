@@ -1,7 +1,7 @@
 """The workshop item page (``/sharedfiles/filedetails/?id=N``), read with parsel.
 
 Steam serves no API for required items and screenshots without a key, so the page is read
-for them, using only markers that public scrapers match (FACTS.md section 4):
+for them, using only markers that public scrapers match (docs/steam.md, "The workshop page"):
 ``#RequiredItems a[href]``, ``var rgFullScreenshotURLs``, ``#previewImageMain``,
 ``.workshopTags a``, ``.workshopItemDescription``. A missing, removed or private item is an
 error shell served with HTTP 200 (``<title>Steam Community :: Error</title>``): that is "not

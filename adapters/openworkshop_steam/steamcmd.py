@@ -1,6 +1,6 @@
 """steamcmd: its command line, its runscript, its output as it really is, and its process.
 
-The command line is the real one (FACTS.md section 5), ``force_install_dir`` before ``login``::
+The command line is the real one (docs/steam.md, "steamcmd"), ``force_install_dir`` before ``login``::
 
     steamcmd +force_install_dir DIR +login anonymous
              +workshop_download_item APP ID … +quit

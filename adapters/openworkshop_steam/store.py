@@ -1,4 +1,4 @@
-"""The store's ``api/appdetails``: one app per request (FACTS.md section 3).
+"""The store's ``api/appdetails``: one app per request (docs/steam.md).
 
 ``{"N": {"success": true, "data": {…}}}``, or ``{"N": {"success": false}}`` for an unknown or
 delisted app. Genre ids are strings (``"1"``) while category ids are ints.

@@ -1,6 +1,6 @@
 """Steam's Web API: the request bodies it wants and the answers it gives, as pure functions.
 
-Two calls describe items (FACTS.md sections 1 and 2):
+Two calls describe items (docs/steam.md, "How Steam behaves"):
 
 - ``ISteamRemoteStorage/GetPublishedFileDetails/v1`` (no key): a form POST,
   ``itemcount=N&publishedfileids[0]=…``; ``file_size`` a string (an int in old answers),

@@ -50,7 +50,7 @@ from openworkshop.ports import ArchiveStore, Clock, SteamSource, Storage
 from openworkshop.settings import Settings
 from openworkshop.states import ModState, check_failure, check_transition
 from openworkshop.text import short_description
-from openworkshop.upstream import UpstreamGate
+from openworkshop.upstream import Gathering, UpstreamGate
 
 __all__ = ["Pipeline"]
 
@@ -106,6 +106,8 @@ class Pipeline:
         self.record = record
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
+        self.gathering: Gathering = self._wait_window
+        """What a round waits for before claiming queued mods (tests: an explicit gate)."""
         self._games: dict[int, asyncio.Future[None]] = {}
         self._slots = max(1, settings.workers)
         self._sessions = asyncio.Semaphore(self._slots)
@@ -173,9 +175,7 @@ class Pipeline:
         left unparsed are parsed here. Nothing while upstream calls are paused."""
         if await self.gate.paused_until() is not None:
             return []
-        if self.settings.gather_window > 0:
-            # let requests that arrive close together share the calls
-            await asyncio.sleep(self.settings.gather_window)
+        await self.gathering()
         claimed = await self.storage.claim(
             ModState.QUEUED,
             self.steam.max_details_batch,
@@ -185,6 +185,11 @@ class Pipeline:
         if not claimed:
             await self._parse_left_pages()
         return claimed
+
+    async def _wait_window(self) -> None:
+        if self.settings.gather_window > 0:
+            # let requests that arrive close together share the calls
+            await asyncio.sleep(self.settings.gather_window)
 
     async def _parse_left_pages(self) -> bool:
         """Pages left unparsed by a failure or a dead worker; returns whether there were any."""

@@ -12,9 +12,16 @@ from openworkshop.domain import ItemDetails
 from openworkshop.errors import UpstreamRateLimited
 from openworkshop.ports import Clock, SteamSource, Storage
 
-__all__ = ["DetailsBatcher", "UpstreamGate"]
+__all__ = ["DetailsBatcher", "Gathering", "UpstreamGate"]
 
 T = TypeVar("T")
+
+Gathering = Callable[[], Awaitable[None]]
+"""Waits while requests that arrive close together gather before one upstream call.
+
+In production it is a window of seconds. Tests pass an explicit gate instead, one that opens
+when the test says all its requests are in, so what is batched never depends on how fast the
+machine is."""
 
 PAUSE_FLAG = "upstream_paused_until"
 
@@ -81,13 +88,22 @@ class DetailsBatcher:
     """Merges details look-ups made close together into one upstream call.
 
     Callers ``await get(id)``; ids gathered within ``window`` seconds (or until a batch is
-    full) go out in one call, and every caller of one id shares the answer.
+    full) go out in one call, and every caller of one id shares the answer. ``gathering``
+    replaces the window (tests: a gate opened when all look-ups are in).
     """
 
-    def __init__(self, *, steam: SteamSource, gate: UpstreamGate, window: float) -> None:
+    def __init__(
+        self,
+        *,
+        steam: SteamSource,
+        gate: UpstreamGate,
+        window: float,
+        gathering: Gathering | None = None,
+    ) -> None:
         self._steam = steam
         self._gate = gate
         self._window = window
+        self.gathering: Gathering = self._wait_window if gathering is None else gathering
         self._pending: dict[int, asyncio.Future[ItemDetails | None]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -103,8 +119,11 @@ class DetailsBatcher:
                 self._flusher = asyncio.create_task(self._flush_later(wait))
         return await asyncio.shield(future)
 
-    async def _flush_later(self, wait: bool) -> None:
+    async def _wait_window(self) -> None:
         await asyncio.sleep(self._window)
+
+    async def _flush_later(self, wait: bool) -> None:
+        await self.gathering()
         self._flusher = None
         await self._send(self._take(), wait)
 

@@ -10,6 +10,8 @@ from openworkshop.errors import UpstreamRateLimited, UpstreamUnavailable
 from openworkshop.testing import FakeClock, FakeSteamSource, MemoryStorage, sample_catalog
 from openworkshop.upstream import DetailsBatcher, UpstreamGate
 
+from ..gathering import AllRequestsIn
+
 pytestmark = pytest.mark.anyio
 
 
@@ -30,6 +32,25 @@ async def test_lookups_close_together_share_one_call() -> None:
     assert [d.id if d else None for d in found] == [
         i if steam.catalog.items[i].visible else None for i in asked
     ]
+
+
+async def test_lookups_arriving_slowly_share_one_call_at_the_gate() -> None:
+    """Look-ups that arrive one by one, each after the previous has started waiting, share
+    one call when the gathering gate opens: the gate decides, not a window of time."""
+    steam, gate, _, _ = make()
+    all_in = AllRequestsIn()
+    batcher = DetailsBatcher(steam=steam, gate=gate, window=0.0, gathering=all_in.wait)
+    ids = [i for i, item in steam.catalog.items.items() if item.visible][:10]
+    waiting = [asyncio.create_task(batcher.get(ids[0]))]
+    await all_in.reached()  # the first look-up's batch waits at the gate
+    for mod_id in ids[1:]:
+        waiting.append(asyncio.create_task(batcher.get(mod_id)))
+        await asyncio.sleep(0)  # one turn of the loop: the look-up starts and joins the batch
+        assert len(batcher._pending) == len(waiting)
+    all_in.open()
+    found = await asyncio.gather(*waiting)
+    assert [d.id if d else None for d in found] == ids
+    assert steam.calls["details"] == 1 and all_in.rounds == 1
 
 
 async def test_a_failed_call_fails_every_waiter() -> None:

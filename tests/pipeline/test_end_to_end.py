@@ -1,5 +1,8 @@
 """The pipeline end to end: SQLite storage, the real Steam adapter, archives on disk, and the
-fake Steam over loopback with real fake-steamcmd processes."""
+fake Steam over loopback with real fake-steamcmd processes.
+
+What is batched is decided by an explicit gate (``AllRequestsIn``), opened when every request
+of a test is in, and time by a fake clock: nothing depends on the machine's speed."""
 
 from __future__ import annotations
 
@@ -15,12 +18,14 @@ from openworkshop import FileArchiveStore, ModState, Queued, Settings, Workshop
 from openworkshop.domain import FailureReason
 from openworkshop.owners import OWNERS
 from openworkshop.service import ArchiveHandle
-from openworkshop.testing import SteamCatalog, sample_catalog
+from openworkshop.testing import FakeClock, SteamCatalog, sample_catalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
 from openworkshop_sqlite import SqliteStorage
 from openworkshop_steam import SteamWebSource
 from openworkshop_steam.fake.cli import RunningFakeSteam, start_fake_steam
 from openworkshop_steam.fake.steamcmd import read_sessions
+
+from ..gathering import AllRequestsIn
 
 pytestmark = pytest.mark.anyio
 
@@ -33,6 +38,8 @@ class Rig:
     fake: RunningFakeSteam
     catalog: SteamCatalog
     data: Path
+    all_in: AllRequestsIn
+    clock: FakeClock
 
     def sessions(self) -> list[dict[str, object]]:
         return read_sessions(self.fake.session_log)
@@ -58,16 +65,27 @@ async def make_rig(
         api_key=key,
         steamcmd_env={"OPENWORKSHOP_FAKE_STEAMCMD_ITEM_DELAY": "0.01"},
     )
+    clock = FakeClock()
     workshop = Workshop(
         storage=SqliteStorage(tmp_path / "catalog.sqlite3"),
         steam=source,
         archives=FileArchiveStore(tmp_path / "archives"),
-        settings=Settings(gather_window=0.2, **settings),  # type: ignore[arg-type]
+        clock=clock,
+        settings=Settings(**{"gather_window": 0.2, **settings}),  # type: ignore[arg-type]
         downloads_dir=tmp_path / "downloads",
     )
+    all_in = AllRequestsIn()
+    workshop.pipeline.gathering = all_in.wait
     try:
         async with workshop:
-            yield Rig(workshop=workshop, fake=fake, catalog=catalog, data=tmp_path)
+            yield Rig(
+                workshop=workshop,
+                fake=fake,
+                catalog=catalog,
+                data=tmp_path,
+                all_in=all_in,
+                clock=clock,
+            )
     finally:
         await source.close()
         await fake.stop()
@@ -75,7 +93,7 @@ async def make_rig(
 
 @pytest.fixture
 async def rig(tmp_path: Path, catalog: SteamCatalog) -> AsyncIterator[Rig]:
-    async for made in make_rig(tmp_path, catalog, update_cooldown=1.0):
+    async for made in make_rig(tmp_path, catalog, update_cooldown=3600.0):
         yield made
 
 
@@ -106,6 +124,7 @@ async def test_thirty_mods_share_calls(rig: Rig) -> None:
     ids = fetchable(rig.catalog)[:30]
     answers = await asyncio.gather(*(rig.workshop.request_download(i) for i in ids))
     assert all(isinstance(a, Queued) for a in answers)
+    rig.all_in.open()
     states = await wait_for(rig.workshop, ids)
     assert set(states.values()) == {ModState.READY}
     calls = rig.fake.steam.calls
@@ -125,6 +144,7 @@ async def test_failures_end_clearly(rig: Rig) -> None:
     """A private item and one steamcmd refuses end as failures with reasons; no row, no file."""
     for mod_id in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID):
         assert isinstance(await rig.workshop.request_download(mod_id), Queued)
+    rig.all_in.open()
     await wait_for(rig.workshop, [PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID])
     storage = rig.workshop.storage
     assert await storage.get_mod(PRIVATE_MOD_ID) is None
@@ -140,6 +160,7 @@ async def test_update_end_to_end(rig: Rig) -> None:
     """After the cooldown a newer version is fetched while the old archive is served."""
     mod_id = fetchable(rig.catalog)[3]
     await rig.workshop.request_download(mod_id)
+    rig.all_in.open()
     await wait_for(rig.workshop, [mod_id])
     old = await rig.workshop.cached(mod_id)
     rig.catalog.publish_update(
@@ -147,11 +168,12 @@ async def test_update_end_to_end(rig: Rig) -> None:
     )
     served = await rig.workshop.request_download(mod_id)
     assert isinstance(served, ArchiveHandle)  # within the cooldown: no check, old archive
-    await asyncio.sleep(1.1)
+    rig.all_in.close()  # the update waits until the old archive is seen served
+    rig.clock.advance(3601)
     answer = await rig.workshop.request_download(mod_id)
     assert isinstance(answer, Queued) and answer.updating
     assert (await rig.workshop.cached(mod_id)).archive == old.archive
-    await asyncio.sleep(0.05)
+    rig.all_in.open()
     await wait_for(rig.workshop, [mod_id])
     new = await rig.workshop.cached(mod_id)
     assert new.archive != old.archive
@@ -165,6 +187,7 @@ async def test_keyed_api_fetches_no_pages(tmp_path: Path, catalog: SteamCatalog)
     async for rig in make_rig(tmp_path, catalog, key=KEY):
         ids = fetchable(catalog)[:10]
         await asyncio.gather(*(rig.workshop.request_download(i) for i in ids))
+        rig.all_in.open()
         await wait_for(rig.workshop, ids)
         calls = rig.fake.steam.calls
         assert calls["page"] == 0 and calls["details"] == 0
@@ -172,3 +195,21 @@ async def test_keyed_api_fetches_no_pages(tmp_path: Path, catalog: SteamCatalog)
         with_deps = next(i for i in ids if catalog.items[i].dependencies)
         deps, count = await rig.workshop.storage.dependencies(with_deps, 20)
         assert deps == list(catalog.items[with_deps].dependencies) and count == len(deps)
+
+
+async def test_requests_arriving_slowly_share_one_batch(
+    tmp_path: Path, catalog: SteamCatalog
+) -> None:
+    """Requests that arrive one by one, however slowly, go out as one batch once the test says
+    they are all in: the pipeline's round waits at the gate, not for a window of time."""
+    async for rig in make_rig(tmp_path, catalog, gather_window=0.0):
+        ids = fetchable(catalog)[:8]
+        async with asyncio.timeout(30):
+            await rig.all_in.reached()  # a round is waiting to claim
+        for mod_id in ids:
+            assert isinstance(await rig.workshop.request_download(mod_id), Queued)
+        rig.all_in.open()
+        states = await wait_for(rig.workshop, ids)
+        assert set(states.values()) == {ModState.READY}
+        assert rig.fake.steam.calls["details"] == 1
+        assert [len(s["items"]) for s in rig.sessions()] == [8]  # type: ignore[arg-type]

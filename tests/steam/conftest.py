@@ -15,7 +15,9 @@ from openworkshop_steam import SteamWebSource
 from openworkshop_steam.fake import FakeSteam, install_fake_steamcmd, read_sessions
 
 API_KEY = "0123456789ABCDEF0123456789ABCDEF"
-STEAM_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "steam"
+CAPTURES = Path(__file__).resolve().parent / "fixtures"
+"""Steam's answers as captured (or, for pages, reconstructed), with their provenance in
+``SOURCES.md`` and ``pages/README.md``."""
 
 
 @pytest.fixture
@@ -24,9 +26,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def steam_shared() -> Path:
-    assert STEAM_FIXTURES.is_dir(), f"the shared Steam facts are missing at {STEAM_FIXTURES}"
-    return STEAM_FIXTURES
+def captures() -> Path:
+    """The folder of Steam's captured answers: ``webapi/``, ``store/``, ``steamcmd/``, ``pages/``."""
+    return CAPTURES
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The fake Steam answers like Steam (FACTS.md and the captures), probed with raw HTTP."""
+"""The fake Steam answers like Steam (docs/steam.md and the captures), probed with raw HTTP."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def error_bodies(shared: Path) -> list[str]:
-    text = (shared / "fixtures/webapi/webapi_error_bodies.txt").read_text()
+def error_bodies(captures: Path) -> list[str]:
+    text = (captures / "webapi/webapi_error_bodies.txt").read_text()
     return [line for line in text.splitlines() if line.startswith("<html>")]
 
 
-def fixture(shared: Path, name: str) -> Any:
-    return json.loads((shared / "fixtures/webapi" / name).read_text())
+def fixture(captures: Path, name: str) -> Any:
+    return json.loads((captures / "webapi" / name).read_text())
 
 
 def first_public(catalog: SteamCatalog) -> int:
@@ -43,22 +43,22 @@ V1 = "/ISteamRemoteStorage/GetPublishedFileDetails/v1/"
 
 
 async def test_v1_without_itemcount(
-    fake: FakeSteam, http: aiohttp.ClientSession, steam_shared: Path
+    fake: FakeSteam, http: aiohttp.ClientSession, captures: Path
 ) -> None:
     """Steam's exact HTML 400, also for a JSON body (which has no itemcount form field)."""
     for kwargs in ({"data": {"publishedfileids[0]": "1"}}, {"json": {"publishedfileids": [1]}}):
         async with http.post(fake.api_url + V1, **kwargs) as response:
             assert response.status == 400
-            assert await response.text() == error_bodies(steam_shared)[0]
+            assert await response.text() == error_bodies(captures)[0]
     async with http.get(fake.api_url + V1) as response:
         assert response.status == 405
 
 
 async def test_v1_item_shape(
-    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, steam_shared: Path
+    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, captures: Path
 ) -> None:
     """The key order and types of the 2026 capture: file_size a string, banned an int."""
-    real = fixture(steam_shared, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
+    real = fixture(captures, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
     mod_id = first_public(catalog)
     form = {"itemcount": "2", "publishedfileids[0]": str(mod_id), "publishedfileids[1]": "9999"}
     async with http.post(fake.api_url + V1, data=form) as response:
@@ -73,7 +73,7 @@ async def test_v1_item_shape(
     assert ours["file_size"] == str(catalog.items[mod_id].details.file_size)
     assert (
         missing
-        == fixture(steam_shared, "GetPublishedFileDetails.v1.missing_or_private.json")["response"][
+        == fixture(captures, "GetPublishedFileDetails.v1.missing_or_private.json")["response"][
             "publishedfiledetails"
         ][0]
     )
@@ -94,7 +94,7 @@ async def test_v1_private_and_friends_only(
 
 
 async def test_collection_shapes(
-    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, steam_shared: Path
+    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, captures: Path
 ) -> None:
     """Built like the fixture's collection, the fake answers exactly the fixture."""
     for child in (2419266395, 2419266500):
@@ -106,12 +106,12 @@ async def test_collection_shapes(
     form = {"collectioncount": "1", "publishedfileids[0]": "104604903"}
     async with http.post(url, data=form) as response:
         body = await response.json()
-    assert body == fixture(steam_shared, "GetCollectionDetails.v1.collection.json")
+    assert body == fixture(captures, "GetCollectionDetails.v1.collection.json")
     async with http.post(
         url, data={"collectioncount": "1", "publishedfileids[0]": "2009463077"}
     ) as response:
         assert await response.json() == fixture(
-            steam_shared, "GetCollectionDetails.v1.not_a_collection_or_private.json"
+            captures, "GetCollectionDetails.v1.not_a_collection_or_private.json"
         )
     async with http.post(url, data={"publishedfileids[0]": "1"}) as response:
         assert response.status == 400 and "'collectioncount' is missing" in await response.text()
@@ -122,22 +122,20 @@ SERVICE = "/IPublishedFileService/GetDetails/v1/"
 
 @pytest.mark.parametrize("key", [None, "", "WRONG"])
 async def test_service_key_check(
-    fake: FakeSteam, http: aiohttp.ClientSession, steam_shared: Path, key: str | None
+    fake: FakeSteam, http: aiohttp.ClientSession, captures: Path, key: str | None
 ) -> None:
     """Without a valid key: Steam's 401 body, verbatim."""
     params = {"publishedfileids[0]": "1"} | ({} if key is None else {"key": key})
     async with http.get(fake.api_url + SERVICE, params=params) as response:
         assert response.status == 401
-        assert await response.text() == error_bodies(steam_shared)[3]
+        assert await response.text() == error_bodies(captures)[3]
 
 
 async def test_service_item_shape(
-    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, steam_shared: Path
+    fake: FakeSteam, http: aiohttp.ClientSession, catalog: SteamCatalog, captures: Path
 ) -> None:
     """Proto names and types like the captures; children, previews, tags with display_name."""
-    real = fixture(
-        steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json"
-    )
+    real = fixture(captures, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
     item = next(i for i in catalog.items.values() if i.dependencies and i.screenshots)
     params = {
         "key": API_KEY,
@@ -153,9 +151,9 @@ async def test_service_item_shape(
     ours, missing = body["response"]["publishedfiledetails"]
     assert (
         missing
-        == fixture(steam_shared, "IPublishedFileService.GetDetails.v1.missing_item.json")[
-            "response"
-        ]["publishedfiledetails"][0]
+        == fixture(captures, "IPublishedFileService.GetDetails.v1.missing_item.json")["response"][
+            "publishedfiledetails"
+        ][0]
     )
     assert set(ours) <= set(real) | {"children", "previews"}
     shared_keys = [k for k in real if k in ours]
@@ -182,8 +180,8 @@ async def test_service_flags_and_input_json(
     assert not {"children", "previews", "tags"} & set(ours)  # only when asked for
 
 
-async def test_appdetails(fake: FakeSteam, http: aiohttp.ClientSession, steam_shared: Path) -> None:
-    real = json.loads((steam_shared / "fixtures/store/appdetails.1361210.trimmed.json").read_text())
+async def test_appdetails(fake: FakeSteam, http: aiohttp.ClientSession, captures: Path) -> None:
+    real = json.loads((captures / "store/appdetails.1361210.trimmed.json").read_text())
     async with http.get(
         fake.store_url + "/api/appdetails", params={"appids": "294100"}
     ) as response:
@@ -199,7 +197,7 @@ async def test_appdetails(fake: FakeSteam, http: aiohttp.ClientSession, steam_sh
         fake.store_url + "/api/appdetails", params={"appids": "99999999999"}
     ) as response:
         assert await response.json() == json.loads(
-            (steam_shared / "fixtures/store/appdetails.missing.json").read_text()
+            (captures / "store/appdetails.missing.json").read_text()
         )
 
 
@@ -213,9 +211,7 @@ async def test_appdetails_several_apps(fake: FakeSteam, http: aiohttp.ClientSess
         assert response.status == 200 and set(await response.json()) == {"294100", "322330"}
 
 
-async def test_error_shell(
-    fake: FakeSteam, http: aiohttp.ClientSession, steam_shared: Path
-) -> None:
+async def test_error_shell(fake: FakeSteam, http: aiohttp.ClientSession, captures: Path) -> None:
     """Missing, private and malformed ids: the error shell, with HTTP 200."""
     url = fake.community_url + "/sharedfiles/filedetails/"
     for raw, wording in (

@@ -1,4 +1,4 @@
-"""The workshop page parser, on ../shared/steam/pages."""
+"""The workshop page parser, on the reconstructed pages in tests/steam/fixtures/pages."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from openworkshop_steam.images import canonical_image_url, same_image
 from openworkshop_steam.page import parse_workshop_page
 
 
-def page(shared: Path, name: str) -> str:
-    return (shared / "pages" / name).read_text(encoding="utf-8")
+def page(captures: Path, name: str) -> str:
+    return (captures / "pages" / name).read_text(encoding="utf-8")
 
 
-def test_item_page(steam_shared: Path) -> None:
+def test_item_page(captures: Path) -> None:
     """Required items, the gallery (rgFullScreenshotURLs, unescaped), tags, description."""
-    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_item_multi_image.html"))
+    parsed = parse_workshop_page(page(captures, "RECONSTRUCTED_item_multi_image.html"))
     assert parsed is not None
     assert parsed.title == "Harmony"
     assert parsed.app_id == 294100
@@ -36,9 +36,9 @@ def test_item_page(steam_shared: Path) -> None:
     assert parsed.collection_items == ()
 
 
-def test_item_page_extras_leave_out_the_preview(steam_shared: Path) -> None:
+def test_item_page_extras_leave_out_the_preview(captures: Path) -> None:
     """The main preview is the item's logo; the screenshots are the other images."""
-    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_item_multi_image.html"))
+    parsed = parse_workshop_page(page(captures, "RECONSTRUCTED_item_multi_image.html"))
     assert parsed is not None
     extras = parsed.extras("https://images.steamusercontent.com/ugc/1111/AAAA/")
     assert extras == ItemExtras(
@@ -49,9 +49,9 @@ def test_item_page_extras_leave_out_the_preview(steam_shared: Path) -> None:
     )
 
 
-def test_single_image_variant(steam_shared: Path) -> None:
+def test_single_image_variant(captures: Path) -> None:
     """Without a gallery the image comes from the enlarge link or #previewImageMain."""
-    text = page(steam_shared, "RECONSTRUCTED_item_multi_image.html")
+    text = page(captures, "RECONSTRUCTED_item_multi_image.html")
     single = re.search(
         r"<!-- single-image variant instead of the gallery above:\n(.*?)\n-->", text, re.S
     )
@@ -68,13 +68,13 @@ def test_single_image_variant(steam_shared: Path) -> None:
     assert parsed.extras("https://images.steamusercontent.com/ugc/1111/AAAA/").screenshots == ()
 
 
-def test_error_shell_is_not_found(steam_shared: Path) -> None:
+def test_error_shell_is_not_found(captures: Path) -> None:
     """Steam serves missing and private items as an HTTP 200 error shell: None."""
-    assert parse_workshop_page(page(steam_shared, "RECONSTRUCTED_error_page.html")) is None
+    assert parse_workshop_page(page(captures, "RECONSTRUCTED_error_page.html")) is None
 
 
-def test_collection_page(steam_shared: Path) -> None:
-    parsed = parse_workshop_page(page(steam_shared, "RECONSTRUCTED_collection.html"))
+def test_collection_page(captures: Path) -> None:
+    parsed = parse_workshop_page(page(captures, "RECONSTRUCTED_collection.html"))
     assert parsed is not None
     assert parsed.title == "My RimWorld Collection"
     assert parsed.collection_items == (2009463077, 818773962)

@@ -1,4 +1,4 @@
-"""steamcmd's command line and its output as it really is, on ../shared/steam/fixtures/steamcmd."""
+"""steamcmd's command line and its output as it really is, on tests/steam/fixtures/steamcmd."""
 
 from __future__ import annotations
 
@@ -39,47 +39,47 @@ from openworkshop_steam.steamcmd import (
 R = FailureReason
 
 
-def transcript(shared: Path, name: str) -> str:
+def transcript(captures: Path, name: str) -> str:
     """A transcript without its provenance comments (lines starting with '#')."""
-    text = (shared / "fixtures" / "steamcmd" / name).read_text(encoding="utf-8")
+    text = (captures / "steamcmd" / name).read_text(encoding="utf-8")
     return "\n".join(line for line in text.splitlines() if not line.startswith("#")) + "\n"
 
 
-def annotated_lines(shared: Path, name: str) -> list[str]:
+def annotated_lines(captures: Path, name: str) -> list[str]:
     """The lines of a list-of-variants file, without the trailing ``# source`` notes."""
     lines = []
-    for line in transcript(shared, name).splitlines():
+    for line in transcript(captures, name).splitlines():
         line = re.split(r"\s{2,}#\s", line)[0].rstrip()
         if line:
             lines.append(line)
     return lines
 
 
-def test_windows_success(steam_shared: Path) -> None:
-    out = parse_output(transcript(steam_shared, "01_windows_anonymous_success_spaceengineers.txt"))
+def test_windows_success(captures: Path) -> None:
+    out = parse_output(transcript(captures, "01_windows_anonymous_success_spaceengineers.txt"))
     result = out.results[2306920249]
     assert result.ok and result.size == 1056527
     assert result.path == r"C:\SEServer\steamcmd\steamapps\workshop\content\244850\2306920249"
     assert out.logged_in and out.login_failure is None and not out.self_updated
 
 
-def test_interactive_success(steam_shared: Path) -> None:
-    out = parse_output(transcript(steam_shared, "02_linux_interactive_success_and_status.txt"))
+def test_interactive_success(captures: Path) -> None:
+    out = parse_output(transcript(captures, "02_linux_interactive_success_and_status.txt"))
     assert list(out.results) == [1414531358]
     assert out.results[1414531358].ok and out.results[1414531358].size == 1058089480
 
 
-def test_failure_glued_to_the_next_text(steam_shared: Path) -> None:
+def test_failure_glued_to_the_next_text(captures: Path) -> None:
     """``…failed (Failure).Redirecting stderr…``: the failure is read, the rest kept apart."""
-    out = parse_output(transcript(steam_shared, "03_modern_anonymous_failure.txt"))
+    out = parse_output(transcript(captures, "03_modern_anonymous_failure.txt"))
     result = out.results[1942446136]
     assert (result.ok, result.reason, result.detail) == (False, R.UNKNOWN, "Failure")
     assert any(piece.startswith("Redirecting stderr to 'D:") for piece in out.tail)
 
 
-def test_several_items_glued(steam_shared: Path) -> None:
+def test_several_items_glued(captures: Path) -> None:
     """``(152751659 bytes) Downloading item …`` on one line: three items, three results."""
-    out = parse_output(transcript(steam_shared, "04_multi_item_session_faster_arma3.txt"))
+    out = parse_output(transcript(captures, "04_multi_item_session_faster_arma3.txt"))
     assert {k: (r.ok, r.size) for k, r in out.results.items()} == {
         463939057: (True, 152751659),
         773131200: (True, 42722),
@@ -89,9 +89,9 @@ def test_several_items_glued(steam_shared: Path) -> None:
     assert out.logged_in
 
 
-def test_linux_glued_with_noise(steam_shared: Path) -> None:
+def test_linux_glued_with_noise(captures: Path) -> None:
     """The last item started but never finished: no result for it, only 'started'."""
-    out = parse_output(transcript(steam_shared, "05_linux_multi_item_linuxgsm_ark.txt"))
+    out = parse_output(transcript(captures, "05_linux_multi_item_linuxgsm_ark.txt"))
     assert [k for k, r in out.results.items() if r.ok] == [1522327484, 733089781]
     assert out.started == [1522327484, 733089781, 1445395055]
     assert 1445395055 not in out.results
@@ -107,9 +107,9 @@ VARIANTS = {
 }
 
 
-def test_every_failure_variant(steam_shared: Path) -> None:
+def test_every_failure_variant(captures: Path) -> None:
     """Each line of 06_failure_variants.txt maps to its stable reason (id or no id)."""
-    lines = annotated_lines(steam_shared, "06_failure_variants.txt")
+    lines = annotated_lines(captures, "06_failure_variants.txt")
     assert len(lines) == 11
     for line in lines:
         out = parse_output(f"Downloading item 77 ...\n{line}\nUnloading Steam API...OK\n")
@@ -121,8 +121,8 @@ def test_every_failure_variant(steam_shared: Path) -> None:
         assert (result.ok, result.reason) == (False, expected), line
 
 
-def test_first_run_self_update(steam_shared: Path) -> None:
-    out = parse_output(transcript(steam_shared, "07_first_run_self_update.txt"))
+def test_first_run_self_update(captures: Path) -> None:
+    out = parse_output(transcript(captures, "07_first_run_self_update.txt"))
     assert out.self_updated
     assert not out.any_item_activity
 
@@ -151,9 +151,9 @@ def test_login_failures(line: str, reason: FailureReason) -> None:
     assert not out.logged_in
 
 
-def test_login_messages(steam_shared: Path) -> None:
+def test_login_messages(captures: Path) -> None:
     """Every line of 08_login_messages.txt is classified: logged in, prompt, failure or noise."""
-    lines = annotated_lines(steam_shared, "08_login_messages.txt")
+    lines = annotated_lines(captures, "08_login_messages.txt")
     prompts = {"password:", "Steam Guard code:", "Two-factor code:"}
     for line in lines:
         out = parse_output(line + "\n")
@@ -193,9 +193,9 @@ def test_old_guard_prompt_glued_to_its_failure() -> None:
         "07_first_run_self_update.txt",
     ],
 )
-def test_incremental_reading_matches_whole(steam_shared: Path, name: str) -> None:
+def test_incremental_reading_matches_whole(captures: Path, name: str) -> None:
     """Output read in tiny chunks (as from a pipe) gives what the whole text gives."""
-    text = transcript(steam_shared, name).replace("\n", "\r\n")
+    text = transcript(captures, name).replace("\n", "\r\n")
     whole = parse_output(text)
     out = SteamcmdOutput()
     for start in range(0, len(text), 7):
@@ -262,9 +262,9 @@ def test_item_folder() -> None:
     assert item_folder(Path("/d"), 294100, 7) == Path("/d/steamapps/workshop/content/294100/7")
 
 
-def test_acf(steam_shared: Path) -> None:
+def test_acf(captures: Path) -> None:
     """appworkshop_APP.acf (TAB-separated VDF), as the fake steamcmd reads and writes it."""
-    text = (steam_shared / "fixtures/steamcmd/appworkshop_294100.example.acf").read_text()
+    text = (captures / "steamcmd/appworkshop_294100.example.acf").read_text()
     acf = parse_vdf(text)["AppWorkshop"]
     assert acf["appid"] == "294100"
     assert acf["WorkshopItemsInstalled"]["2009463077"] == {
@@ -276,9 +276,9 @@ def test_acf(steam_shared: Path) -> None:
     assert dump_vdf(parse_vdf(text)) == text
 
 
-def test_workshop_log(steam_shared: Path) -> None:
+def test_workshop_log(captures: Path) -> None:
     """logs/workshop_log.txt: per-item results and other lines, comments skipped."""
-    text = (steam_shared / "fixtures/steamcmd/workshop_log.example.txt").read_text()
+    text = (captures / "steamcmd/workshop_log.example.txt").read_text()
     lines = parse_workshop_log(text)
     assert len(lines) == 11
     results = [(x.app_id, x.mod_id, x.result) for x in lines if x.mod_id and x.result]

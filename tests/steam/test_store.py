@@ -1,4 +1,4 @@
-"""The store's appdetails parser, on ../shared/steam/fixtures/store."""
+"""The store's appdetails parser, on the captures in tests/steam/fixtures/store."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from openworkshop_steam.answers import read_json
 from openworkshop_steam.store import appdetails_params, parse_appdetails
 
 
-def test_known_app(steam_shared: Path) -> None:
+def test_known_app(captures: Path) -> None:
     """Genre ids come as strings and leave as ints; the detailed description is the HTML one."""
-    payload = json.loads(
-        (steam_shared / "fixtures/store/appdetails.1361210.trimmed.json").read_text()
-    )
+    payload = json.loads((captures / "store/appdetails.1361210.trimmed.json").read_text())
     app = parse_appdetails(payload, 1361210)
     assert app == AppDetails(
         id=1361210,
@@ -30,9 +28,9 @@ def test_known_app(steam_shared: Path) -> None:
     )
 
 
-def test_unknown_app(steam_shared: Path) -> None:
+def test_unknown_app(captures: Path) -> None:
     """``{"N": {"success": false}}`` is an unknown app: None."""
-    payload = json.loads((steam_shared / "fixtures/store/appdetails.missing.json").read_text())
+    payload = json.loads((captures / "store/appdetails.missing.json").read_text())
     assert parse_appdetails(payload, 99999999999) is None
 
 

@@ -1,4 +1,4 @@
-"""Parsers of the Web API's answers, on the real captures in ../shared/steam/fixtures/webapi."""
+"""Parsers of the Web API's answers, on the real captures in tests/steam/fixtures/webapi."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ from openworkshop_steam.webapi import (
 )
 
 
-def load(shared: Path, name: str) -> Any:
-    return json.loads((shared / "fixtures" / "webapi" / name).read_text(encoding="utf-8"))
+def load(captures: Path, name: str) -> Any:
+    return json.loads((captures / "webapi" / name).read_text(encoding="utf-8"))
 
 
-def test_v1_modern_answer(steam_shared: Path) -> None:
+def test_v1_modern_answer(captures: Path) -> None:
     """The 2026 Stellaris capture: file_size a string, banned an int, tags as {"tag": …}."""
-    payload = load(steam_shared, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
+    payload = load(captures, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
     item = parse_published_file_details(payload)[1780481482]
     assert item == ItemDetails(
         id=1780481482,
@@ -48,11 +48,9 @@ def test_v1_modern_answer(steam_shared: Path) -> None:
     )
 
 
-def test_v1_legacy_answer(steam_shared: Path) -> None:
+def test_v1_legacy_answer(captures: Path) -> None:
     """The 2015 capture: file_size an int, and a file_url that makes it a legacy item."""
-    payload = load(
-        steam_shared, "GetPublishedFileDetails.v1.legacy2015_spaceengineers_294534489.json"
-    )
+    payload = load(captures, "GetPublishedFileDetails.v1.legacy2015_spaceengineers_294534489.json")
     item = parse_published_file_details(payload)[294534489]
     assert item is not None
     assert item.file_size == 13985574
@@ -60,38 +58,38 @@ def test_v1_legacy_answer(steam_shared: Path) -> None:
     assert (item.app_id, item.tags) == (244850, ("mod", "Block"))
 
 
-def test_v1_missing_or_private_is_none(steam_shared: Path) -> None:
+def test_v1_missing_or_private_is_none(captures: Path) -> None:
     """``result: 9`` with nothing else means missing, private or friends-only: None."""
-    payload = load(steam_shared, "GetPublishedFileDetails.v1.missing_or_private.json")
+    payload = load(captures, "GetPublishedFileDetails.v1.missing_or_private.json")
     assert parse_published_file_details(payload) == {9999: None}
 
 
-def test_v1_numbers_as_strings(steam_shared: Path) -> None:
+def test_v1_numbers_as_strings(captures: Path) -> None:
     """Clients in the wild met numbers as strings: the same details come out."""
-    payload = load(steam_shared, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
+    payload = load(captures, "GetPublishedFileDetails.v1.stellaris_1780481482.json")
     raw = payload["response"]["publishedfiledetails"][0]
     stringly = {k: str(v) if isinstance(v, int) else v for k, v in raw.items()}
     variant = {"response": {**payload["response"], "publishedfiledetails": [stringly]}}
     assert parse_published_file_details(variant) == parse_published_file_details(payload)
 
 
-def test_collection_answer(steam_shared: Path) -> None:
+def test_collection_answer(captures: Path) -> None:
     """Children in sortorder; filetype 2 marks a nested collection."""
-    payload = load(steam_shared, "GetCollectionDetails.v1.collection.json")
+    payload = load(captures, "GetCollectionDetails.v1.collection.json")
     assert parse_collection_details(payload) == {
         104604903: [(2419266395, False), (2419266500, False), (3533988679, True)]
     }
 
 
-def test_collection_answer_for_an_item(steam_shared: Path) -> None:
+def test_collection_answer_for_an_item(captures: Path) -> None:
     """A plain item or a private collection: ``result: 9``, so None."""
-    payload = load(steam_shared, "GetCollectionDetails.v1.not_a_collection_or_private.json")
+    payload = load(captures, "GetCollectionDetails.v1.not_a_collection_or_private.json")
     assert parse_collection_details(payload) == {2009463077: None}
 
 
-def test_service_item(steam_shared: Path) -> None:
+def test_service_item(captures: Path) -> None:
     """Proto names (consumer_appid, file_description), bool banned, uint64 as strings."""
-    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    raw = load(captures, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
     item = parse_service_details({"response": {"publishedfiledetails": [raw]}})[3274152841]
     assert item is not None
     assert (item.app_id, item.file_size, item.banned) == (233610, 772518, False)
@@ -103,9 +101,9 @@ def test_service_item(steam_shared: Path) -> None:
     )
 
 
-def test_service_children_and_previews(steam_shared: Path) -> None:
+def test_service_children_and_previews(captures: Path) -> None:
     """A mod's children are its required items; image previews are its screenshots."""
-    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    raw = load(captures, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
     raw = {
         **raw,
         "num_children": 2,
@@ -125,23 +123,23 @@ def test_service_children_and_previews(steam_shared: Path) -> None:
     assert item.extras.screenshots == ("https://x/ugc/1/A/", "https://x/ugc/2/B/")
 
 
-def test_service_collection_children_are_not_dependencies(steam_shared: Path) -> None:
+def test_service_collection_children_are_not_dependencies(captures: Path) -> None:
     """For a collection (file_type 2) the children are members, not required items."""
-    raw = load(steam_shared, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
+    raw = load(captures, "IPublishedFileService.GetDetails.v1.distance_3274152841.item.json")
     raw = {**raw, "file_type": 2, "children": [{"publishedfileid": "5", "file_type": 0}]}
     item = parse_service_details({"response": {"publishedfiledetails": [raw]}})[3274152841]
     assert item is not None and item.extras is not None
     assert item.is_collection and item.extras.dependencies == ()
 
 
-def test_service_missing_item(steam_shared: Path) -> None:
-    payload = load(steam_shared, "IPublishedFileService.GetDetails.v1.missing_item.json")
+def test_service_missing_item(captures: Path) -> None:
+    payload = load(captures, "IPublishedFileService.GetDetails.v1.missing_item.json")
     assert parse_service_details(payload) == {1254141687: None}
 
 
-def test_service_item_object_from_get_user_files(steam_shared: Path) -> None:
+def test_service_item_object_from_get_user_files(captures: Path) -> None:
     """GetUserFiles returns the same item object (short_description instead of the full one)."""
-    payload = load(steam_shared, "IPublishedFileService.GetUserFiles.v1.wallpaperengine_item.json")
+    payload = load(captures, "IPublishedFileService.GetUserFiles.v1.wallpaperengine_item.json")
     item = parse_service_details(payload)[2863985395]
     assert item is not None
     assert (item.app_id, item.file_size, item.file_url) == (431960, 523447204, "")
@@ -169,9 +167,9 @@ def test_unreadable_answers(payload: Any) -> None:
         parse_service_details(payload)
 
 
-def test_error_bodies_are_not_json(steam_shared: Path) -> None:
+def test_error_bodies_are_not_json(captures: Path) -> None:
     """Steam's error bodies are HTML: reading them as JSON is UpstreamUnavailable."""
-    text = (steam_shared / "fixtures" / "webapi" / "webapi_error_bodies.txt").read_text()
+    text = (captures / "webapi" / "webapi_error_bodies.txt").read_text()
     bodies = [line for line in text.splitlines() if line.startswith("<html>")]
     assert len(bodies) == 4
     for body in bodies:

@@ -1,7 +1,7 @@
 """``FakeSteam``: Steam's three hosts on one loopback aiohttp server, serving a catalog.
 
-It answers with the shapes and quirks of FACTS.md, so that code passing against it would pass
-against Steam:
+It answers with the shapes and quirks docs/steam.md describes, so that code passing against
+it would pass against Steam:
 
 - ``{api_url}/ISteamRemoteStorage/GetPublishedFileDetails/v1/`` (POST form; HTML 400
   ``Required parameter 'itemcount' is missing``; ``result: 9`` items for missing, private and

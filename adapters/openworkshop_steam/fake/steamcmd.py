@@ -2,7 +2,7 @@
 """A fake ``steamcmd``: the real command line in, real-format lines out, files on disk.
 
 It serves a :class:`~openworkshop.testing.catalog.SteamCatalog` (a JSON file, or the fake
-Steam server's ``/_fake/catalog.json``) and behaves as FACTS.md section 5 describes steamcmd:
+Steam server's ``/_fake/catalog.json``) and behaves as docs/steam.md describes steamcmd:
 
 - accepts ``+force_install_dir DIR +login anonymous +workshop_download_item APP ID … +quit``
   and ``+runscript FILE`` (``force_install_dir`` after ``login`` is refused, as by steamcmd);
