@@ -6,7 +6,9 @@ in a user's clone, so anything that reads or points there works only on one mach
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,9 +45,24 @@ OUTSIDE = [
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
+def _candidates() -> list[Path]:
+    """The project's files: in a git checkout what git tracks or would track (ignored
+    caches such as .hypothesis/ are not the project); elsewhere everything below ROOT."""
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return list(ROOT.rglob("*"))
+    return [ROOT / os.fsdecode(name) for name in listing.split(b"\0") if name]
+
+
 def project_files() -> list[Path]:
     files = []
-    for path in ROOT.rglob("*"):
+    for path in _candidates():
         parts = path.relative_to(ROOT).parts
         if any(part in SKIPPED_DIRS or part.endswith(".egg-info") for part in parts):
             continue
