@@ -4,17 +4,20 @@ against a real server process); /docs renders it with assets we serve ourselves.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+import swagger_ui_bundle  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from openworkshop_http import openapi_document
 from openworkshop_http.app import ENDPOINTS
-from tests.http.conftest import Api
+from openworkshop_http.docs import ASSETS
+from tests.http.conftest import Api, assert_error
 
 SAMPLE_VALUES: dict[str, Any] = {"integer": "1", "boolean": "true"}
 EXAMPLES = 20
@@ -111,6 +114,43 @@ async def test_docs_use_only_our_own_assets(api: Api) -> None:
         assert answer.status_code == 200, asset
         assert len(answer.content) > 500
     assert (await api.client.get("/docs/")).text == html
+
+
+SWAGGER_PACKAGE = Path(swagger_ui_bundle.swagger_ui_path)
+PACKAGE_FILES = sorted(f.name for f in SWAGGER_PACKAGE.iterdir())
+
+
+def test_the_package_points_at_petstore() -> None:
+    """Why only the files /docs loads are served: the package's own page and initializer
+    send the browser to petstore.swagger.io."""
+    assert "swagger-initializer.js" in (SWAGGER_PACKAGE / "index.html").read_text()
+    assert "petstore.swagger.io" in (SWAGGER_PACKAGE / "swagger-initializer.js").read_text()
+
+
+@pytest.mark.anyio
+async def test_docs_name_no_outside_host(api: Api) -> None:
+    """The page and its Swagger UI config load only our /openapi.json; the package's own
+    index.html and swagger-initializer.js (which point the browser at petstore.swagger.io)
+    are not served, nor anything else of the package the page does not load."""
+    html = (await api.client.get("/docs")).text
+    assert "//" not in html  # no URL with a host, absolute or protocol-relative
+    config = re.search(r"SwaggerUIBundle\(\{(.*?)\}\);", html, re.S)
+    assert config is not None
+    lines = [line.strip() for line in config.group(1).splitlines() if line.strip()]
+    assert 'url: "/openapi.json",' in lines
+    assert "validatorUrl: null," in lines
+    assert "queryConfigEnabled: false," in lines  # no ?url=... from the address bar
+    assert not [line for line in lines if re.match(r"(urls|configUrl|oauth2RedirectUrl)\b", line)]
+    served = set()
+    for name in PACKAGE_FILES:
+        answer = await api.client.get(f"/docs/static/{name}")
+        if answer.status_code == 200:
+            served.add(name)
+        else:
+            assert_error(answer, 404, 404)
+    assert served == ASSETS
+    loaded = {a.rsplit("/", 1)[1] for a in re.findall(r'(?:src|href)="([^"]+)"', html)}
+    assert loaded == ASSETS
 
 
 # --- schemathesis against a real server ------------------------------------------------------
