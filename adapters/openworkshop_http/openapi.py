@@ -394,8 +394,10 @@ _ARCHIVE_REQUEST_HEADERS: Final = [
         "in": "header",
         "required": False,
         "schema": _string(),
-        "description": "`bytes=start-end`: a part of the archive (206). A malformed range is "
-        "ignored.",
+        "description": "`bytes=start-end`: a part of the archive (206). Several ranges "
+        "(`bytes=0-99,200-299`) are one `multipart/byteranges` answer (206), or the whole "
+        "archive (200) from a store with no local file. A malformed range is ignored; one "
+        "that starts past the end is 416.",
     },
     {
         "name": "If-None-Match",
@@ -408,20 +410,37 @@ _ARCHIVE_REQUEST_HEADERS: Final = [
 
 
 def _archive_responses() -> JSON:
-    binary = {"application/zip": {"schema": _string(format="binary")}}
+    binary = {"schema": _string(format="binary")}
     return {
         "200": {
             "description": "The mod's ZIP archive (entries compressed with ZIP_BZIP2).",
-            "content": binary,
+            "content": {"application/zip": binary},
             "headers": _ARCHIVE_HEADERS,
         },
         "206": {
-            "description": "The requested part of the archive.",
-            "content": binary,
-            "headers": _ARCHIVE_HEADERS,
+            "description": "The requested part of the archive: one range as `application/zip` "
+            "with `Content-Range`; several as `multipart/byteranges`, each part with its own "
+            "`Content-Type: application/zip` and `Content-Range` (RFC 9110, 14.6).",
+            "content": {"application/zip": binary, "multipart/byteranges": binary},
+            "headers": {
+                **_ARCHIVE_HEADERS,
+                "Content-Range": {
+                    "description": "`bytes start-end/size`, for a single range.",
+                    "schema": _string(pattern=r"^bytes [0-9]+-[0-9]+/[0-9]+$"),
+                },
+            },
         },
         "304": {"description": "The client's copy (If-None-Match) is current."},
-        "416": _error("The range starts past the end of the archive."),
+        "416": _error(
+            "The range starts past the end of the archive.",
+            {
+                "Content-Range": {
+                    "description": "`bytes */size`: the archive's size.",
+                    "required": True,
+                    "schema": _string(pattern=r"^bytes \*/[0-9]+$"),
+                }
+            },
+        ),
     }
 
 

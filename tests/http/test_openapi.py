@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 import swagger_ui_bundle  # type: ignore[import-untyped]
@@ -151,6 +152,49 @@ async def test_docs_name_no_outside_host(api: Api) -> None:
     assert served == ASSETS
     loaded = {a.rsplit("/", 1)[1] for a in re.findall(r'(?:src|href)="([^"]+)"', html)}
     assert loaded == ASSETS
+
+
+def _documented(operation: dict[str, Any], answer: httpx.Response) -> None:
+    """The answer's status, media type and required headers are the ones documented."""
+    response = operation["responses"].get(str(answer.status_code))
+    assert response is not None, answer.status_code
+    media = answer.headers["content-type"].split(";")[0].strip()
+    assert media in response.get("content", {}), (answer.status_code, media)
+    for name, header in response.get("headers", {}).items():
+        if header.get("required"):
+            assert name.lower() in answer.headers, (answer.status_code, name)
+        pattern = header["schema"].get("pattern")
+        if pattern and name.lower() in answer.headers:
+            assert re.match(pattern, answer.headers[name]), (name, answer.headers[name])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/download/{mod_id}", "/download/steam/{mod_id}"])
+async def test_archive_ranges_are_documented(api: Api, path: str) -> None:
+    """The whole archive (200), one range (206 application/zip), several ranges (206
+    multipart/byteranges) and a range past the end (416, JSON with ``Content-Range``) are
+    each answered as the document says."""
+    operation = openapi_document()["paths"][path]["get"]
+    assert set(operation["responses"]["206"]["content"]) == {
+        "application/zip",
+        "multipart/byteranges",
+    }
+    assert operation["responses"]["416"]["headers"]["Content-Range"]["required"]
+    mod_id = api.mod_ids()[0]
+    await api.cache([mod_id])
+    url = path.replace("{mod_id}", str(mod_id))
+    whole = await api.client.get(url)
+    _documented(operation, whole)
+    size = len(whole.content)
+    for ranges, status, media in [
+        ("bytes=0-9", 206, "application/zip"),
+        ("bytes=0-1,10-11", 206, "multipart/byteranges"),
+        (f"bytes={size}-", 416, "application/json"),
+    ]:
+        answer = await api.client.get(url, headers={"Range": ranges})
+        assert answer.status_code == status, ranges
+        assert answer.headers["content-type"].startswith(media), ranges
+        _documented(operation, answer)
 
 
 # --- schemathesis against a real server ------------------------------------------------------
