@@ -21,6 +21,7 @@ from openworkshop.query import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MOD_SORT_ALIASES,
+    SOURCE_PATTERN,
     GameSort,
     ModSort,
 )
@@ -35,7 +36,6 @@ _ID_TEXT: Final = r"(0|[1-9][0-9]{0,18}|1[0-7][0-9]{18})"
 """A Steam id as JSON writes it: no leading zero, below 2**64 (the few ids from 18 * 10**18 to
 2**64 - 1 are accepted too but left out of the pattern)."""
 ID_LIST_PATTERN: Final = rf"^(\[{_ID_TEXT}(,{_ID_TEXT})*\]|{_ID_TEXT}(,{_ID_TEXT})*)$"
-NAME_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
 
 _DESCRIPTION: Final = """\
 A Steam Workshop mirror. Ask for a mod with `/download/steam/{mod_id}`: the server downloads it
@@ -271,8 +271,9 @@ def _schemas() -> JSON:
 
 
 def _query(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description, **extra}  # fmt: skip
+    """An optional query parameter; sent empty (``name=``), it counts as absent."""
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+            "schema": schema, "description": description, **extra}  # fmt: skip
 
 
 def _path(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
@@ -557,7 +558,7 @@ def _paths() -> JSON:
                 _query("game", UINT64, "One game id (same as `games=[id]`)."),
                 _list("allowed_ids", UINT64, "Only these mods (at most 50).", ID_LIST_LIMIT),
                 _flag("dependencies", "Leave out mods that depend on other mods."),
-                _list("primary_sources", _string(pattern=NAME_PATTERN), "Sources, e.g. `steam`."),
+                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
                 _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
                 _query(
                     "q",
@@ -589,9 +590,9 @@ def _paths() -> JSON:
                     _string(enum=game_sorts),
                     "Sort; the `i` prefix reverses it. Default MODS_DOWNLOADS.",
                 ),
-                _list("type_app", _string(pattern=NAME_PATTERN), "`game` or `app`."),
+                _list("type_app", _string(pattern=SOURCE_PATTERN), "`game` or `app`."),
                 _list("genres", UINT64, "Genre ids."),
-                _list("primary_sources", _string(pattern=NAME_PATTERN), "Sources, e.g. `steam`."),
+                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
                 _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
                 *_game_field_flags(),
             ],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Final, TypeVar
@@ -65,6 +66,9 @@ ASSOCIATION_LIMIT: Final = 80
 ID_LIST_LIMIT: Final = 50
 """Ids in one path list (/condition/mod, /list/resources_mods) and in allowed_ids."""
 MAX_NAME_LENGTH: Final = 256
+SOURCE_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
+"""A source or app type name (``steam``, ``game``): letters, digits, ``_.-``."""
+_SOURCE: Final = re.compile(SOURCE_PATTERN)
 MAX_PAGE: Final = 10**9
 
 
@@ -318,7 +322,7 @@ def _small_int(raw: str) -> int | None:
 
 def _source(raw: str) -> str | None:
     text = raw.strip()
-    return text if 0 < len(text) <= 64 else None
+    return text if _SOURCE.fullmatch(text) else None
 
 
 def _resource_type(raw: str) -> ResourceType | None:

@@ -183,6 +183,22 @@ def test_path_lists_count_repeats(form: str) -> None:
         ConditionQuery.from_params(fifty_one, {})
 
 
+@pytest.mark.parametrize("raw", ["N\x97`", "st eam", "s" * 65, "dampf\u00fc", "a/b", "\u0661"])
+def test_sources_and_app_types_follow_the_documented_pattern(raw: str) -> None:
+    """primary_sources and type_app are names of letters, digits and ``_.-`` (as
+    /openapi.json says); anything else is malformed, not a filter that finds nothing."""
+    for read, name in [
+        (ModListQuery, "primary_sources"),
+        (GameListQuery, "primary_sources"),
+        (GameListQuery, "type_app"),
+    ]:
+        with pytest.raises(InvalidParameter) as info:
+            read.from_params({name: [raw]})
+        assert info.value.details[0].startswith(f"{name}: not a")
+    ok = GameListQuery.from_params(p(primary_sources="steam,local-1.x_Y", type_app=["game"]))
+    assert ok.primary_sources == ("steam", "local-1.x_Y") and ok.type_app == ("game",)
+
+
 TEXT_PARAMETERS = [
     (ModListQuery.from_params, "name", "ab\x00cd"),
     (ModListQuery.from_params, "q", "ab\x00cd"),

@@ -88,6 +88,27 @@ async def test_every_documented_parameter_is_accepted(api: Api) -> None:
 
 
 @pytest.mark.anyio
+async def test_an_empty_query_parameter_is_documented_as_absent(api: Api) -> None:
+    """``name=`` counts as absent (docs/http.md), so the document allows an empty value of every
+    query parameter, and the server answers it as it answers no parameter."""
+    for path, item in openapi_document()["paths"].items():
+        url = re.sub(
+            r"\{[^}]+\}",
+            lambda m: "[1]" if "list" in m.group() or "array" in m.group() else "1",
+            path,
+        )
+        plain = await api.client.get(url)
+        for parameter in item["get"].get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+            empty = await api.client.get(url, params={parameter["name"]: ""})
+            assert empty.status_code == plain.status_code, (path, parameter["name"])
+            if not path.startswith("/statistics"):  # those count each request
+                assert empty.json() == plain.json(), (path, parameter["name"])
+
+
+@pytest.mark.anyio
 async def test_openapi_json_is_served(api: Api) -> None:
     answer = await api.client.get("/openapi.json")
     assert answer.status_code == 200
