@@ -348,9 +348,11 @@ async def test_list_resources_of_mods(cached: Api) -> None:
     shots = (await cached.client.get(url + '?types_resources=["screenshot"]')).json()
     assert {r["type"] for r in shots["results"]} == {"screenshot"}
     assert_error(await cached.client.get(url + "?page_size=51"), 413, 1)
+    # the 30 counts the types as sent: 31 times "logo" is over it (the original's 413)
+    thirty = "[" + ",".join(['"logo"'] * 30) + "]"
+    assert (await cached.client.get(url + f"?types_resources={thirty}")).status_code == 200
     many_types = "[" + ",".join(['"logo"'] * 31) + "]"
-    # repeats collapse to one type: still within the limit
-    assert (await cached.client.get(url + f"?types_resources={many_types}")).status_code == 200
+    assert_error(await cached.client.get(url + f"?types_resources={many_types}"), 413, 2)
     too_many = "[" + ",".join(str(i + 1) for i in range(51)) + "]"
     body = assert_error(await cached.client.get(f"/list/resources_mods/{too_many}"), 413, 1)
     assert body["message"] == "the size of the array is not correct"
