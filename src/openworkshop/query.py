@@ -691,7 +691,8 @@ class DayStatsQuery:
 
     def resolve(self, today: dt.date) -> tuple[dt.date, dt.date]:
         end = self.end or today
-        start = self.start or end - dt.timedelta(days=7)
+        week = dt.timedelta(days=7)
+        start = self.start or (end - week if end - dt.date.min >= week else dt.date.min)
         if start > end:
             raise ConflictingRequest()
         return start, end

@@ -292,6 +292,16 @@ def test_day_stats_defaults_and_conflict() -> None:
         DayStatsQuery.from_params(p(start_date="2026-05-02", end_date="2026-05-01"))
 
 
+def test_day_stats_default_start_stops_at_year_one() -> None:
+    """end_date=0001-01-01: the week before it starts at the first day there is (it was an
+    OverflowError, a 500)."""
+    today = dt.date(2026, 5, 10)
+    first = dt.date.min
+    assert DayStatsQuery.from_params(p(end_date="0001-01-01")).resolve(today) == (first, first)
+    eighth = dt.date(1, 1, 8)
+    assert DayStatsQuery.from_params(p(end_date="0001-01-08")).resolve(today) == (first, eighth)
+
+
 @pytest.mark.parametrize(
     "params",
     [
