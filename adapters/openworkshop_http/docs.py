@@ -1,5 +1,7 @@
 """``/docs``: Swagger UI over our own ``/openapi.json``, its assets served by us from the
-``swagger-ui-bundle`` package (no CDN, no call to the online validator)."""
+``swagger-ui-bundle`` package: no CDN, no call to the online validator, nothing that names
+an outside host. The package's own ``index.html`` and ``swagger-initializer.js`` point the
+browser at petstore.swagger.io, so only the files our page loads are served."""
 
 from __future__ import annotations
 
@@ -9,13 +11,24 @@ from pathlib import Path
 from typing import Final
 
 import swagger_ui_bundle  # type: ignore[import-untyped]
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
-__all__ = ["STATIC_PREFIX", "docs_page", "openapi_endpoint", "swagger_assets"]
+__all__ = ["ASSETS", "STATIC_PREFIX", "docs_page", "openapi_endpoint", "swagger_assets"]
 
 STATIC_PREFIX: Final = "/docs/static"
+ASSETS: Final = frozenset(
+    {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+    }
+)
+"""The files of the package ``/docs`` loads; the only ones served."""
 
 _PAGE: Final = """<!DOCTYPE html>
 <html lang="en">
@@ -33,6 +46,7 @@ _PAGE: Final = """<!DOCTYPE html>
 window.onload = function () {{
   window.ui = SwaggerUIBundle({{
     url: {openapi},
+    queryConfigEnabled: false,
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,
@@ -46,9 +60,18 @@ window.onload = function () {{
 """
 
 
+class _Assets(StaticFiles):
+    """The package's folder, of which only :data:`ASSETS` are served (404 otherwise)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in ASSETS:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def swagger_assets() -> StaticFiles:
-    """The Swagger UI files shipped in the ``swagger-ui-bundle`` package."""
-    return StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path))
+    """The Swagger UI files ``/docs`` loads, from the ``swagger-ui-bundle`` package."""
+    return _Assets(directory=Path(swagger_ui_bundle.swagger_ui_path))
 
 
 async def docs_page(request: Request) -> Response:

@@ -21,6 +21,7 @@ from openworkshop.query import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MOD_SORT_ALIASES,
+    SOURCE_PATTERN,
     GameSort,
     ModSort,
 )
@@ -35,7 +36,6 @@ _ID_TEXT: Final = r"(0|[1-9][0-9]{0,18}|1[0-7][0-9]{18})"
 """A Steam id as JSON writes it: no leading zero, below 2**64 (the few ids from 18 * 10**18 to
 2**64 - 1 are accepted too but left out of the pattern)."""
 ID_LIST_PATTERN: Final = rf"^(\[{_ID_TEXT}(,{_ID_TEXT})*\]|{_ID_TEXT}(,{_ID_TEXT})*)$"
-NAME_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
 
 _DESCRIPTION: Final = """\
 A Steam Workshop mirror. Ask for a mod with `/download/steam/{mod_id}`: the server downloads it
@@ -272,8 +272,9 @@ def _schemas() -> JSON:
 
 
 def _query(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description, **extra}  # fmt: skip
+    """An optional query parameter; sent empty (``name=``), it counts as absent."""
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+            "schema": schema, "description": description, **extra}  # fmt: skip
 
 
 def _path(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
@@ -395,8 +396,10 @@ _ARCHIVE_REQUEST_HEADERS: Final = [
         "in": "header",
         "required": False,
         "schema": _string(),
-        "description": "`bytes=start-end`: a part of the archive (206). A malformed range is "
-        "ignored.",
+        "description": "`bytes=start-end`: a part of the archive (206). Several ranges "
+        "(`bytes=0-99,200-299`) are one `multipart/byteranges` answer (206), or the whole "
+        "archive (200) from a store with no local file. A malformed range is ignored; one "
+        "that starts past the end is 416.",
     },
     {
         "name": "If-None-Match",
@@ -409,20 +412,37 @@ _ARCHIVE_REQUEST_HEADERS: Final = [
 
 
 def _archive_responses() -> JSON:
-    binary = {"application/zip": {"schema": _string(format="binary")}}
+    binary = {"schema": _string(format="binary")}
     return {
         "200": {
             "description": "The mod's ZIP archive (entries compressed with ZIP_BZIP2).",
-            "content": binary,
+            "content": {"application/zip": binary},
             "headers": _ARCHIVE_HEADERS,
         },
         "206": {
-            "description": "The requested part of the archive.",
-            "content": binary,
-            "headers": _ARCHIVE_HEADERS,
+            "description": "The requested part of the archive: one range as `application/zip` "
+            "with `Content-Range`; several as `multipart/byteranges`, each part with its own "
+            "`Content-Type: application/zip` and `Content-Range` (RFC 9110, 14.6).",
+            "content": {"application/zip": binary, "multipart/byteranges": binary},
+            "headers": {
+                **_ARCHIVE_HEADERS,
+                "Content-Range": {
+                    "description": "`bytes start-end/size`, for a single range.",
+                    "schema": _string(pattern=r"^bytes [0-9]+-[0-9]+/[0-9]+$"),
+                },
+            },
         },
         "304": {"description": "The client's copy (If-None-Match) is current."},
-        "416": _error("The range starts past the end of the archive."),
+        "416": _error(
+            "The range starts past the end of the archive.",
+            {
+                "Content-Range": {
+                    "description": "`bytes */size`: the archive's size.",
+                    "required": True,
+                    "schema": _string(pattern=r"^bytes \*/[0-9]+$"),
+                }
+            },
+        ),
     }
 
 
@@ -539,7 +559,7 @@ def _paths() -> JSON:
                 _query("game", UINT64, "One game id (same as `games=[id]`)."),
                 _list("allowed_ids", UINT64, "Only these mods (at most 50).", ID_LIST_LIMIT),
                 _flag("dependencies", "Leave out mods that depend on other mods."),
-                _list("primary_sources", _string(pattern=NAME_PATTERN), "Sources, e.g. `steam`."),
+                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
                 _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
                 _query(
                     "q",
@@ -571,9 +591,9 @@ def _paths() -> JSON:
                     _string(enum=game_sorts),
                     "Sort; the `i` prefix reverses it. Default MODS_DOWNLOADS.",
                 ),
-                _list("type_app", _string(pattern=NAME_PATTERN), "`game` or `app`."),
+                _list("type_app", _string(pattern=SOURCE_PATTERN), "`game` or `app`."),
                 _list("genres", UINT64, "Genre ids."),
-                _list("primary_sources", _string(pattern=NAME_PATTERN), "Sources, e.g. `steam`."),
+                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
                 _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
                 *_game_field_flags(),
             ],

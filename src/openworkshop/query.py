@@ -4,13 +4,17 @@ Each ``from_params`` reads the raw parameters of a request (a mapping of name to
 of values sent, as any web framework gives them) with the seed's rules and the decisions of
 ``api.md``: lists as JSON arrays or ``a=1&a=2`` or ``a=1,2``; booleans ``true/false/1/0``;
 an empty value counts as absent. Malformed input raises :class:`InvalidParameter` naming
-every offending parameter; out-of-range input raises the seed's own error.
+every offending parameter (a value with a NUL character, a list nested in a list);
+out-of-range input raises the seed's own error. The seed's limits on lists count the
+elements as sent, repeats included (the original counted them before any de-duplication);
+the query objects hold each id once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Final, TypeVar
@@ -69,6 +73,9 @@ ASSOCIATION_LIMIT: Final = 80
 ID_LIST_LIMIT: Final = 50
 """Ids in one path list (/condition/mod, /list/resources_mods) and in allowed_ids."""
 MAX_NAME_LENGTH: Final = 256
+SOURCE_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
+"""A source or app type name (``steam``, ``game``): letters, digits, ``_.-``."""
+_SOURCE: Final = re.compile(SOURCE_PATTERN)
 MAX_PAGE: Final = 10**9
 
 
@@ -94,12 +101,24 @@ class _Reader:
     def __init__(self, params: Params, known: Iterable[str]) -> None:
         self.params = params
         self.problems: list[str] = []
+        self.sent: dict[str, int] = {}
+        """How many elements each list had as sent, repeats included (the seed's limits
+        count these)."""
         unknown = sorted(set(params) - set(known))
         for name in unknown:
             self.problems.append(f"{name}: unknown parameter")
 
-    def raw(self, name: str) -> str | None:
+    def values(self, name: str) -> list[str]:
+        """Every non-empty value sent for ``name``; none if one has a NUL character (no text
+        of the API has one, and SQLite would end the text there)."""
         values = [v for v in self.params.get(name, ()) if v != ""]
+        if any("\x00" in v for v in values):
+            self._complain(name, "contains a NUL character")
+            return []
+        return values
+
+    def raw(self, name: str) -> str | None:
+        values = self.values(name)
         if not values:
             return None
         if len(values) > 1:
@@ -154,19 +173,21 @@ class _Reader:
         return raw
 
     def list(self, name: str, item: Callable[[str], E | None], what: str) -> tuple[E, ...]:
-        values = [v for v in self.params.get(name, ()) if v != ""]
         out: list[E] = []
-        for raw in values:
+        sent = 0
+        for raw in self.values(name):
             items = _split_list(raw)
             if items is None:
                 self._complain(name, f"not a list: {raw[:40]!r}")
                 continue
+            sent += len(items)
             for element in items:
                 parsed = item(element)
                 if parsed is None:
                     self._complain(name, f"not {what}: {element[:40]!r}")
                 else:
                     out.append(parsed)
+        self.sent[name] = sent
         return tuple(dict.fromkeys(out))  # keep order, drop repeats
 
     def sort(self, enum: type[Enum], aliases: Mapping[str, Any], default: Any) -> tuple[Any, bool]:
@@ -217,12 +238,13 @@ def _to_int(raw: str) -> int | None:
 
 
 def _split_list(raw: str) -> list[str] | None:
-    """A JSON array, or comma-separated values, or a single value."""
+    """A JSON array of numbers and strings, or comma-separated values, or a single value;
+    ``None`` for anything else (an array nested however deep among them)."""
     text = raw.strip()
     if text.startswith("["):
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # arrays nested ~1000 deep exhaust the stack
             return None
         if not isinstance(value, list):
             return None
@@ -245,7 +267,13 @@ def parse_id(raw: str) -> int | None:
 
 
 def parse_id_list(raw: str, name: str) -> tuple[int, ...]:
-    """A path list of Steam ids (JSON array or comma-separated); InvalidParameter if bad."""
+    """A path list of Steam ids (JSON array or comma-separated), each once; InvalidParameter
+    if bad."""
+    return tuple(dict.fromkeys(_sent_ids(raw, name)))
+
+
+def _sent_ids(raw: str, name: str) -> list[int]:
+    """The Steam ids of a path list as sent, repeats included; InvalidParameter if bad."""
     items = _split_list(raw)
     if items is None:
         raise InvalidParameter("invalid parameters", details=[f"{name}: not a list: {raw[:40]!r}"])
@@ -259,7 +287,7 @@ def parse_id_list(raw: str, name: str) -> tuple[int, ...]:
             ids.append(value)
     if bad:
         raise InvalidParameter("invalid parameters", details=bad[:20])
-    return tuple(dict.fromkeys(ids))
+    return ids
 
 
 def require_id(raw: str, name: str) -> int:
@@ -279,7 +307,7 @@ def _small_int(raw: str) -> int | None:
 
 def _source(raw: str) -> str | None:
     text = raw.strip()
-    return text if 0 < len(text) <= 64 else None
+    return text if _SOURCE.fullmatch(text) else None
 
 
 def _resource_type(raw: str) -> ResourceType | None:
@@ -294,10 +322,11 @@ def _check_page_size(page_size: int) -> None:
         raise PageSizeOutOfRange()
 
 
-def _check_complexity(limit: int, **lists: Sequence[object]) -> None:
-    total = sum(len(v) for v in lists.values())
+def _check_complexity(limit: int, **sent: int) -> None:
+    """The seed's limit on the elements of some lists together, counted as sent."""
+    total = sum(sent.values())
     if total > limit:
-        sizes = ", ".join(f"{k}: {len(v)}" for k, v in lists.items())
+        sizes = ", ".join(f"{k}: {n}" for k, n in sent.items())
         raise FilterTooComplex(limit, details=[f"{sizes} (sum {total})"])
 
 
@@ -413,15 +442,16 @@ class ModListQuery:
         )
         reader.done()
         _check_page_size(page.page_size)
+        sent = reader.sent
         _check_complexity(
             LIST_FILTER_LIMIT,
-            tags=query.tags,
-            games=query.games,
-            primary_sources=query.primary_sources,
+            tags=sent["tags"],
+            games=sent["games"] + sent["game"],
+            primary_sources=sent["primary_sources"],
         )
-        if len(query.allowed_ids) > ID_LIST_LIMIT:
+        if sent["allowed_ids"] > ID_LIST_LIMIT:
             raise FilterTooComplex(
-                ID_LIST_LIMIT, details=[f"allowed_ids: {len(query.allowed_ids)} ids"]
+                ID_LIST_LIMIT, details=[f"allowed_ids: {sent['allowed_ids']} ids"]
             )
         return query
 
@@ -495,11 +525,12 @@ class GameListQuery:
         )
         reader.done()
         _check_page_size(page.page_size)
+        sent = reader.sent
         _check_complexity(
             LIST_FILTER_LIMIT,
-            type_app=query.type_app,
-            genres=query.genres,
-            primary_sources=query.primary_sources,
+            type_app=sent["type_app"],
+            genres=sent["genres"],
+            primary_sources=sent["primary_sources"],
         )
         return query
 
@@ -514,15 +545,15 @@ class ModTagsQuery:
 
     @classmethod
     def from_params(cls, mods_ids_list: str, params: Params) -> ModTagsQuery:
-        mod_ids = parse_id_list(mods_ids_list, "mods_ids_list")
+        mod_ids = _sent_ids(mods_ids_list, "mods_ids_list")
         reader = _Reader(params, ("tags", "only_ids"))
         query = cls(
-            mod_ids=mod_ids,
+            mod_ids=tuple(dict.fromkeys(mod_ids)),
             tag_ids=reader.list("tags", _small_int, "an id"),
             only_ids=reader.boolean("only_ids", False),
         )
         reader.done()
-        _check_complexity(ASSOCIATION_LIMIT, mods_ids_list=query.mod_ids, tags=query.tag_ids)
+        _check_complexity(ASSOCIATION_LIMIT, mods_ids_list=len(mod_ids), tags=reader.sent["tags"])
         return query
 
 
@@ -536,15 +567,17 @@ class GameGenresQuery:
 
     @classmethod
     def from_params(cls, games_ids_list: str, params: Params) -> GameGenresQuery:
-        game_ids = parse_id_list(games_ids_list, "games_ids_list")
+        game_ids = _sent_ids(games_ids_list, "games_ids_list")
         reader = _Reader(params, ("genres", "only_ids"))
         query = cls(
-            game_ids=game_ids,
+            game_ids=tuple(dict.fromkeys(game_ids)),
             genre_ids=reader.list("genres", _small_int, "an id"),
             only_ids=reader.boolean("only_ids", False),
         )
         reader.done()
-        _check_complexity(ASSOCIATION_LIMIT, games_ids_list=query.game_ids, genres=query.genre_ids)
+        _check_complexity(
+            ASSOCIATION_LIMIT, games_ids_list=len(game_ids), genres=reader.sent["genres"]
+        )
         return query
 
 
@@ -558,16 +591,16 @@ class ResourcesQuery:
 
     @classmethod
     def from_params(cls, mods_list_id: str, params: Params) -> ResourcesQuery:
-        mod_ids = parse_id_list(mods_list_id, "mods_list_id")
+        mod_ids = _sent_ids(mods_list_id, "mods_list_id")
         reader = _Reader(params, ("page_size", "page", "types_resources"))
         page = PageQuery._read(reader)
         types = reader.list("types_resources", _resource_type, "logo or screenshot")
         reader.done()
         _check_page_size(page.page_size)
-        _check_complexity(LIST_FILTER_LIMIT, types_resources=types)
+        _check_complexity(LIST_FILTER_LIMIT, types_resources=reader.sent["types_resources"])
         if not 1 <= len(mod_ids) <= ID_LIST_LIMIT:
             raise ListSizeOutOfRange(details=[f"mods_list_id: {len(mod_ids)} ids, 1 to 50"])
-        return cls(mod_ids=mod_ids, types=types, page=page)
+        return cls(mod_ids=tuple(dict.fromkeys(mod_ids)), types=types, page=page)
 
 
 @attrs.frozen(kw_only=True)
@@ -667,7 +700,8 @@ class DayStatsQuery:
 
     def resolve(self, today: dt.date) -> tuple[dt.date, dt.date]:
         end = self.end or today
-        start = self.start or end - dt.timedelta(days=7)
+        week = dt.timedelta(days=7)
+        start = self.start or (end - week if end - dt.date.min >= week else dt.date.min)
         if start > end:
             raise ConflictingRequest()
         return start, end

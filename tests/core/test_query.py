@@ -99,14 +99,147 @@ def test_association_complexity_is_80() -> None:
 
 
 def test_types_resources_limit_is_30() -> None:
-    """The README names 20 and 30; the message's 30 holds."""
-    many = ",".join(["logo"] * 31)
-    # repeats collapse, so the limit counts distinct values; 2 types is fine
+    """The README names 20 and 30; the message's 30 holds, counted as sent (only two types
+    exist, so a limit on distinct values could never be reached)."""
     q = ResourcesQuery.from_params("[1,2]", p(types_resources="logo,screenshot"))
     assert q.types == (ResourceType.LOGO, ResourceType.SCREENSHOT)
-    assert ResourcesQuery.from_params("[1]", p(types_resources=many)).types == (ResourceType.LOGO,)
+    thirty = ResourcesQuery.from_params("[1]", p(types_resources=",".join(["logo"] * 30)))
+    assert thirty.types == (ResourceType.LOGO,)
+    with pytest.raises(FilterTooComplex) as info:
+        ResourcesQuery.from_params("[1]", p(types_resources=",".join(["logo"] * 31)))
+    assert info.value.details == ["types_resources: 31 (sum 31)"]
     with pytest.raises(InvalidParameter):
         ResourcesQuery.from_params("[1]", p(types_resources="banner"))
+
+
+def _spelled(form: str, elements: list[str]) -> list[str]:
+    """A list parameter's values in one of the three accepted forms."""
+    if form == "json":
+        return ["[" + ",".join(e if e.isdigit() else f'"{e}"' for e in elements) + "]"]
+    if form == "repeated":
+        return elements
+    return [",".join(elements)]
+
+
+LIST_FORMS = ["json", "repeated", "comma"]
+
+
+@pytest.mark.parametrize("form", LIST_FORMS)
+@pytest.mark.parametrize(
+    ("cls", "name", "element", "limit"),
+    [(ModListQuery, "tags", "1", 30), (ModListQuery, "games", "1", 30),
+     (ModListQuery, "game", "1", 30), (ModListQuery, "primary_sources", "steam", 30),
+     (ModListQuery, "allowed_ids", "1", 50), (GameListQuery, "genres", "1", 30),
+     (GameListQuery, "type_app", "game", 30), (GameListQuery, "primary_sources", "steam", 30)],
+)  # fmt: skip
+def test_list_limits_count_repeats(
+    cls: type[ModListQuery] | type[GameListQuery], name: str, element: str, limit: int, form: str
+) -> None:
+    """The seed's limits count the list as sent, before repeats are dropped: one element
+    over is 413 error_id 2 in every form; at the limit the query holds the element once."""
+    at_limit = cls.from_params({name: _spelled(form, [element] * limit)})
+    assert at_limit == cls.from_params({name: _spelled(form, [element])})
+    with pytest.raises(FilterTooComplex) as info:
+        cls.from_params({name: _spelled(form, [element] * (limit + 1))})
+    assert info.value.error_id == 2 and info.value.limit == limit
+
+
+@pytest.mark.parametrize("form", LIST_FORMS)
+def test_ten_thousand_repeated_tags_are_too_complex(form: str) -> None:
+    """``tags=[1,1,1,…]`` with 10,000 elements: the original's 413, not a one-tag list."""
+    with pytest.raises(FilterTooComplex) as info:
+        ModListQuery.from_params({"tags": _spelled(form, ["1"] * 10_000)})
+    assert info.value.details == ["tags: 10000, games: 0, primary_sources: 0 (sum 10000)"]
+
+
+def test_game_and_games_count_together() -> None:
+    """``game`` is ``games``: both count towards the 30, repeats included."""
+    params = p(games=str([7] * 20), game=["7"] * 10)
+    assert ModListQuery.from_params(params).games == (7,)
+    with pytest.raises(FilterTooComplex):
+        ModListQuery.from_params({**params, "tags": ["1"]})
+
+
+@pytest.mark.parametrize("form", ["json", "comma"])
+def test_path_lists_count_repeats(form: str) -> None:
+    """Ids in a path count as sent too: 80 for the association lists (with their filter),
+    1 to 50 for /list/resources_mods and /condition/mod."""
+    ids = ["5"] * 80
+    path = _spelled(form, ids)[0]
+    assert ModTagsQuery.from_params(path, {}).mod_ids == (5,)
+    assert GameGenresQuery.from_params(path, {}).game_ids == (5,)
+    with pytest.raises(FilterTooComplex):
+        ModTagsQuery.from_params(path, p(tags="1"))
+    with pytest.raises(FilterTooComplex):
+        GameGenresQuery.from_params(path, p(genres="1"))
+    with pytest.raises(FilterTooComplex):
+        ModTagsQuery.from_params(_spelled(form, ids[:70])[0], p(tags=str([1] * 11)))
+    fifty, fifty_one = _spelled(form, ids[:50])[0], _spelled(form, ids[:51])[0]
+    assert ResourcesQuery.from_params(fifty, {}).mod_ids == (5,)
+    assert ConditionQuery.from_params(fifty, {}).mod_ids == (5,)
+    with pytest.raises(ListSizeOutOfRange):
+        ResourcesQuery.from_params(fifty_one, {})
+    with pytest.raises(ListSizeOutOfRange):
+        ConditionQuery.from_params(fifty_one, {})
+
+
+@pytest.mark.parametrize("raw", ["N\x97`", "st eam", "s" * 65, "dampf\u00fc", "a/b", "\u0661"])
+def test_sources_and_app_types_follow_the_documented_pattern(raw: str) -> None:
+    """primary_sources and type_app are names of letters, digits and ``_.-`` (as
+    /openapi.json says); anything else is malformed, not a filter that finds nothing."""
+    for read, name in [
+        (ModListQuery, "primary_sources"),
+        (GameListQuery, "primary_sources"),
+        (GameListQuery, "type_app"),
+    ]:
+        with pytest.raises(InvalidParameter) as info:
+            read.from_params({name: [raw]})
+        assert info.value.details[0].startswith(f"{name}: not a")
+    ok = GameListQuery.from_params(p(primary_sources="steam,local-1.x_Y", type_app=["game"]))
+    assert ok.primary_sources == ("steam", "local-1.x_Y") and ok.type_app == ("game",)
+
+
+TEXT_PARAMETERS = [
+    (ModListQuery.from_params, "name", "ab\x00cd"),
+    (ModListQuery.from_params, "q", "ab\x00cd"),
+    (ModListQuery.from_params, "primary_sources", "st\x00eam"),
+    (ModListQuery.from_params, "sort", "NAME\x00"),
+    (ModListQuery.from_params, "tags", "[1]\x00"),
+    (ModListQuery.from_params, "page", "1\x00"),
+    (GameListQuery.from_params, "name", "ab\x00cd"),
+    (GameListQuery.from_params, "type_app", "game\x00"),
+    (GameListQuery.from_params, "primary_sources", "\x00"),
+    (DayStatsQuery.from_params, "start_date", "2026-01-01\x00"),
+    (lambda params: ModInfoQuery.from_params("1", params), "game", "true\x00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "value"),
+    TEXT_PARAMETERS,
+    ids=[f"{i}-{name}" for i, (_, name, _) in enumerate(TEXT_PARAMETERS)],
+)
+def test_a_nul_character_is_malformed(read, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """A NUL in any parameter is 422 error_id 4 naming it (it reached SQLite as a 500)."""
+    with pytest.raises(InvalidParameter) as info:
+        read({name: [value]})
+    assert info.value.error_id == 4
+    assert info.value.details == [f"{name}: contains a NUL character"]
+
+
+@pytest.mark.parametrize("depth", [2, 999, 100_000])
+def test_nested_json_lists_are_malformed(depth: int) -> None:
+    """A list inside a list, however deep, is "not a list" (999 levels were a RecursionError)."""
+    nested = "[" * depth + "1" + "]" * depth
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(p(tags=nested))
+    assert info.value.details[0].startswith("tags: not a list")
+    for read in (ModTagsQuery.from_params, ResourcesQuery.from_params):
+        with pytest.raises(InvalidParameter) as info:
+            read(nested, {})
+        assert "not a list" in info.value.details[0]
+    with pytest.raises(InvalidParameter):
+        ConditionQuery.from_params(nested, {})
 
 
 @pytest.mark.parametrize("count", [0, 51])
@@ -157,6 +290,16 @@ def test_day_stats_defaults_and_conflict() -> None:
     assert DayStatsQuery.from_params({}).resolve(today) == (dt.date(2026, 5, 3), today)
     with pytest.raises(ConflictingRequest):
         DayStatsQuery.from_params(p(start_date="2026-05-02", end_date="2026-05-01"))
+
+
+def test_day_stats_default_start_stops_at_year_one() -> None:
+    """end_date=0001-01-01: the week before it starts at the first day there is (it was an
+    OverflowError, a 500)."""
+    today = dt.date(2026, 5, 10)
+    first = dt.date.min
+    assert DayStatsQuery.from_params(p(end_date="0001-01-01")).resolve(today) == (first, first)
+    eighth = dt.date(1, 1, 8)
+    assert DayStatsQuery.from_params(p(end_date="0001-01-08")).resolve(today) == (first, eighth)
 
 
 @pytest.mark.parametrize(

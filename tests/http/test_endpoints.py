@@ -348,9 +348,11 @@ async def test_list_resources_of_mods(cached: Api) -> None:
     shots = (await cached.client.get(url + '?types_resources=["screenshot"]')).json()
     assert {r["type"] for r in shots["results"]} == {"screenshot"}
     assert_error(await cached.client.get(url + "?page_size=51"), 413, 1)
+    # the 30 counts the types as sent: 31 times "logo" is over it (the original's 413)
+    thirty = "[" + ",".join(['"logo"'] * 30) + "]"
+    assert (await cached.client.get(url + f"?types_resources={thirty}")).status_code == 200
     many_types = "[" + ",".join(['"logo"'] * 31) + "]"
-    # repeats collapse to one type: still within the limit
-    assert (await cached.client.get(url + f"?types_resources={many_types}")).status_code == 200
+    assert_error(await cached.client.get(url + f"?types_resources={many_types}"), 413, 2)
     too_many = "[" + ",".join(str(i + 1) for i in range(51)) + "]"
     body = assert_error(await cached.client.get(f"/list/resources_mods/{too_many}"), 413, 1)
     assert body["message"] == "the size of the array is not correct"
@@ -458,6 +460,9 @@ async def test_statistics_day_errors(api: Api) -> None:
     assert (
         await api.client.get("/statistics/day?start_date=2020-01-01&end_date=2020-01-01")
     ).json() == []
+    # the default start, a week before the end, does not fall before year 1 (it was a 500)
+    first = await api.client.get("/statistics/day?end_date=0001-01-01")
+    assert (first.status_code, first.json()) == (200, [])
 
 
 async def test_statistics_delay_and_summary(cached: Api) -> None:

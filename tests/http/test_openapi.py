@@ -4,17 +4,21 @@ against a real server process); /docs renders it with assets we serve ourselves.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
+import swagger_ui_bundle  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from openworkshop_http import openapi_document
 from openworkshop_http.app import ENDPOINTS
-from tests.http.conftest import Api
+from openworkshop_http.docs import ASSETS
+from tests.http.conftest import Api, assert_error
 
 SAMPLE_VALUES: dict[str, Any] = {"integer": "1", "boolean": "true"}
 EXAMPLES = 20
@@ -84,6 +88,27 @@ async def test_every_documented_parameter_is_accepted(api: Api) -> None:
 
 
 @pytest.mark.anyio
+async def test_an_empty_query_parameter_is_documented_as_absent(api: Api) -> None:
+    """``name=`` counts as absent (docs/http.md), so the document allows an empty value of every
+    query parameter, and the server answers it as it answers no parameter."""
+    for path, item in openapi_document()["paths"].items():
+        url = re.sub(
+            r"\{[^}]+\}",
+            lambda m: "[1]" if "list" in m.group() or "array" in m.group() else "1",
+            path,
+        )
+        plain = await api.client.get(url)
+        for parameter in item["get"].get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+            empty = await api.client.get(url, params={parameter["name"]: ""})
+            assert empty.status_code == plain.status_code, (path, parameter["name"])
+            if not path.startswith("/statistics"):  # those count each request
+                assert empty.json() == plain.json(), (path, parameter["name"])
+
+
+@pytest.mark.anyio
 async def test_openapi_json_is_served(api: Api) -> None:
     answer = await api.client.get("/openapi.json")
     assert answer.status_code == 200
@@ -111,6 +136,86 @@ async def test_docs_use_only_our_own_assets(api: Api) -> None:
         assert answer.status_code == 200, asset
         assert len(answer.content) > 500
     assert (await api.client.get("/docs/")).text == html
+
+
+SWAGGER_PACKAGE = Path(swagger_ui_bundle.swagger_ui_path)
+PACKAGE_FILES = sorted(f.name for f in SWAGGER_PACKAGE.iterdir())
+
+
+def test_the_package_points_at_petstore() -> None:
+    """Why only the files /docs loads are served: the package's own page and initializer
+    send the browser to petstore.swagger.io."""
+    assert "swagger-initializer.js" in (SWAGGER_PACKAGE / "index.html").read_text()
+    assert "petstore.swagger.io" in (SWAGGER_PACKAGE / "swagger-initializer.js").read_text()
+
+
+@pytest.mark.anyio
+async def test_docs_name_no_outside_host(api: Api) -> None:
+    """The page and its Swagger UI config load only our /openapi.json; the package's own
+    index.html and swagger-initializer.js (which point the browser at petstore.swagger.io)
+    are not served, nor anything else of the package the page does not load."""
+    html = (await api.client.get("/docs")).text
+    assert "//" not in html  # no URL with a host, absolute or protocol-relative
+    config = re.search(r"SwaggerUIBundle\(\{(.*?)\}\);", html, re.S)
+    assert config is not None
+    lines = [line.strip() for line in config.group(1).splitlines() if line.strip()]
+    assert 'url: "/openapi.json",' in lines
+    assert "validatorUrl: null," in lines
+    assert "queryConfigEnabled: false," in lines  # no ?url=... from the address bar
+    assert not [line for line in lines if re.match(r"(urls|configUrl|oauth2RedirectUrl)\b", line)]
+    served = set()
+    for name in PACKAGE_FILES:
+        answer = await api.client.get(f"/docs/static/{name}")
+        if answer.status_code == 200:
+            served.add(name)
+        else:
+            assert_error(answer, 404, 404)
+    assert served == ASSETS
+    loaded = {a.rsplit("/", 1)[1] for a in re.findall(r'(?:src|href)="([^"]+)"', html)}
+    assert loaded == ASSETS
+
+
+def _documented(operation: dict[str, Any], answer: httpx.Response) -> None:
+    """The answer's status, media type and required headers are the ones documented."""
+    response = operation["responses"].get(str(answer.status_code))
+    assert response is not None, answer.status_code
+    media = answer.headers["content-type"].split(";")[0].strip()
+    assert media in response.get("content", {}), (answer.status_code, media)
+    for name, header in response.get("headers", {}).items():
+        if header.get("required"):
+            assert name.lower() in answer.headers, (answer.status_code, name)
+        pattern = header["schema"].get("pattern")
+        if pattern and name.lower() in answer.headers:
+            assert re.match(pattern, answer.headers[name]), (name, answer.headers[name])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/download/{mod_id}", "/download/steam/{mod_id}"])
+async def test_archive_ranges_are_documented(api: Api, path: str) -> None:
+    """The whole archive (200), one range (206 application/zip), several ranges (206
+    multipart/byteranges) and a range past the end (416, JSON with ``Content-Range``) are
+    each answered as the document says."""
+    operation = openapi_document()["paths"][path]["get"]
+    assert set(operation["responses"]["206"]["content"]) == {
+        "application/zip",
+        "multipart/byteranges",
+    }
+    assert operation["responses"]["416"]["headers"]["Content-Range"]["required"]
+    mod_id = api.mod_ids()[0]
+    await api.cache([mod_id])
+    url = path.replace("{mod_id}", str(mod_id))
+    whole = await api.client.get(url)
+    _documented(operation, whole)
+    size = len(whole.content)
+    for ranges, status, media in [
+        ("bytes=0-9", 206, "application/zip"),
+        ("bytes=0-1,10-11", 206, "multipart/byteranges"),
+        (f"bytes={size}-", 416, "application/json"),
+    ]:
+        answer = await api.client.get(url, headers={"Range": ranges})
+        assert answer.status_code == status, ranges
+        assert answer.headers["content-type"].startswith(media), ranges
+        _documented(operation, answer)
 
 
 # --- schemathesis against a real server ------------------------------------------------------
