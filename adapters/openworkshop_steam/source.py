@@ -520,10 +520,12 @@ class SteamWebSource:
             return failed(FailureReason.UNKNOWN, f"more than {_REDIRECTS} redirects")
         except TimeoutError:
             return failed(FailureReason.TIMEOUT, "the legacy file download timed out")
-        except aiohttp.ClientError as exc:
-            return failed(FailureReason.NO_CONNECTION, _describe(exc))
-        except OSError as exc:
-            return failed(FailureReason.IO_ERROR, _describe(exc))
+        except aiohttp.ClientError as exc:  # names a host and port: the log only
+            log.warning("legacy download of %s failed: %s", item.mod_id, _describe(exc))
+            return failed(FailureReason.NO_CONNECTION, "cannot reach the legacy file's host")
+        except OSError as exc:  # names a path of this machine: the log only
+            log.warning("legacy download of %s failed: %s", item.mod_id, _describe(exc))
+            return failed(FailureReason.IO_ERROR, "the legacy file could not be written")
 
     def _check_steamcmd(self, folder: Path) -> None:
         """Fail before anything starts when no steamcmd session could run."""

@@ -14,6 +14,7 @@ from openworkshop.settings import Settings
 from openworkshop_steam import SteamWebSource
 from openworkshop_steam.source import DEFAULT_LEGACY_HOSTS, _allowed
 from openworkshop_steam.steamcmd import item_folder
+from tests.http.conftest import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -165,3 +166,15 @@ def test_the_settings_reach_the_source() -> None:
     assert {"files.example", "cdn.example", "api.steampowered.com"} <= source._legacy_hosts
     assert "steamusercontent.com" not in source._legacy_hosts
     assert source._max_download_size == 5
+
+
+async def test_a_legacy_host_that_cannot_be_reached_is_not_named(
+    files: Files, tmp_path: Path
+) -> None:
+    """A failure detail is public (/info/mod): the host and port go to the log only."""
+    closed = f"http://127.0.0.1:{free_port()}/file"
+    async with source_for(files) as source:
+        outcomes = await source.download([item(closed, 709)], tmp_path / "dl")
+    outcome = outcomes[709]
+    assert outcome.reason is R.NO_CONNECTION
+    assert outcome.detail == "cannot reach the legacy file's host"
