@@ -854,7 +854,7 @@ class _Buckets:
                 minus,
                 left_out if minus is not None else None,
             )
-            ids += _bucketed(db, search, sort, descending, offset, limit - len(ids))
+            ids += _BucketPage(db, search, sort, descending, offset, limit - len(ids)).read()
             offset = 0
             if len(ids) >= limit:
                 break
@@ -929,153 +929,181 @@ class _Search:
     """Its ids, if already read."""
 
 
-def _bucketed(
-    db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
-) -> list[int]:
+_Run = list[tuple[Any, str, int]]
+"""Neighbouring buckets of one level, in sort order: (bucket, token, listed mods)."""
+
+
+class _BucketPage:
     """Page ``offset, limit`` of the matches of ``search``, in the order of ``sort``.
 
     The buckets of the sort key are taken in order, coarsest level first, in runs of
-    neighbours holding about twice the page's share of the catalog. A run's matches are
-    counted: skipped while the page lies further on; read and sorted if they are few; else
-    taken bucket by bucket, where a bucket of one value is read in id order (its sort
-    order) up to the page, a bucket of several is split into the buckets of the level
-    below, and a finest bucket whose matches are dense is walked on its sort index (when a
-    row check exists).
+    neighbours holding about twice the page's share of the catalog (``_visit``). A run's
+    matches are counted (``_take``): skipped while the page lies further on; read and sorted
+    if they are few; walked on the sort index if that reads less (``_walk_run``, when a row
+    check exists); else taken bucket by bucket, where a bucket of one value is read in id
+    order (its sort order) up to the page (``_one_value``) and a bucket of several is split
+    into the buckets of the level below.
     """
-    table, expression, count = search.table, search.expression, search.count
-    direction = "DESC" if descending else "ASC"
-    order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
-    left_out: frozenset[int] = search.left_out or frozenset()
-    if search.minus is not None and search.left_out is None:
-        left_out = frozenset(
-            row[0]
-            for row in db.execute(
-                f"SELECT rowid FROM {search.minus[0]} WHERE {search.minus[0]} MATCH ?",
-                [search.minus[1]],
-            )
-        )
 
-    def sorted_matches(part: str, start: int, want: int | None) -> list[int]:
-        if not left_out:
-            return _sorted_matches(db, table, part, order, start, want)
-        kept = [i for i in _sorted_matches(db, table, part, order, 0, None) if i not in left_out]
+    def __init__(
+        self, db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
+    ) -> None:
+        self.db, self.search, self.sort = db, search, sort
+        self.offset, self.limit = offset, limit
+        self.direction = "DESC" if descending else "ASC"
+        self.order = f"m.{MOD_SORT_INDEXES[sort][0]} {self.direction}, m.id {self.direction}"
+        self.left_out: frozenset[int] = search.left_out or frozenset()
+        if search.minus is not None and search.left_out is None:
+            index, minus = search.minus
+            rows = db.execute(f"SELECT rowid FROM {index} WHERE {index} MATCH ?", [minus])
+            self.left_out = frozenset(row[0] for row in rows)
+        self.ids: list[int] = []
+        self.seen = 0
+        """Matches in the buckets taken so far."""
+        self.universe = 0
+        self.target = 0.0
+
+    def read(self) -> list[int]:
+        search, offset, limit = self.search, self.offset, self.limit
+        if search.count <= (_FETCH_TITLES if search.table == _TITLES else _FETCH_ALL):
+            return self._sorted(search.expression, offset, limit)
+        self.universe = _listed_count(self.db, _Where())
+        self.target = max(
+            _MIN_GROUP, _GROUP_SHARE * (offset + limit) * self.universe / search.count
+        )
+        self._visit(SORT_FACETS[self.sort].levels()[0])
+        if len(self.ids) < min(limit, search.count - offset):
+            everything = _unbucketed(self.db, search.table, search.expression, self.order, 0, None)
+            return [i for i in everything if i not in self.left_out][offset : offset + limit]
+        return self.ids
+
+    def _done(self) -> bool:
+        return len(self.ids) >= self.limit or self.seen >= self.search.count
+
+    def _sorted(self, part: str, start: int, want: int | None) -> list[int]:
+        """The matches of ``part`` but the left-out ones, sorted, from ``start``."""
+        table = self.search.table
+        if not self.left_out:
+            return _sorted_matches(self.db, table, part, self.order, start, want)
+        matches = _sorted_matches(self.db, table, part, self.order, 0, None)
+        kept = [i for i in matches if i not in self.left_out]
         return kept[start:] if want is None else kept[start : start + want]
 
-    def minus_count(part_tokens: str) -> int:
-        if search.minus is None:
-            return 0
-        index, minus = search.minus
-        return _count(db, index, f"({minus}) AND {part_tokens}")
+    def _found(self, part: str, tokens: str) -> int:
+        """The matches of ``part`` (the words in the buckets of ``tokens``), counted."""
+        found = _count(self.db, self.search.table, part)
+        if self.search.minus is not None:
+            index, minus = self.search.minus
+            found -= _count(self.db, index, f"({minus}) AND {tokens}")
+        return found
 
-    if count <= (_FETCH_TITLES if table == _TITLES else _FETCH_ALL):
-        return sorted_matches(expression, offset, limit)
-    universe = _listed_count(db, _Where())
-    target = max(_MIN_GROUP, _GROUP_SHARE * (offset + limit) * universe / count)
-    ids: list[int] = []
-    seen = 0  # matches in the buckets taken so far
-
-    def done() -> bool:
-        return len(ids) >= limit or seen >= count
-
-    def visit(level: Facet, within: tuple[Any, Any] | None = None) -> bool:
+    def _visit(self, level: Facet, within: tuple[Any, Any] | None = None) -> bool:
         """Take the buckets of ``level`` (inside ``within``) in runs; True once done."""
         sql = "SELECT bucket, token, mods FROM facet_buckets WHERE facet = ? AND mods > 0"
         params: list[Any] = [level.key]
         if within is not None:
             sql += " AND bucket >= ? AND bucket < ?"
             params += within
-        rows = db.execute(f"{sql} ORDER BY bucket {direction}", params).fetchall()
-        run: list[tuple[Any, str, int]] = []
+        rows = self.db.execute(f"{sql} ORDER BY bucket {self.direction}", params).fetchall()
+        run: _Run = []
         for bucket, token, mods in rows:
-            if run and (sum(r[2] for r in run) + mods > target or len(run) >= _GROUP_TOKENS):
-                if take(level, run):
+            if run and (sum(r[2] for r in run) + mods > self.target or len(run) >= _GROUP_TOKENS):
+                if self._take(level, run):
                     return True
                 run = []
             run.append((bucket, token, mods))
-        return bool(run) and take(level, run)
+        return bool(run) and self._take(level, run)
 
-    def take(level: Facet, run: list[tuple[Any, str, int]]) -> bool:
-        nonlocal seen
+    def _take(self, level: Facet, run: _Run) -> bool:
+        """Take the matches of a run of buckets onto the page; True once done."""
         tokens = _any_of(token for _, token, _ in run)
-        part = f"({expression}) AND {tokens}"
-        start, want = max(0, offset - seen), limit - len(ids)
+        part = f"({self.search.expression}) AND {tokens}"
+        start, want = max(0, self.offset - self.seen), self.limit - len(self.ids)
         if len(run) == 1 and level.exact(run[0][0]):
-            # one value: id order is its order, so read no further than the page
-            margin = len(left_out)
-            rows = db.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
-                f"ORDER BY rowid {direction} LIMIT ?",
-                [part, start + want + margin],
-            ).fetchall()
-            kept = [row[0] for row in rows if row[0] not in left_out]
-            ids.extend(kept[start : start + want])
-            if len(kept) >= start + want:
-                return True
-            if len(rows) < start + want + margin:  # the bucket ran out: all of it seen
-                seen += len(kept)
-            else:
-                seen += _count(db, table, part) - minus_count(tokens)
-            return done()
-        if seen >= offset and sum(m for _, _, m in run) * count / universe * 4 < _FETCH_BUDGET:
-            # on the page already, and few matches expected: read them without counting
-            matched = sorted_matches(part, 0, None)
-            if len(matched) <= _FETCH_BUDGET:
-                ids.extend(matched[:want])
-                seen += len(matched)
-                return done()
-        found = _count(db, table, part) - minus_count(tokens)
-        if found == 0 or seen + found <= offset:
-            seen += found
-            return done()
-        # walk the sort index through the run, checking each mod, if that reads less than
-        # fetching and sorting its matches; over a run that a finer level could narrow,
-        # no further than a few times the mods expected (its matches may lie in one part)
-        ranges = [level.value_range(bucket) for bucket, _, _ in run]
-        check, cost = (
-            (search.covered, _COVERED_COST)
-            if sort == "NAME" and search.covered is not None
-            else (search.rows, _CHECK_COST)
-        )
+            return self._one_value(part, tokens, start, want)
         mods = sum(m for _, _, m in run)
-        expected = (start + want) * mods / found
         if (
-            check is not None
-            and None not in ranges
-            and _cheaper_to_walk(expected, cost, found, 0.0, _FETCH_COST)
+            self.seen >= self.offset
+            and mods * self.search.count / self.universe * 4 < _FETCH_BUDGET
         ):
-            lows, highs = zip(*ranges, strict=True)
-            narrow = level.level > 0 or len(run) > 1
-            budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
-            values = (min(lows), max(highs))
-            rows = _walk(db, check, sort, direction, values, budget, start, want)
-            if budget >= 0 and want > len(rows) >= want / 2:
-                # half the page found within the budget: the rest lies close by, where a
-                # finer level would walk the same rows again first
-                budget = -1
-                rows = _walk(db, check, sort, direction, values, budget, start, want)
-            if len(rows) == want or budget < 0:
-                ids.extend(rows)
-                seen += found
-                return done()
+            # on the page already, and few matches expected: read them without counting
+            matched = self._sorted(part, 0, None)
+            if len(matched) <= _FETCH_BUDGET:
+                self.ids.extend(matched[:want])
+                self.seen += len(matched)
+                return self._done()
+        found = self._found(part, tokens)
+        if found == 0 or self.seen + found <= self.offset:
+            self.seen += found
+            return self._done()
+        walked = self._walk_run(level, run, found, start, want)
+        if walked is not None:
+            self.ids.extend(walked)
+            self.seen += found
+            return self._done()
         if found > _FETCH_BUDGET:
             if len(run) > 1:  # too many to read at once: bucket by bucket
-                return any(take(level, [item]) for item in run)
+                return any(self._take(level, [item]) for item in run)
             if level.level > 0:
-                return visit(level.finer(), level.children(run[0][0]))
+                return self._visit(level.finer(), level.children(run[0][0]))
         elif len(run) == 1 and level.level > 0 and found > _SPARE * (start + want) + 64:
             # far more than the page needs in one coarse bucket: its finer ones say which
-            return visit(level.finer(), level.children(run[0][0]))
-        matched = sorted_matches(part, 0, None)
-        ids.extend(matched[start : start + want])
-        seen += len(matched)
-        return done()
+            return self._visit(level.finer(), level.children(run[0][0]))
+        matched = self._sorted(part, 0, None)
+        self.ids.extend(matched[start : start + want])
+        self.seen += len(matched)
+        return self._done()
 
-    visit(SORT_FACETS[sort].levels()[0])
-    if len(ids) < min(limit, count - offset):
-        return [i for i in _unbucketed(db, table, expression, order, 0, None) if i not in left_out][
-            offset : offset + limit
-        ]
-    return ids
+    def _one_value(self, part: str, tokens: str, start: int, want: int) -> bool:
+        """A bucket of one value: id order is its order, so read no further than the page."""
+        table = self.search.table
+        margin = len(self.left_out)
+        rows = self.db.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
+            f"ORDER BY rowid {self.direction} LIMIT ?",
+            [part, start + want + margin],
+        ).fetchall()
+        kept = [row[0] for row in rows if row[0] not in self.left_out]
+        self.ids.extend(kept[start : start + want])
+        if len(kept) >= start + want:
+            return True
+        if len(rows) < start + want + margin:  # the bucket ran out: all of it seen
+            self.seen += len(kept)
+        else:
+            self.seen += self._found(part, tokens)
+        return self._done()
+
+    def _walk_run(
+        self, level: Facet, run: _Run, found: int, start: int, want: int
+    ) -> list[int] | None:
+        """The run's part of the page from walking the sort index through it, checking each
+        mod, if that reads less than fetching and sorting its ``found`` matches; over a run
+        that a finer level could narrow, no further than a few times the mods expected (its
+        matches may lie in one part). None if it is not walked, or did not fill the page."""
+        ranges = [level.value_range(bucket) for bucket, _, _ in run]
+        check, cost = (
+            (self.search.covered, _COVERED_COST)
+            if self.sort == "NAME" and self.search.covered is not None
+            else (self.search.rows, _CHECK_COST)
+        )
+        expected = (start + want) * sum(m for _, _, m in run) / found
+        if (
+            check is None
+            or None in ranges
+            or not _cheaper_to_walk(expected, cost, found, 0.0, _FETCH_COST)
+        ):
+            return None
+        lows, highs = zip(*ranges, strict=True)
+        narrow = level.level > 0 or len(run) > 1
+        budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
+        values = (min(lows), max(highs))
+        rows = _walk(self.db, check, self.sort, self.direction, values, budget, start, want)
+        if budget >= 0 and want > len(rows) >= want / 2:
+            # half the page found within the budget: the rest lies close by, where a finer
+            # level would walk the same rows again first
+            budget = -1
+            rows = _walk(self.db, check, self.sort, self.direction, values, budget, start, want)
+        return rows if len(rows) == want or budget < 0 else None
 
 
 def _walk(
