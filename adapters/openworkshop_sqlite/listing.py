@@ -1,22 +1,28 @@
-"""SQL for the catalog listings: which index answers a query, and how it is counted.
+"""SQL for the catalog listings: which strategy answers a query, and how.
 
 ``/list/mods/`` is the hot query. Every filter and sort has an index behind it, and the plan
 is chosen here rather than left to SQLite's planner, which knows neither how many mods a game
-has nor how many names contain a word:
+has nor how many names contain a word. ``mod_page`` asks ``_choose`` for a strategy and
+takes its ``count()`` and ``page()``:
 
-- **The total** comes from the maintained counters (``mod_counts``) when only games, sources
-  and ``dependencies`` filter; from the full-text index alone when only ``name`` or ``q``
-  does (those indexes hold listed mods only); otherwise from one ``count(*)`` over the same
-  plan as the page.
-- **Tags** inside one game are a bit mask on the mod row (``tag_mask``, one bit per tag for a
-  game's first 63 tags), carried in the per-game sort indexes: "has all these tags" is a scan
-  of one game's slice of an index, never a join. Other tags (a game's 64th and later, tags of
-  several games) fall back to ``mod_tags``, driven by the rarest tag.
-- **The page** walks a covering sort index (per game when one game is asked for) and stops
-  after ``offset + page_size`` matches; with a full-text filter it either walks the sort index
-  checking each mod against the match, or takes every match and sorts them, whichever reads
-  fewer rows.
-- **User text** is never FTS syntax: every token is quoted.
+- ``_Buckets``: ``q`` or ``name`` with only games, sources and ``dependencies`` besides;
+  counted by the full-text index, paged through the facet buckets of the sort key
+  (``_BucketPage``).
+- ``_Walk``: the covering sort index walked in order (per game when every match is in one
+  game), each entry checked, until the page is full.
+- ``_Sorted``: every match read and sorted (RELEVANCE, ``allowed_ids``, or when walking
+  would read more).
+- ``_Nothing``: nothing can match.
+
+``_Walk`` and ``_Sorted`` share the filters resolved into one kind of ``_Matches`` (by the
+rows, by the rarest tag's links, held from a full-text match, checked for a full-text
+match), which counts them; between the two, the cost rule is ``_cheaper_to_walk``.
+
+**Tags** inside one game are a bit mask on the mod row (``tag_mask``, one bit per tag for a
+game's first 63 tags), carried in the per-game sort indexes: "has all these tags" is a scan
+of one game's slice of an index, never a join. Other tags (a game's 64th and later, tags of
+several games) fall back to ``mod_tags``, driven by the rarest tag. **User text** is never
+FTS syntax: every token is quoted.
 """
 
 from __future__ import annotations
