@@ -329,7 +329,8 @@ def _choose(db: Database, query: ModCriteria) -> _Strategy:
 
     - ``q`` or ``name`` with nothing but games, sources and ``dependencies``: the facet
       buckets (``_Buckets``).
-    - RELEVANCE without ``q`` words and ``allowed_ids``: every match, sorted (``_Sorted``).
+    - RELEVANCE (any other ``q``, or none) and ``allowed_ids``: every match, sorted
+      (``_Sorted``).
     - Anything else sorted by a key: the sort index walked until the page is full
       (``_Walk``), or every match read and sorted (``_Sorted``), by the cost rule
       ``_cheaper_to_walk`` on the matches counted first.
