@@ -348,6 +348,8 @@ def _choose(db: Database, query: ModCriteria) -> _Strategy:
     if fetch is None:
         return walk
     total = matches.count()
+    if total <= query.page.offset:
+        return walk  # (no page to read: nothing to weigh)
     universe = _listed_count(db, _game_filter(matches.game))
     walked = min(universe, (query.page.offset + query.page.page_size) * universe / max(total, 1))
     per_entry, per_match = matches.walk_costs()
