@@ -103,7 +103,7 @@ class Connections:
         prepare: Callable[[Database], None],
         setup_reader: Callable[[Database], None] | None = None,
     ) -> None:
-        """Start the threads and run ``prepare`` on the writer's connection (migrations);
+        """Start the threads and run ``prepare`` on the writer's connection (the schema);
         ``setup_reader`` runs once on each reader's connection, outside any transaction
         (for its temporary tables)."""
         self._setup_reader = setup_reader

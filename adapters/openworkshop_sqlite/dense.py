@@ -158,7 +158,7 @@ def refresh_dense(db: Database, risen: Sequence[str]) -> None:
 
 
 def mark_all(db: Database) -> None:
-    """Make the dense terms and give every mod its gaps at once (a migration, a bulk load,
+    """Make the dense terms and give every mod its gaps at once (a bulk load,
     with ``term_counts`` counted). Rewriting the ``q`` entries of a quarter of a million mods
     one by one through the triggers took minutes at a million mods; so the gaps are written
     with the trigger set aside, and the ``q`` entries of the mods whose gaps changed are

@@ -1,22 +1,28 @@
-"""SQL for the catalog listings: which index answers a query, and how it is counted.
+"""SQL for the catalog listings: which strategy answers a query, and how.
 
 ``/list/mods/`` is the hot query. Every filter and sort has an index behind it, and the plan
 is chosen here rather than left to SQLite's planner, which knows neither how many mods a game
-has nor how many names contain a word:
+has nor how many names contain a word. ``mod_page`` asks ``_choose`` for a strategy and
+takes its ``count()`` and ``page()``:
 
-- **The total** comes from the maintained counters (``mod_counts``) when only games, sources
-  and ``dependencies`` filter; from the full-text index alone when only ``name`` or ``q``
-  does (those indexes hold listed mods only); otherwise from one ``count(*)`` over the same
-  plan as the page.
-- **Tags** inside one game are a bit mask on the mod row (``tag_mask``, one bit per tag for a
-  game's first 63 tags), carried in the per-game sort indexes: "has all these tags" is a scan
-  of one game's slice of an index, never a join. Other tags (a game's 64th and later, tags of
-  several games) fall back to ``mod_tags``, driven by the rarest tag.
-- **The page** walks a covering sort index (per game when one game is asked for) and stops
-  after ``offset + page_size`` matches; with a full-text filter it either walks the sort index
-  checking each mod against the match, or takes every match and sorts them, whichever reads
-  fewer rows.
-- **User text** is never FTS syntax: every token is quoted.
+- ``_Buckets``: ``q`` or ``name`` with only games, sources and ``dependencies`` besides;
+  counted by the full-text index, paged through the facet buckets of the sort key
+  (``_BucketPage``).
+- ``_Walk``: the covering sort index walked in order (per game when every match is in one
+  game), each entry checked, until the page is full.
+- ``_Sorted``: every match read and sorted (RELEVANCE, ``allowed_ids``, or when walking
+  would read more).
+- ``_Nothing``: nothing can match.
+
+``_Walk`` and ``_Sorted`` share the filters resolved into one kind of ``_Matches`` (by the
+rows, by the rarest tag's links, held from a full-text match, checked for a full-text
+match), which counts them; between the two, the cost rule is ``_cheaper_to_walk``.
+
+**Tags** inside one game are a bit mask on the mod row (``tag_mask``, one bit per tag for a
+game's first 63 tags), carried in the per-game sort indexes: "has all these tags" is a scan
+of one game's slice of an index, never a join. Other tags (a game's 64th and later, tags of
+several games) fall back to ``mod_tags``, driven by the rarest tag. **User text** is never
+FTS syntax: every token is quoted.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 from sqlite_utils import Database
@@ -169,16 +175,36 @@ class _Match:
     """The same filter as a term on a mod row ``m`` and its parameters, if there is one."""
 
 
+def _scalar(db: Database, sql: str, params: Iterable[Any] = ()) -> int:
+    """The one integer a statement selects (a count)."""
+    return int(db.execute(sql, list(params)).fetchone()[0])
+
+
+def _count(db: Database, table: str, expression: str) -> int:
+    """How many listed mods match ``expression`` in the full-text index ``table``."""
+    return _scalar(db, f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [expression])
+
+
+def _any_of(tokens: Iterable[str]) -> str:
+    """An FTS5 expression for facet tokens: any of them."""
+    return "(" + " OR ".join(map(fts_phrase, tokens)) + ")"
+
+
 def _listed_count(db: Database, where: _Where) -> int:
     if not where.terms:  # every listed mod is in one bucket of a level: the fewest rows
         where = _Where(["facet = ?"], [SORT_FACETS["DOWNLOADS"].levels()[0].key])
         table = "facet_buckets"
     else:
         table = "mod_counts"
-    row = db.execute(
-        f"SELECT coalesce(sum(mods), 0) FROM {table} WHERE {where.sql()}", where.params
-    ).fetchone()
-    return int(row[0])
+    return _scalar(db, f"SELECT coalesce(sum(mods), 0) FROM {table} WHERE {where.sql()}",
+                   where.params)  # fmt: skip
+
+
+def _game_filter(game: int | None) -> _Where:
+    where = _Where()
+    if game is not None:
+        where.add("game_id = ?", game)
+    return where
 
 
 def _foreign_tags(db: Database) -> bool:
@@ -255,29 +281,375 @@ def _resolve_tags(db: Database, query: ModCriteria, games: list[int]) -> _Tags |
     )
 
 
+def _name_terms(db: Database, needle: str) -> list[str] | None:
+    """The terms of the word index whose names contain ``needle``: its three-character
+    piece, or the name words containing it; None if there are too many to ask for."""
+    if len(needle) == _TRIGRAM:
+        return [GRAM + needle]
+    if len(needle) >= _TRIGRAM:
+        rows = db.execute(
+            "SELECT v.word FROM name_vocabulary_index i CROSS JOIN name_vocabulary v "
+            "ON v.id = i.rowid WHERE i.name_vocabulary_index MATCH ? LIMIT ?",
+            [fts_phrase(needle), _MAX_WORDS + 1],
+        ).fetchall()
+    else:
+        rows = db.execute(
+            "SELECT word FROM name_vocabulary WHERE instr(word, ?) > 0 LIMIT ?",
+            [needle, _MAX_WORDS + 1],
+        ).fetchall()
+    return None if len(rows) > _MAX_WORDS else [row[0] for row in rows]
+
+
+# --- the selector -----------------------------------------------------------------------------
+
+
+class _Strategy(Protocol):
+    """One way to answer a listing: how many listed mods match, and a page of them."""
+
+    def count(self) -> int: ...
+
+    def page(self, offset: int, limit: int) -> list[int]: ...
+
+
 def mod_page(db: Database, query: ModCriteria) -> tuple[int, list[int]]:
     """The total of listed mods matching ``query`` and the stored ids of its page, in order.
 
     ``db`` must have had ``prepare_reader`` (the storage does it once per reader).
     """
-    if query.q and not (query.allowed_ids or query.tags or query.name):
-        found_words = fts_words(db, query.q)
-        if found_words is None:
-            return 0, []
-        return _search_page(
-            db, query, _TEXT, found_words.text, titles=found_words.title, terms=found_words.terms
+    strategy = _choose(db, query)
+    total = strategy.count()
+    offset = query.page.offset
+    if total <= offset:
+        return total, []
+    return total, strategy.page(offset, query.page.page_size)
+
+
+def _choose(db: Database, query: ModCriteria) -> _Strategy:
+    """The strategy that answers ``query`` reading the fewest rows.
+
+    - ``q`` or ``name`` with nothing but games, sources and ``dependencies``: the facet
+      buckets (``_Buckets``).
+    - RELEVANCE (any other ``q``, or none) and ``allowed_ids``: every match, sorted
+      (``_Sorted``).
+    - Anything else sorted by a key: the sort index walked until the page is full
+      (``_Walk``), or every match read and sorted (``_Sorted``), by the cost rule
+      ``_cheaper_to_walk`` on the matches counted first.
+    """
+    search = _Buckets.of(db, query)
+    if search is not None:
+        return search
+    matches = _matches(db, query)
+    if matches is None:
+        return _Nothing()
+    if query.sort is ModSort.RELEVANCE or query.allowed_ids:
+        return _Sorted(db, matches, *matches.listing(), _relevance_order(query, matches.in_name))
+    walk = _Walk(db, matches, query.sort.value, query.descending)
+    fetch = matches.fetched(query.sort.value)
+    if fetch is None:
+        return walk
+    total = matches.count()
+    if total <= query.page.offset:
+        return walk  # (no page to read: nothing to weigh)
+    universe = _listed_count(db, _game_filter(matches.game))
+    walked = min(universe, (query.page.offset + query.page.page_size) * universe / max(total, 1))
+    per_entry, per_match = matches.walk_costs()
+    if _cheaper_to_walk(walked, per_entry, total, per_match, matches.fetch_cost()):
+        return walk
+    return _Sorted(db, matches, *fetch, _sort_order(query.sort.value, query.descending))
+
+
+def _cheaper_to_walk(
+    walked: float, per_entry: float, matches: float, per_match: float, fetch_cost: float
+) -> bool:
+    """The cost rule: walking ``walked`` entries of a sort index, checking each
+    (``per_entry``) and looking each match up (``per_match``), reads less than fetching
+    every one of ``matches`` by id and sorting them (``fetch_cost`` each)."""
+    return walked * per_entry + matches * per_match < matches * fetch_cost
+
+
+def _sort_order(sort: str, descending: bool) -> tuple[str, list[Any]]:
+    direction = "DESC" if descending else "ASC"
+    expression, _ = MOD_SORT_INDEXES[sort]
+    return f"m.{expression} {direction}, m.id {direction}", []
+
+
+def _relevance_order(query: ModCriteria, in_name: str | None) -> tuple[str, list[Any]]:
+    """ORDER BY of a listing read whole: RELEVANCE (the mods with every ``q`` word in the
+    name first, then the others; the most downloaded first in each; without words, by
+    id), or the sort key of a handful of ``allowed_ids``."""
+    if query.sort is not ModSort.RELEVANCE:
+        return _sort_order(query.sort.value, query.descending)
+    if in_name is None:
+        return f"m.id {'DESC' if query.descending else 'ASC'}", []
+    first = "ASC" if query.descending else "DESC"
+    return (
+        f"(m.id IN (SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ?)) {first}, "
+        f"m.downloads {first}, m.id {first}",
+        [in_name],
+    )
+
+
+# --- the strategies ---------------------------------------------------------------------------
+
+
+class _Nothing:
+    """No mod can match (a tag that does not exist, a ``q`` without words, ...)."""
+
+    def count(self) -> int:
+        return 0
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        return []
+
+
+class _Walk:
+    """Walk a covering sort index (per game when every match is in one game) in order,
+    checking each entry against the filters, until the page is full."""
+
+    def __init__(self, db: Database, matches: _Matches, sort: str, descending: bool) -> None:
+        self.db, self.matches = db, matches
+        suffix = MOD_SORT_INDEXES[sort][1]
+        self.index = (
+            f"mods_game_by_{suffix}" if matches.game is not None else f"mods_listed_by_{suffix}"
         )
-    if query.name and not (query.allowed_ids or query.tags or query.q):
-        needle = word_needle(query.name)
-        found = _name_terms(db, needle) if needle is not None else None
-        if found is not None:
-            words = " OR ".join(map(fts_phrase, found))
-            check = ("instr(m.name_words, ?) > 0", needle)
-            return _search_page(db, query, _WORDS, words, check) if words else (0, [])
+        self.order = _sort_order(sort, descending)[0]
+
+    def count(self) -> int:
+        return self.matches.count()
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        terms = self.matches.walked()
+        rows = self.db.execute(
+            f"SELECT m.id FROM mods m INDEXED BY {self.index} WHERE {terms.sql()} "
+            f"ORDER BY {self.order} LIMIT ? OFFSET ?",
+            [*terms.params, limit, offset],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+
+class _Sorted:
+    """Read every match (``source``: FROM ... WHERE ...) and sort them."""
+
+    def __init__(
+        self,
+        db: Database,
+        matches: _Matches,
+        source: str,
+        params: list[Any],
+        order: tuple[str, list[Any]],
+    ) -> None:
+        self.db, self.matches = db, matches
+        self.source, self.params, self.order = source, params, order
+
+    def count(self) -> int:
+        return self.matches.count()
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        order, order_params = self.order
+        rows = self.db.execute(
+            f"SELECT m.id {self.source} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*self.params, *order_params, limit, offset],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+
+# --- the matches of the walk and sort strategies -----------------------------------------------
+
+
+@attrs.define
+class _Filters:
+    """A listing's filters, resolved: on a mod row ``m``, on the counters, by tags, by the
+    full-text match that finds the candidates."""
+
+    rows: _Where
+    """Every filter but the tags and ``text``, on a mod row ``m``."""
+    full: _Where
+    """Every filter, on a mod row ``m`` (``text`` as its row check, if it has one)."""
+    counters: _Where | None
+    """The same filters on ``mod_counts``, if they can be counted there."""
+    games: list[int]
+    game: int | None
+    """The one game every match belongs to, if known."""
+    tags: _Tags | None
+    text: _Match | None
+    """The full-text match that finds the candidates (any other is a row filter)."""
+    in_name: str | None
+    """``q``'s words, all in the name (on the title index): the first tier of RELEVANCE."""
+    scan: str
+    """``INDEXED BY`` the NAME index when every name is read (a ``name`` too short for
+    the trigrams), else empty."""
+
+    @property
+    def alone(self) -> bool:
+        """Nothing but the full-text match filters."""
+        return len(self.rows.terms) == 1 and self.tags is None
+
+
+class _Matches:
+    """The mods matching a listing's filters: how they are counted, read and checked.
+
+    One subclass per way of finding them: by the rows' filters alone, by the rarest tag's
+    links, by a full-text match held in a temporary table, by a full-text match a row
+    check stands for.
+    """
+
+    def __init__(self, db: Database, filters: _Filters) -> None:
+        self.db, self.filters = db, filters
+        self.total: int | None = None
+
+    @property
+    def game(self) -> int | None:
+        return self.filters.game
+
+    @property
+    def in_name(self) -> str | None:
+        return self.filters.in_name
+
+    def count(self) -> int:
+        if self.total is None:
+            self.total = self._count()
+        return self.total
+
+    def _count(self) -> int:
+        raise NotImplementedError
+
+    def listing(self) -> tuple[str, list[Any]]:
+        """FROM ... WHERE ... over every match, on a mod row ``m`` (RELEVANCE, allowed ids)."""
+        return f"FROM mods m WHERE {self.filters.full.sql()}", self.filters.full.params
+
+    def fetched(self, sort: str) -> tuple[str, list[Any]] | None:
+        """FROM ... WHERE ... over every match, to read and sort; None: walk always."""
+        return None
+
+    def walked(self) -> _Where:
+        """The filters on each entry of a walked sort index."""
+        return self.filters.full
+
+    def walk_costs(self) -> tuple[float, float]:
+        """The cost of checking one walked entry, and of looking one match up."""
+        probes = self.filters.tags.probes if self.filters.tags else 0
+        return _WALK_COST + _PROBE_COST * probes, 0.0
+
+    def fetch_cost(self) -> float:
+        """The cost of fetching one match and sorting it."""
+        return _FETCH_COST
+
+
+class _Rows(_Matches):
+    """Filters on the rows alone (games, sources, dependencies, short names, ids): counted
+    by ``mod_counts`` when they can be, walked on the sort index."""
+
+    def fetch_cost(self) -> float:
+        # over several games: the entries of each game's range of the per-game index, as
+        # walking the index of every listed mod reads its entries
+        return _WALK_COST
+
+    def _count(self) -> int:
+        f = self.filters
+        if f.counters is not None:
+            return _listed_count(self.db, f.counters)
+        return _scalar(self.db, f"SELECT count(*) FROM mods m {f.scan} WHERE {f.full.sql()}",
+                       f.full.params)  # fmt: skip
+
+    def fetched(self, sort: str) -> tuple[str, list[Any]] | None:
+        if self.filters.game is not None or not self.filters.games:
+            return None
+        # several games: one range of the per-game index per game, then a sort
+        index = f"mods_game_by_{MOD_SORT_INDEXES[sort][1]}"
+        return f"FROM mods m INDEXED BY {index} WHERE {self.filters.full.sql()}", (
+            self.filters.full.params
+        )
+
+    def walk_costs(self) -> tuple[float, float]:
+        return _WALK_COST, 0.0
+
+
+class _TagLinks(_Matches):
+    """Tags (and row filters): counted and fetched from the rarest tag's links, each
+    checked against the mask of the others; index-only when the mask implies the rest."""
+
+    def _count(self) -> int:
+        f = self.filters
+        assert f.tags is not None
+        implied = f.tags.game is not None and len(f.rows.terms) == 1 + bool(f.games)
+        source, params = f.tags.links(None if implied else f.rows)
+        return _scalar(self.db, f"SELECT count(*) {source}", params)
+
+    def fetched(self, sort: str) -> tuple[str, list[Any]] | None:
+        assert self.filters.tags is not None
+        return self.filters.tags.links(self.filters.rows)
+
+
+class _HeldMatches(_Matches):
+    """A full-text match without a row check (``q``, a ``name`` with a space): its matches
+    found once into ``temp.ow_hits``, then counted, and walked or sorted."""
+
+    def _count(self) -> int:
+        f = self.filters
+        assert f.text is not None
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS ow_hits (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM temp.ow_hits")  # (a read's rollback drops it anyway)
+        self.db.execute(
+            f"INSERT INTO temp.ow_hits SELECT rowid FROM {f.text.table} "
+            f"WHERE {f.text.table} MATCH ?",
+            [f.text.expression],
+        )
+        if f.alone:
+            return _scalar(self.db, "SELECT count(*) FROM temp.ow_hits")
+        return _scalar(self.db, f"SELECT count(*) {self.listing()[0]}", self.listing()[1])
+
+    def listing(self) -> tuple[str, list[Any]]:
+        full = self.filters.full
+        return (
+            f"FROM temp.ow_hits h CROSS JOIN mods m ON m.id = h.id WHERE {full.sql()}",
+            full.params,
+        )
+
+    def fetched(self, sort: str) -> tuple[str, list[Any]] | None:
+        return self.listing()
+
+    def walked(self) -> _Where:
+        full = self.filters.full
+        return _Where([*full.terms, "m.id IN temp.ow_hits"], full.params)
+
+    def walk_costs(self) -> tuple[float, float]:
+        return super().walk_costs()[0], _SET_COST
+
+
+class _CheckedMatches(_Matches):
+    """A full-text match a row check stands for (``name`` by its words): counted by the
+    index, and the check applied to each walked entry."""
+
+    def _count(self) -> int:
+        f = self.filters
+        assert f.text is not None
+        if f.alone:
+            return _count(self.db, f.text.table, f.text.expression)
+        return _scalar(self.db, f"SELECT count(*) {self.listing()[0]}", self.listing()[1])
+
+    def listing(self) -> tuple[str, list[Any]]:
+        f = self.filters
+        assert f.text is not None
+        return (
+            f"FROM {f.text.table} CROSS JOIN mods m ON m.id = {f.text.table}.rowid "
+            f"WHERE {f.text.table} MATCH ? AND {f.full.sql()}",
+            [f.text.expression, *f.full.params],
+        )
+
+    def fetched(self, sort: str) -> tuple[str, list[Any]] | None:
+        return self.listing()
+
+    def walk_costs(self) -> tuple[float, float]:
+        return super().walk_costs()[0] + _CHECK_COST, 0.0
+
+
+def _matches(db: Database, query: ModCriteria) -> _Matches | None:
+    """The query's filters resolved, as the matches of the walk and sort strategies; None
+    if nothing can match."""
     where = _Where()  # every filter but the tags, on a mod row ``m``
     where.add("m.state < 2")
     counters: _Where | None = _Where()  # the same filter on mod_counts, while one exists
-    game: int | None = None  # the one game every match belongs to, if known
+    game: int | None = None
 
     if query.allowed_ids:
         ids = unique(id_in(i) for i in query.allowed_ids)
@@ -300,44 +672,47 @@ def mod_page(db: Database, query: ModCriteria) -> tuple[int, list[int]]:
         if counters is not None:
             counters.add("has_deps = 0")
 
-    short_name = False
+    scan = ""
     tags: _Tags | None = None
     if query.tags:
         counters = None
         tags = _resolve_tags(db, query, games)
         if tags is None:
-            return 0, []
+            return None
         if tags.game is not None:
             game = tags.game
 
-    matches: list[_Match] = []
-    in_name: str | None = None  # q's words, all in the name: the first tier of RELEVANCE
+    found: list[_Match] = []
+    in_name: str | None = None
     if query.q:
         q_words = fts_words(db, query.q)
         if q_words is None:
-            return 0, []  # nothing to look for: nothing matches
-        matches.append(_Match(_TEXT, q_words.text))
-        in_name = q_words.title  # (on the title index)
+            return None  # nothing to look for: nothing matches
+        found.append(_Match(_TEXT, q_words.text))
+        in_name = q_words.title
     if query.name:
         needle = word_needle(query.name)
-        found = _name_terms(db, needle) if needle is not None else None
-        if found is not None and needle is not None:
-            if not found:
-                return 0, []  # no name has a word containing it
-            expression = " OR ".join(fts_phrase(word) for word in found)
-            matches.append(_Match(_WORDS, expression, ("instr(m.name_words, ?) > 0", needle)))
+        terms = _name_terms(db, needle) if needle is not None else None
+        if terms is not None and needle is not None:
+            if not terms:
+                return None  # no name has a word containing it
+            expression = " OR ".join(fts_phrase(word) for word in terms)
+            found.append(_Match(_WORDS, expression, ("instr(m.name_words, ?) > 0", needle)))
         elif len(query.name) >= _TRIGRAM:
-            matches.append(_Match("mods_name_index", fts_phrase(query.name)))
+            found.append(_Match("mods_name_index", fts_phrase(query.name)))
         else:  # too short for trigrams: read the names (from the name index, the narrowest)
             where.add(*_short_name(query.name))
             counters = None
-            short_name = True
+            if not query.allowed_ids:
+                scan = "INDEXED BY " + (
+                    "mods_game_by_name" if game is not None else "mods_listed_by_name"
+                )
     # one full-text match finds the candidates, any other checks them; at most 50 allowed
     # ids are candidates enough
     text: _Match | None = None
-    if matches and not query.allowed_ids:
-        text, *matches = matches
-    for match in matches:
+    if found and not query.allowed_ids:
+        text, *found = found
+    for match in found:
         if match.check is not None:
             where.add(*match.check)
         else:
@@ -346,254 +721,153 @@ def mod_page(db: Database, query: ModCriteria) -> tuple[int, list[int]]:
                 match.expression,
             )
         counters = None
-    alone = len(where.terms) == 1 and tags is None  # nothing but the full-text match
     full = _Where([*where.terms, *(tags.terms.terms if tags else [])],
                   [*where.params, *(tags.terms.params if tags else [])])  # fmt: skip
     if text is not None and text.check is not None:
         full = _Where([*full.terms, text.check[0]], [*full.params, *text.check[1:]])
-
-    # --- the total -----------------------------------------------------------------------
-    hits = False  # whether temp.ow_hits holds the matches of ``text``
-    if text is not None and text.check is not None:
-        # a row check stands for the match while walking: no need to hold the matches
-        if alone:
-            total = _count(db, text.table, text.expression)
-        else:
-            source, params = _matched(text, full)
-            total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
-    elif text is not None:
-        # the matches, found once: counted, then walked or sorted
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS ow_hits (id INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM temp.ow_hits")  # (a read's rollback drops it anyway)
-        db.execute(
-            f"INSERT INTO temp.ow_hits SELECT rowid FROM {text.table} WHERE {text.table} MATCH ?",
-            [text.expression],
-        )
-        hits = True
-        if alone:
-            total = db.execute("SELECT count(*) FROM temp.ow_hits").fetchone()[0]
-        else:
-            total = db.execute(
-                "SELECT count(*) FROM temp.ow_hits h CROSS JOIN mods m ON m.id = h.id "
-                f"WHERE {full.sql()}",
-                full.params,
-            ).fetchone()[0]
-    elif tags is not None:
-        # the rarest tag's links, alone if every other filter is implied by the mask
-        implied = tags.game is not None and len(where.terms) == 1 + bool(games)
-        source, params = tags.links(None if implied else where)
-        total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]
-    elif counters is not None:
-        total = _listed_count(db, counters)
-    else:
-        index = ""
-        if short_name and not query.allowed_ids:  # every name is read: read the index's
-            index = "INDEXED BY " + (
-                "mods_game_by_name" if game is not None else "mods_listed_by_name"
-            )
-        total = db.execute(
-            f"SELECT count(*) FROM mods m {index} WHERE {full.sql()}", full.params
-        ).fetchone()[0]
-
-    offset = query.page.offset
-    if total <= offset:
-        return total, []
-    limit = query.page.page_size
-
-    # --- the page --------------------------------------------------------------------------
-    direction = "DESC" if query.descending else "ASC"
-    order_params: list[Any] = []
-    if query.sort is ModSort.RELEVANCE or query.allowed_ids:
-        if query.sort is ModSort.RELEVANCE and in_name is not None:
-            # the mods with every word in the name first, then the others; the most
-            # downloaded first in each
-            first, then = ("ASC", "ASC") if query.descending else ("DESC", "DESC")
-            order = (
-                f"(m.id IN (SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ?)) {first}, "
-                f"m.downloads {then}, m.id {then}"
-            )
-            order_params = [in_name]
-        elif query.sort is ModSort.RELEVANCE:
-            order = f"m.id {direction}"
-        else:
-            expression, _ = MOD_SORT_INDEXES[query.sort.value]
-            order = f"m.{expression} {direction}, m.id {direction}"
-        if hits:
-            source, params = _hits(full)
-        elif text is not None:
-            source, params = _matched(text, full)
-        else:  # at most 50 ids, or everything in id order
-            source, params = f"FROM mods m WHERE {full.sql()}", full.params
-    else:
-        expression, suffix = MOD_SORT_INDEXES[query.sort.value]
-        order = f"m.{expression} {direction}, m.id {direction}"
-        index = f"mods_game_by_{suffix}" if game is not None else f"mods_listed_by_{suffix}"
-        walk = f"FROM mods m INDEXED BY {index} WHERE {full.sql()}", full.params
-        if text is not None or tags is not None:
-            # walk the sort index until enough entries match, or take every match and sort
-            universe = _listed_count(db, _game_filter(game))
-            walked = min(universe, (offset + limit) * universe / max(total, 1))
-            per_entry = _WALK_COST + _PROBE_COST * (tags.probes if tags else 0)
-            if text is not None and text.check is not None:
-                per_entry += _CHECK_COST
-            walking = walked * per_entry + (total * _SET_COST if hits else 0)
-            if walking < total * _FETCH_COST:
-                if hits:
-                    source, params = walk[0] + " AND m.id IN temp.ow_hits", walk[1]
-                else:
-                    source, params = walk
-            elif hits:
-                source, params = _hits(full)
-            elif text is not None:
-                source, params = _matched(text, full)
-            else:
-                assert tags is not None
-                source, params = tags.links(where)
-        elif game is None and games:
-            # several games: one index range per game and a sort, or the global walk
-            universe = _listed_count(db, _Where())
-            walked = (offset + limit) * universe / max(total, 1)
-            if total < walked:
-                index = f"mods_game_by_{suffix}"
-            source, params = f"FROM mods m INDEXED BY {index} WHERE {full.sql()}", full.params
-        else:
-            source, params = walk
-    rows = db.execute(
-        f"SELECT m.id {source} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, *order_params, limit, offset],
-    ).fetchall()
-    return total, [row[0] for row in rows]
+    filters = _Filters(
+        rows=where, full=full, counters=counters, games=games, game=game, tags=tags,
+        text=text, in_name=in_name, scan=scan,
+    )  # fmt: skip
+    if text is not None:
+        return (_HeldMatches if text.check is None else _CheckedMatches)(db, filters)
+    return (_Rows if tags is None else _TagLinks)(db, filters)
 
 
-def _name_terms(db: Database, needle: str) -> list[str] | None:
-    """The terms of the word index whose names contain ``needle``: its three-character
-    piece, or the name words containing it; None if there are too many to ask for."""
-    if len(needle) == _TRIGRAM:
-        return [GRAM + needle]
-    if len(needle) >= _TRIGRAM:
-        rows = db.execute(
-            "SELECT v.word FROM name_vocabulary_index i CROSS JOIN name_vocabulary v "
-            "ON v.id = i.rowid WHERE i.name_vocabulary_index MATCH ? LIMIT ?",
-            [fts_phrase(needle), _MAX_WORDS + 1],
-        ).fetchall()
-    else:
-        rows = db.execute(
-            "SELECT word FROM name_vocabulary WHERE instr(word, ?) > 0 LIMIT ?",
-            [needle, _MAX_WORDS + 1],
-        ).fetchall()
-    return None if len(rows) > _MAX_WORDS else [row[0] for row in rows]
+# --- the facet buckets: q or name with nothing but facet filters -------------------------------
 
 
-def _count(db: Database, table: str, expression: str) -> int:
-    """How many listed mods match ``expression`` in the full-text index ``table``."""
-    row = db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [expression]).fetchone()
-    return int(row[0])
+class _Buckets:
+    """``q`` (on the ``q`` index) or ``name`` (on the word index, with ``check``, the same
+    filter on a mod row) with games, sources and dependencies as the only other filters:
+    counted by the index (a one-word ``q`` by ``term_counts``), paged through the facet
+    buckets of the sort key; RELEVANCE in two tiers (every word in the name, then the
+    others)."""
 
-
-def _any_of(tokens: Iterable[str]) -> str:
-    """An FTS5 expression for facet tokens: any of them."""
-    return "(" + " OR ".join(map(fts_phrase, tokens)) + ")"
-
-
-def _search_page(
-    db: Database,
-    query: ModCriteria,
-    table: str,
-    words: str,
-    check: tuple[Any, ...] | None = None,
-    *,
-    titles: str | None = None,
-    terms: frozenset[str] = frozenset(),
-) -> tuple[int, list[int]]:
-    """``q`` (``table`` is the ``q`` index) or ``name`` (the word index, with ``check``, the
-    same filter on a mod row) with games, sources and dependencies as the only other
-    filters: counted by the index, paged through the facet buckets."""
-    rows = _Where()  # the filters on a mod row ``m``, for walking a sort index
-    rows.add("m.state < 2")
-    if check is not None:
-        rows.add(*check)
-    if query.games:
+    def __init__(
+        self,
+        db: Database,
+        query: ModCriteria,
+        table: str,
+        words: str,
+        check: tuple[Any, ...] | None = None,
+        *,
+        titles: str | None = None,
+        terms: frozenset[str] = frozenset(),
+    ) -> None:
+        self.db, self.query, self.table, self.titles, self.terms = db, query, table, titles, terms
+        self.check = check
+        self.rows = _Where()  # the filters on a mod row ``m``, for walking a sort index
+        self.rows.add("m.state < 2")
+        if check is not None:
+            self.rows.add(*check)
         games = unique(id_in(g) for g in query.games)
-        rows.add(f"m.game_id IN ({marks(len(games))})", *games)
-    if query.primary_sources:
         sources = unique(query.primary_sources)
-        rows.add(f"m.source IN ({marks(len(sources))})", *sources)
-    if query.exclude_dependent:
-        rows.add("m.has_deps = 0")
-    filters = ""
-    for facet, values in (
-        (FILTER_FACETS["game"], unique(id_in(g) for g in query.games)),
-        (FILTER_FACETS["source"], unique(query.primary_sources)),
-        (FILTER_FACETS["has_deps"], [0] if query.exclude_dependent else []),
-    ):
-        if values:
-            filters += " AND " + _any_of(facet.token(v) for v in values)
-    everything = f"({words}){filters}"
-    known = _term_counts(db, terms) if not filters else None
-    total = known[0] if known else _count(db, table, everything)
-    offset, limit = query.page.offset, query.page.page_size
-    if total <= offset:
-        return total, []
-    tiers: list[tuple[str, str, int, tuple[str, str] | None]]
-    left_out: frozenset[int] | None = None
-    if query.sort is ModSort.RELEVANCE and titles is not None:
-        # the mods with every word in the name first (the title index holds the names
-        # alone: smaller doclists to intersect with the buckets), then the others; the
-        # most downloaded first in each (descending=True reverses it all)
-        in_names = f"({titles}){filters}"
-        first = -1
-        if known:
-            first = known[1]
-        else:  # read (the second tier needs them, if the page gets there) if few, or count
-            named = db.execute(
-                f"SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ? LIMIT ?",
-                [in_names, _FETCH_TITLES + 1],
-            ).fetchall()
-            if len(named) <= _FETCH_TITLES:
-                left_out = frozenset(row[0] for row in named)
-                first = len(left_out)
-        if first < 0:
-            first = _count(db, _TITLES, in_names)
-        tiers = [
-            (_TITLES, in_names, first, None),
-            # the matches but the first tier's, whose ids are left out as they come (the q
-            # index holds no columns to tell name matches from others)
-            (table, everything, total - first, (_TITLES, in_names)),
-        ]
-        sort, descending = "DOWNLOADS", not query.descending
-        if query.descending:
-            tiers.reverse()
-    else:
-        tiers = [(table, everything, total, None)]
-        sort, descending = query.sort.value, query.descending
-    ids: list[int] = []
-    for index, expression, count, minus in tiers:
-        if offset >= count:
-            offset -= count
-            continue
-        ids += _bucketed(
-            db,
-            _Search(
+        if games:
+            self.rows.add(f"m.game_id IN ({marks(len(games))})", *games)
+        if sources:
+            self.rows.add(f"m.source IN ({marks(len(sources))})", *sources)
+        if query.exclude_dependent:
+            self.rows.add("m.has_deps = 0")
+        self.filters = ""
+        for facet, values in (
+            (FILTER_FACETS["game"], games),
+            (FILTER_FACETS["source"], sources),
+            (FILTER_FACETS["has_deps"], [0] if query.exclude_dependent else []),
+        ):
+            if values:
+                self.filters += " AND " + _any_of(facet.token(v) for v in values)
+        self.everything = f"({words}){self.filters}"
+        self.known: tuple[int, int] | None = None
+        """The totals from ``term_counts`` (anywhere, in the name), if they answer."""
+        self.total: int | None = None
+
+    @classmethod
+    def of(cls, db: Database, query: ModCriteria) -> _Strategy | None:
+        """The strategy for ``query`` if it is a search the buckets answer, else None."""
+        if query.allowed_ids or query.tags or bool(query.q) == bool(query.name):
+            return None
+        if query.q:
+            words = fts_words(db, query.q)
+            if words is None:
+                return _Nothing()
+            return cls(db, query, _TEXT, words.text, titles=words.title, terms=words.terms)
+        needle = word_needle(query.name)
+        found = _name_terms(db, needle) if needle is not None else None
+        if found is None or needle is None:
+            return None  # (the trigram index, or the names read)
+        if not found:
+            return _Nothing()
+        words = " OR ".join(map(fts_phrase, found))
+        return cls(db, query, _WORDS, words, ("instr(m.name_words, ?) > 0", needle))
+
+    def count(self) -> int:
+        if self.total is None:
+            self.known = _term_counts(self.db, self.terms) if not self.filters else None
+            self.total = (
+                self.known[0] if self.known else _count(self.db, self.table, self.everything)
+            )
+        return self.total
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        db, query, total = self.db, self.query, self.count()
+        tiers: list[tuple[str, str, int, tuple[str, str] | None]]
+        left_out: frozenset[int] | None = None
+        if query.sort is ModSort.RELEVANCE and self.titles is not None:
+            # the mods with every word in the name first (the title index holds the names
+            # alone: smaller doclists to intersect with the buckets), then the others; the
+            # most downloaded first in each (descending=True reverses it all)
+            in_names = f"({self.titles}){self.filters}"
+            first = -1
+            if self.known:
+                first = self.known[1]
+            else:  # read (the second tier needs them, if the page gets there) if few, or count
+                named = db.execute(
+                    f"SELECT rowid FROM {_TITLES} WHERE {_TITLES} MATCH ? LIMIT ?",
+                    [in_names, _FETCH_TITLES + 1],
+                ).fetchall()
+                if len(named) <= _FETCH_TITLES:
+                    left_out = frozenset(row[0] for row in named)
+                    first = len(left_out)
+            if first < 0:
+                first = _count(db, _TITLES, in_names)
+            tiers = [
+                (_TITLES, in_names, first, None),
+                # the matches but the first tier's, whose ids are left out as they come (the
+                # q index holds no columns to tell name matches from others)
+                (self.table, self.everything, total - first, (_TITLES, in_names)),
+            ]
+            sort, descending = "DOWNLOADS", not query.descending
+            if query.descending:
+                tiers.reverse()
+        else:
+            tiers = [(self.table, self.everything, total, None)]
+            sort, descending = query.sort.value, query.descending
+        # on the name's own index, the name itself can be checked: no row to read
+        covered = (
+            _Where(["m.state < 2", "ow_contains(m.name, ?)"], [self.check[1]])
+            if self.check is not None and len(self.rows.terms) == 2
+            else None
+        )
+        ids: list[int] = []
+        for index, expression, count, minus in tiers:
+            if offset >= count:
+                offset -= count
+                continue
+            search = _Search(
                 index,
                 expression,
                 count,
-                rows if check is not None else None,
-                # on the name's own index, the name itself can be checked: no row to read
-                _Where(["m.state < 2", "ow_contains(m.name, ?)"], [check[1]])
-                if check is not None and len(rows.terms) == 2
-                else None,
+                self.rows if self.check is not None else None,
+                covered,
                 minus,
                 left_out if minus is not None else None,
-            ),
-            sort,
-            descending,
-            offset,
-            limit - len(ids),
-        )
-        offset = 0
-        if len(ids) >= limit:
-            break
-    return total, ids
+            )
+            ids += _BucketPage(db, search, sort, descending, offset, limit - len(ids)).read()
+            offset = 0
+            if len(ids) >= limit:
+                break
+        return ids
 
 
 def _contains(text: str | None, needle: str) -> bool:
@@ -664,149 +938,181 @@ class _Search:
     """Its ids, if already read."""
 
 
-def _bucketed(
-    db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
-) -> list[int]:
+_Run = list[tuple[Any, str, int]]
+"""Neighbouring buckets of one level, in sort order: (bucket, token, listed mods)."""
+
+
+class _BucketPage:
     """Page ``offset, limit`` of the matches of ``search``, in the order of ``sort``.
 
     The buckets of the sort key are taken in order, coarsest level first, in runs of
-    neighbours holding about twice the page's share of the catalog. A run's matches are
-    counted: skipped while the page lies further on; read and sorted if they are few; else
-    taken bucket by bucket, where a bucket of one value is read in id order (its sort
-    order) up to the page, a bucket of several is split into the buckets of the level
-    below, and a finest bucket whose matches are dense is walked on its sort index (when a
-    row check exists).
+    neighbours holding about twice the page's share of the catalog (``_visit``). A run's
+    matches are counted (``_take``): skipped while the page lies further on; read and sorted
+    if they are few; walked on the sort index if that reads less (``_walk_run``, when a row
+    check exists); else taken bucket by bucket, where a bucket of one value is read in id
+    order (its sort order) up to the page (``_one_value``) and a bucket of several is split
+    into the buckets of the level below.
     """
-    table, expression, count = search.table, search.expression, search.count
-    direction = "DESC" if descending else "ASC"
-    order = f"m.{MOD_SORT_INDEXES[sort][0]} {direction}, m.id {direction}"
-    left_out: frozenset[int] = search.left_out or frozenset()
-    if search.minus is not None and search.left_out is None:
-        left_out = frozenset(
-            row[0]
-            for row in db.execute(
-                f"SELECT rowid FROM {search.minus[0]} WHERE {search.minus[0]} MATCH ?",
-                [search.minus[1]],
-            )
-        )
 
-    def sorted_matches(part: str, start: int, want: int | None) -> list[int]:
-        if not left_out:
-            return _sorted_matches(db, table, part, order, start, want)
-        kept = [i for i in _sorted_matches(db, table, part, order, 0, None) if i not in left_out]
+    def __init__(
+        self, db: Database, search: _Search, sort: str, descending: bool, offset: int, limit: int
+    ) -> None:
+        self.db, self.search, self.sort = db, search, sort
+        self.offset, self.limit = offset, limit
+        self.direction = "DESC" if descending else "ASC"
+        self.order = f"m.{MOD_SORT_INDEXES[sort][0]} {self.direction}, m.id {self.direction}"
+        self.left_out: frozenset[int] = search.left_out or frozenset()
+        if search.minus is not None and search.left_out is None:
+            index, minus = search.minus
+            rows = db.execute(f"SELECT rowid FROM {index} WHERE {index} MATCH ?", [minus])
+            self.left_out = frozenset(row[0] for row in rows)
+        self.ids: list[int] = []
+        self.seen = 0
+        """Matches in the buckets taken so far."""
+        self.universe = 0
+        self.target = 0.0
+
+    def read(self) -> list[int]:
+        search, offset, limit = self.search, self.offset, self.limit
+        if search.count <= (_FETCH_TITLES if search.table == _TITLES else _FETCH_ALL):
+            return self._sorted(search.expression, offset, limit)
+        self.universe = _listed_count(self.db, _Where())
+        self.target = max(
+            _MIN_GROUP, _GROUP_SHARE * (offset + limit) * self.universe / search.count
+        )
+        self._visit(SORT_FACETS[self.sort].levels()[0])
+        if len(self.ids) < min(limit, search.count - offset):
+            everything = _unbucketed(self.db, search.table, search.expression, self.order, 0, None)
+            return [i for i in everything if i not in self.left_out][offset : offset + limit]
+        return self.ids
+
+    def _done(self) -> bool:
+        return len(self.ids) >= self.limit or self.seen >= self.search.count
+
+    def _sorted(self, part: str, start: int, want: int | None) -> list[int]:
+        """The matches of ``part`` but the left-out ones, sorted, from ``start``."""
+        table = self.search.table
+        if not self.left_out:
+            return _sorted_matches(self.db, table, part, self.order, start, want)
+        matches = _sorted_matches(self.db, table, part, self.order, 0, None)
+        kept = [i for i in matches if i not in self.left_out]
         return kept[start:] if want is None else kept[start : start + want]
 
-    def minus_count(part_tokens: str) -> int:
-        if search.minus is None:
-            return 0
-        index, minus = search.minus
-        return _count(db, index, f"({minus}) AND {part_tokens}")
+    def _found(self, part: str, tokens: str) -> int:
+        """The matches of ``part`` (the words in the buckets of ``tokens``), counted."""
+        found = _count(self.db, self.search.table, part)
+        if self.search.minus is not None:
+            index, minus = self.search.minus
+            found -= _count(self.db, index, f"({minus}) AND {tokens}")
+        return found
 
-    if count <= (_FETCH_TITLES if table == _TITLES else _FETCH_ALL):
-        return sorted_matches(expression, offset, limit)
-    universe = _listed_count(db, _Where())
-    target = max(_MIN_GROUP, _GROUP_SHARE * (offset + limit) * universe / count)
-    ids: list[int] = []
-    seen = 0  # matches in the buckets taken so far
-
-    def done() -> bool:
-        return len(ids) >= limit or seen >= count
-
-    def visit(level: Facet, within: tuple[Any, Any] | None = None) -> bool:
+    def _visit(self, level: Facet, within: tuple[Any, Any] | None = None) -> bool:
         """Take the buckets of ``level`` (inside ``within``) in runs; True once done."""
         sql = "SELECT bucket, token, mods FROM facet_buckets WHERE facet = ? AND mods > 0"
         params: list[Any] = [level.key]
         if within is not None:
             sql += " AND bucket >= ? AND bucket < ?"
             params += within
-        rows = db.execute(f"{sql} ORDER BY bucket {direction}", params).fetchall()
-        run: list[tuple[Any, str, int]] = []
+        rows = self.db.execute(f"{sql} ORDER BY bucket {self.direction}", params).fetchall()
+        run: _Run = []
         for bucket, token, mods in rows:
-            if run and (sum(r[2] for r in run) + mods > target or len(run) >= _GROUP_TOKENS):
-                if take(level, run):
+            if run and (sum(r[2] for r in run) + mods > self.target or len(run) >= _GROUP_TOKENS):
+                if self._take(level, run):
                     return True
                 run = []
             run.append((bucket, token, mods))
-        return bool(run) and take(level, run)
+        return bool(run) and self._take(level, run)
 
-    def take(level: Facet, run: list[tuple[Any, str, int]]) -> bool:
-        nonlocal seen
+    def _take(self, level: Facet, run: _Run) -> bool:
+        """Take the matches of a run of buckets onto the page; True once done."""
         tokens = _any_of(token for _, token, _ in run)
-        part = f"({expression}) AND {tokens}"
-        start, want = max(0, offset - seen), limit - len(ids)
+        part = f"({self.search.expression}) AND {tokens}"
+        start, want = max(0, self.offset - self.seen), self.limit - len(self.ids)
         if len(run) == 1 and level.exact(run[0][0]):
-            # one value: id order is its order, so read no further than the page
-            margin = len(left_out)
-            rows = db.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
-                f"ORDER BY rowid {direction} LIMIT ?",
-                [part, start + want + margin],
-            ).fetchall()
-            kept = [row[0] for row in rows if row[0] not in left_out]
-            ids.extend(kept[start : start + want])
-            if len(kept) >= start + want:
-                return True
-            if len(rows) < start + want + margin:  # the bucket ran out: all of it seen
-                seen += len(kept)
-            else:
-                seen += _count(db, table, part) - minus_count(tokens)
-            return done()
-        if seen >= offset and sum(m for _, _, m in run) * count / universe * 4 < _FETCH_BUDGET:
-            # on the page already, and few matches expected: read them without counting
-            matched = sorted_matches(part, 0, None)
-            if len(matched) <= _FETCH_BUDGET:
-                ids.extend(matched[:want])
-                seen += len(matched)
-                return done()
-        found = _count(db, table, part) - minus_count(tokens)
-        if found == 0 or seen + found <= offset:
-            seen += found
-            return done()
-        # walk the sort index through the run, checking each mod, if that reads less than
-        # fetching and sorting its matches; over a run that a finer level could narrow,
-        # no further than a few times the mods expected (its matches may lie in one part)
-        ranges = [level.value_range(bucket) for bucket, _, _ in run]
-        check, cost = (
-            (search.covered, _COVERED_COST)
-            if sort == "NAME" and search.covered is not None
-            else (search.rows, _CHECK_COST)
-        )
+            return self._one_value(part, tokens, start, want)
         mods = sum(m for _, _, m in run)
-        expected = (start + want) * mods / found
-        if check is not None and None not in ranges and expected * cost < found * _FETCH_COST:
-            lows, highs = zip(*ranges, strict=True)
-            narrow = level.level > 0 or len(run) > 1
-            budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
-            values = (min(lows), max(highs))
-            rows = _walk(db, check, sort, direction, values, budget, start, want)
-            if budget >= 0 and want > len(rows) >= want / 2:
-                # half the page found within the budget: the rest lies close by, where a
-                # finer level would walk the same rows again first
-                budget = -1
-                rows = _walk(db, check, sort, direction, values, budget, start, want)
-            if len(rows) == want or budget < 0:
-                ids.extend(rows)
-                seen += found
-                return done()
+        if (
+            self.seen >= self.offset
+            and mods * self.search.count / self.universe * 4 < _FETCH_BUDGET
+        ):
+            # on the page already, and few matches expected: read them without counting
+            matched = self._sorted(part, 0, None)
+            if len(matched) <= _FETCH_BUDGET:
+                self.ids.extend(matched[:want])
+                self.seen += len(matched)
+                return self._done()
+        found = self._found(part, tokens)
+        if found == 0 or self.seen + found <= self.offset:
+            self.seen += found
+            return self._done()
+        walked = self._walk_run(level, run, found, start, want)
+        if walked is not None:
+            self.ids.extend(walked)
+            self.seen += found
+            return self._done()
         if found > _FETCH_BUDGET:
             if len(run) > 1:  # too many to read at once: bucket by bucket
-                return any(take(level, [item]) for item in run)
+                return any(self._take(level, [item]) for item in run)
             if level.level > 0:
-                return visit(level.finer(), level.children(run[0][0]))
+                return self._visit(level.finer(), level.children(run[0][0]))
         elif len(run) == 1 and level.level > 0 and found > _SPARE * (start + want) + 64:
             # far more than the page needs in one coarse bucket: its finer ones say which
-            return visit(level.finer(), level.children(run[0][0]))
-        matched = sorted_matches(part, 0, None)
-        ids.extend(matched[start : start + want])
-        seen += len(matched)
-        return done()
+            return self._visit(level.finer(), level.children(run[0][0]))
+        matched = self._sorted(part, 0, None)
+        self.ids.extend(matched[start : start + want])
+        self.seen += len(matched)
+        return self._done()
 
-    visit(SORT_FACETS[sort].levels()[0])
-    if len(ids) < min(limit, count - offset):
-        return [i for i in _unbucketed(db, table, expression, order, 0, None) if i not in left_out][
-            offset : offset + limit
-        ]
-    return ids
+    def _one_value(self, part: str, tokens: str, start: int, want: int) -> bool:
+        """A bucket of one value: id order is its order, so read no further than the page."""
+        table = self.search.table
+        margin = len(self.left_out)
+        rows = self.db.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
+            f"ORDER BY rowid {self.direction} LIMIT ?",
+            [part, start + want + margin],
+        ).fetchall()
+        kept = [row[0] for row in rows if row[0] not in self.left_out]
+        self.ids.extend(kept[start : start + want])
+        if len(kept) >= start + want:
+            return True
+        if len(rows) < start + want + margin:  # the bucket ran out: all of it seen
+            self.seen += len(kept)
+        else:
+            self.seen += self._found(part, tokens)
+        return self._done()
+
+    def _walk_run(
+        self, level: Facet, run: _Run, found: int, start: int, want: int
+    ) -> list[int] | None:
+        """The run's part of the page from walking the sort index through it, checking each
+        mod, if that reads less than fetching and sorting its ``found`` matches; over a run
+        that a finer level could narrow, no further than a few times the mods expected (its
+        matches may lie in one part). None if it is not walked, or did not fill the page."""
+        ranges = [level.value_range(bucket) for bucket, _, _ in run]
+        check, cost = (
+            (self.search.covered, _COVERED_COST)
+            if self.sort == "NAME" and self.search.covered is not None
+            else (self.search.rows, _CHECK_COST)
+        )
+        expected = (start + want) * sum(m for _, _, m in run) / found
+        if (
+            check is None
+            or None in ranges
+            or not _cheaper_to_walk(expected, cost, found, 0.0, _FETCH_COST)
+        ):
+            return None
+        lows, highs = zip(*ranges, strict=True)
+        narrow = level.level > 0 or len(run) > 1
+        budget = int(_WALK_SLACK * expected) + 64 if narrow else -1
+        values = (min(lows), max(highs))
+        rows = _walk(self.db, check, self.sort, self.direction, values, budget, start, want)
+        if budget >= 0 and want > len(rows) >= want / 2:
+            # half the page found within the budget: the rest lies close by, where a finer
+            # level would walk the same rows again first
+            budget = -1
+            rows = _walk(self.db, check, self.sort, self.direction, values, budget, start, want)
+        return rows if len(rows) == want or budget < 0 else None
 
 
 def _walk(
@@ -839,30 +1145,6 @@ def _unbucketed(
     """The page read without buckets, if ``facet_buckets`` missed some (never, while the
     triggers keep it in step)."""
     return _sorted_matches(db, table, expression, order, offset, limit)
-
-
-def _game_filter(game: int | None) -> _Where:
-    where = _Where()
-    if game is not None:
-        where.add("game_id = ?", game)
-    return where
-
-
-def _matched(text: _Match, where: _Where) -> tuple[str, list[Any]]:
-    """FROM ... WHERE ... over every match of ``text``, joined to the mods."""
-    return (
-        f"FROM {text.table} CROSS JOIN mods m ON m.id = {text.table}.rowid "
-        f"WHERE {text.table} MATCH ? AND {where.sql()}",
-        [text.expression, *where.params],
-    )
-
-
-def _hits(where: _Where) -> tuple[str, list[Any]]:
-    """FROM ... WHERE ... over the matches found before (``temp.ow_hits``)."""
-    return (
-        f"FROM temp.ow_hits h CROSS JOIN mods m ON m.id = h.id WHERE {where.sql()}",
-        where.params,
-    )
 
 
 # --- games ------------------------------------------------------------------------------------
@@ -899,9 +1181,7 @@ def game_page(db: Database, query: GameCriteria) -> tuple[int, list[int]]:
             )
         else:
             where.add(*_short_name(query.name, "g.name"))
-    total = db.execute(
-        f"SELECT count(*) FROM games g WHERE {where.sql()}", where.params
-    ).fetchone()[0]
+    total = _scalar(db, f"SELECT count(*) FROM games g WHERE {where.sql()}", where.params)
     offset = query.page.offset
     if total <= offset:
         return total, []

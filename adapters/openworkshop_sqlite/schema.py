@@ -1,11 +1,14 @@
-"""The schema, as an ordered list of migrations.
+"""The schema: one set of CREATE statements, at version ``VERSION``.
 
-``PRAGMA user_version`` records how many migrations a file has had. Opening a file runs the
-missing ones, in order, inside one ``BEGIN IMMEDIATE`` transaction: a file is upgraded whole
-or not at all, and two processes opening an old file at once upgrade it once. A file with a
-higher version than this release knows is refused rather than guessed at.
+``PRAGMA user_version`` records the schema version of a file. Opening an empty file (version
+0) creates the schema inside one ``BEGIN IMMEDIATE`` transaction, so two processes opening a
+new file at once create it once. A file of any other version is refused with a
+``StorageError`` that says why and what to do, rather than guessed at: a newer one (from a
+later release), and an older one (versions 1 to 5 were development builds, whose schema was
+squashed into this one before the first release; they are rebuilt, not upgraded).
 
-Never edit a migration that has shipped: append a new one.
+When the released schema changes, bump ``VERSION`` and add the step from the previous
+version here (a migration), with a test that opens a file of the previous version.
 
 Conventions: ids are INTEGER (Steam ids above 2**63 stored as their two's complement, see
 ``records``); times are INTEGER microseconds since the epoch, UTC. A mod is *listed*
@@ -15,10 +18,9 @@ over listed mods with that exact predicate, so the queries repeat it verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Final
 
-import attrs
 from sqlite_utils import Database
 
 from openworkshop.errors import StorageError
@@ -33,34 +35,27 @@ from openworkshop_sqlite.search import (
     clean_sql,
     facet_buckets_sql,
     facets_sql,
-    name_words,
     vocabulary_of,
 )
 
 __all__ = [
-    "LATEST",
-    "MIGRATIONS",
     "MOD_SORT_INDEXES",
+    "SCHEMA",
     "SEARCH_INDEXES",
     "TEXT_TOKENIZER",
-    "Migration",
+    "VERSION",
     "add_vocabulary",
     "count_buckets",
     "count_terms",
+    "create",
     "fold_term_counts",
-    "migrate",
     "refresh_derived",
     "schema_version",
 ]
 
-
-@attrs.frozen(kw_only=True)
-class Migration:
-    """One step of the schema: SQL statements run in order, then an optional data step."""
-
-    name: str
-    statements: Sequence[str]
-    after: Callable[[Database], None] | None = None
+VERSION: Final = 6
+"""The schema version of the files this release makes and opens (1 to 5: development
+builds, refused)."""
 
 
 MOD_SORT_INDEXES: Final = {
@@ -92,7 +87,7 @@ def _sort_indexes() -> list[str]:
     return out
 
 
-# --- 1: the catalog, the queue, the statistics ---------------------------------------------
+# --- the catalog, the queue, the statistics ---------------------------------------------------
 
 _CATALOG = [
     """
@@ -121,7 +116,14 @@ _CATALOG = [
         tag_mask INTEGER NOT NULL DEFAULT 0,
         foreign_tags INTEGER NOT NULL DEFAULT 0,
         short_description TEXT NOT NULL DEFAULT '',
-        description TEXT NOT NULL DEFAULT ''
+        description TEXT NOT NULL DEFAULT '',
+        -- the tag names, for q (written with the links)
+        tag_names TEXT NOT NULL DEFAULT '',
+        -- the words of the name, then their three-character pieces (``search.name_words``,
+        -- derived by the adapter wherever it writes a name: SQL cannot case-fold Unicode)
+        name_words TEXT NOT NULL DEFAULT '',
+        -- the gap tokens of the dense terms its text lacks (``dense``)
+        gaps TEXT NOT NULL DEFAULT ''
     )
     """,
     # the work queue: claims walk (state, date_queued, id)
@@ -247,6 +249,33 @@ _CATALOG = [
     """,
     "CREATE INDEX delays_by_kind ON delays (kind, id)",
     "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # every word of every name ever written (a superset of the listed names' words)
+    "CREATE TABLE name_vocabulary (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)",
+    """
+    CREATE TABLE facet_buckets (
+        facet TEXT NOT NULL, token TEXT NOT NULL, bucket, mods INTEGER NOT NULL,
+        PRIMARY KEY (facet, token)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX facet_buckets_in_order ON facet_buckets (facet, bucket)",
+    # how many listed mods hold each term of the q index, anywhere ('') or in the name: a
+    # common word's total without reading its matches. FTS5 cuts the text, so the counts
+    # agree with the index: triggers record texts that arrive and leave in text_added and
+    # text_removed; term_counts plus their difference is exact, and the writer folds them
+    # into term_counts from time to time (fold_term_counts).
+    """
+    CREATE TABLE term_counts (
+        term TEXT NOT NULL, col TEXT NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (term, col)
+    ) WITHOUT ROWID
+    """,
+    # terms of the q index found in most texts, whose gaps the mods carry (see dense.py):
+    # every mod with an id up to marked_to (none if NULL) has the term's gap token if its
+    # text lacks the term; readers use a term's gaps once it is ready (every mod marked)
+    """
+    CREATE TABLE dense_terms (
+        term TEXT PRIMARY KEY, marked_to INTEGER, ready INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID
+    """,
 ]
 
 # The counters follow every change of a listed mod, in the same transaction as the change.
@@ -322,157 +351,28 @@ _COUNTERS = [
 ]
 
 
-# --- 2: full-text search -------------------------------------------------------------------
-
-_TEXT_COLUMNS = "name, short_description, description, tag_names"
-_SEARCH = [
-    "ALTER TABLE mods ADD COLUMN tag_names TEXT NOT NULL DEFAULT ''",
-    """
-    UPDATE mods SET tag_names = (
-        SELECT coalesce(group_concat(t.name, ' '), '')
-        FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.mod_id = mods.id
-    ) WHERE id IN (SELECT mod_id FROM mod_tags)
-    """,
-    # the search indexes hold listed mods only, so counting matches never touches the table
-    f"CREATE VIEW listed_mods AS SELECT id, {_TEXT_COLUMNS} FROM mods WHERE state < 2",
-    # substring of the name: trigrams, case-folded (never ranked: no column sizes)
-    """
-    CREATE VIRTUAL TABLE mods_name_index USING fts5 (
-        name, content='listed_mods', content_rowid='id', tokenize='trigram', columnsize=0
-    )
-    """,
-    # ranked search for q
-    f"""
-    CREATE VIRTUAL TABLE mods_text_index USING fts5 (
-        {_TEXT_COLUMNS}, content='listed_mods', content_rowid='id',
-        tokenize='porter unicode61 remove_diacritics 2'
-    )
-    """,
-    "INSERT INTO mods_name_index (mods_name_index) VALUES ('rebuild')",
-    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
-    f"""
-    CREATE TRIGGER mods_indexed_insert AFTER INSERT ON mods WHEN new.state < 2 BEGIN
-        INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
-        INSERT INTO mods_text_index (rowid, {_TEXT_COLUMNS}) VALUES
-            (new.id, new.name, new.short_description, new.description, new.tag_names);
-    END
-    """,
-    f"""
-    CREATE TRIGGER mods_indexed_delete AFTER DELETE ON mods WHEN old.state < 2 BEGIN
-        INSERT INTO mods_name_index (mods_name_index, rowid, name)
-            VALUES ('delete', old.id, old.name);
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_COLUMNS}) VALUES
-            ('delete', old.id, old.name, old.short_description, old.description, old.tag_names);
-    END
-    """,
-    """
-    CREATE TRIGGER mods_name_indexed_update AFTER UPDATE OF state, name ON mods
-    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND old.name IS NOT new.name)
-    BEGIN
-        INSERT INTO mods_name_index (mods_name_index, rowid, name)
-            SELECT 'delete', old.id, old.name WHERE old.state < 2;
-        INSERT INTO mods_name_index (rowid, name) SELECT new.id, new.name WHERE new.state < 2;
-    END
-    """,
-    f"""
-    CREATE TRIGGER mods_text_indexed_update AFTER UPDATE OF state, {_TEXT_COLUMNS} ON mods
-    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND (
-        old.name IS NOT new.name OR old.short_description IS NOT new.short_description
-        OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names
-    ))
-    BEGIN
-        INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_COLUMNS})
-            SELECT 'delete', old.id, old.name, old.short_description, old.description,
-                old.tag_names
-            WHERE old.state < 2;
-        INSERT INTO mods_text_index (rowid, {_TEXT_COLUMNS})
-            SELECT new.id, new.name, new.short_description, new.description, new.tag_names
-            WHERE new.state < 2;
-    END
-    """,
-    """
-    CREATE VIRTUAL TABLE games_name_index USING fts5 (
-        name, content='games', content_rowid='id', tokenize='trigram', columnsize=0
-    )
-    """,
-    "INSERT INTO games_name_index (games_name_index) VALUES ('rebuild')",
-    """
-    CREATE TRIGGER games_indexed_insert AFTER INSERT ON games BEGIN
-        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
-    END
-    """,
-    """
-    CREATE TRIGGER games_indexed_delete AFTER DELETE ON games BEGIN
-        INSERT INTO games_name_index (games_name_index, rowid, name)
-            VALUES ('delete', old.id, old.name);
-    END
-    """,
-    """
-    CREATE TRIGGER games_indexed_update AFTER UPDATE OF name ON games
-    WHEN old.name IS NOT new.name BEGIN
-        INSERT INTO games_name_index (games_name_index, rowid, name)
-            VALUES ('delete', old.id, old.name);
-        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
-    END
-    """,
-]
-
-
-# --- 3: the words of names ----------------------------------------------------------------
-
-_NAME_WORDS = [
-    # derived by the adapter (``search.name_words``) wherever it writes a name
-    "ALTER TABLE mods ADD COLUMN name_words TEXT NOT NULL DEFAULT ''",
-    # every word of every name ever written (a superset of the listed names' words)
-    "CREATE TABLE name_vocabulary (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)",
-]
-
-
-def _fill_name_words(db: Database) -> None:
-    """Cut the names already stored into words (Python: SQL cannot case-fold Unicode)."""
-    rows = db.execute("SELECT id, name FROM mods").fetchall()
-    words = [(name_words(name), ident) for ident, name in rows]
-    db.conn.executemany("UPDATE mods SET name_words = ? WHERE id = ?", words)
-    add_vocabulary(db, (text for text, _ in words))
-
-
-def add_vocabulary(db: Database, texts: Iterable[str]) -> None:
-    """Record the words of ``name_words`` texts in the vocabulary."""
-    vocabulary = {word for text in texts for word in vocabulary_of(text)}
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO name_vocabulary (word) VALUES (?)", ((w,) for w in vocabulary)
-    )
-
-
-# --- 4: search by words and facets -----------------------------------------------------------
+# --- search: the listed mods' full-text indexes and what they are derived from -----------------
 
 _SEARCHED = "name, short_description, description, tag_names"
 """The columns ``q`` looks in."""
-_LISTED_COLUMNS = f"id, {_SEARCHED}, name_words, {facets_sql('mods')} AS facets"
-_TEXT_VALUES = f"{_SEARCHED}, facets"
+_TEXT_VALUES = f"{_SEARCHED}, facets, gaps"
+"""The columns of the ``q`` index."""
+_CLEANED = ", ".join(f"{clean_sql(c)} AS {c}" for c in _SEARCHED.split(", "))
+
+
+def _cleaned(row: str) -> str:
+    """The searched columns of ``row`` as the indexes read them (``search.clean_sql``)."""
+    return ", ".join(clean_sql(f"{row}.{c}") for c in _SEARCHED.split(", "))
 
 
 def _text_entry(row: str) -> str:
-    """``rowid, name, ..., facets`` of ``row`` for the ``q`` index."""
-    return (
-        f"{row}.id, {row}.name, {row}.short_description, {row}.description, {row}.tag_names, "
-        f"{facets_sql(row)}"
-    )
+    """``rowid, name, ..., facets, gaps`` of ``row`` for the ``q`` index."""
+    return f"{row}.id, {_cleaned(row)}, {facets_sql(row)}, {row}.gaps"
 
 
-_TEXT_CHANGED = (
-    "(old.state < 2) IS NOT (new.state < 2) OR old.name IS NOT new.name "
-    "OR old.short_description IS NOT new.short_description "
-    "OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names"
-)
-
-
-def _pending(table: str, row: str) -> str:
-    """Record ``row``'s text in ``text_added`` or ``text_removed`` (see ``term_counts``)."""
-    return (
-        f"INSERT INTO {table} ({_SEARCHED}) SELECT {row}.name, {row}.short_description, "
-        f"{row}.description, {row}.tag_names"
-    )
+def _title_entry(row: str) -> str:
+    """``rowid, name, facets`` of ``row`` for the title index."""
+    return f"{row}.id, {clean_sql(row + '.name')}, {facets_sql(row)}"
 
 
 def _word_entry(row: str) -> str:
@@ -480,9 +380,16 @@ def _word_entry(row: str) -> str:
     return f"{row}.id, {row}.name_words, {facets_sql(row)}"
 
 
-def _title_entry(row: str) -> str:
-    """``rowid, name, facets`` of ``row`` for the title index."""
-    return f"{row}.id, {row}.name, {facets_sql(row)}"
+def _pending(table: str, row: str) -> str:
+    """Record ``row``'s text in ``text_added`` or ``text_removed`` (see ``term_counts``)."""
+    return f"INSERT INTO {table} ({_SEARCHED}) SELECT {_cleaned(row)}"
+
+
+_TEXT_CHANGED = (
+    "(old.state < 2) IS NOT (new.state < 2) OR old.name IS NOT new.name "
+    "OR old.short_description IS NOT new.short_description "
+    "OR old.description IS NOT new.description OR old.tag_names IS NOT new.tag_names"
+)
 
 
 def _facets_changed() -> str:
@@ -518,21 +425,11 @@ _INDEXED_CHANGED = f"""(old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 
 aside)."""
 
 
-def _indexing_triggers(
-    text_values: str,
-    text_entry: Callable[[str], str],
-    title_entry: Callable[[str], str],
-    pending: Callable[[str, str], str],
-    *,
-    gaps: bool = False,
-) -> list[str]:
+def _indexing_triggers() -> list[str]:
     """The triggers that index a listed mod when it is inserted, unindex it when it is
     deleted and rewrite its entries when an update changes them, in every search index
-    (the ``q`` and title entries as the version writes them). With ``gaps``, a change of
-    the gaps alone rewrites the ``q`` entry only."""
-    of_gaps, on_gaps = (
-        ("gaps, ", " OR (new.state < 2 AND old.gaps IS NOT new.gaps)") if gaps else ("", "")
-    )
+    but the trigram one (``mods_name_indexed_update``); a change of the gaps alone
+    rewrites the ``q`` entry only."""
     facet_columns = ", ".join(dict.fromkeys(f.column for f in FACETS if f.column != "name"))
     return [
         f"""
@@ -540,9 +437,9 @@ def _indexing_triggers(
             INSERT INTO mods_name_index (rowid, name) VALUES (new.id, new.name);
             INSERT INTO mods_word_index (rowid, name_words, facets)
                 VALUES ({_word_entry("new")});
-            INSERT INTO mods_title_index (rowid, name, facets) VALUES ({title_entry("new")});
-            INSERT INTO mods_text_index (rowid, {text_values}) VALUES ({text_entry("new")});
-            {pending("text_added", "new")};
+            INSERT INTO mods_title_index (rowid, name, facets) VALUES ({_title_entry("new")});
+            INSERT INTO mods_text_index (rowid, {_TEXT_VALUES}) VALUES ({_text_entry("new")});
+            {_pending("text_added", "new")};
             {_count_buckets("new", "1")}
         END
         """,
@@ -553,34 +450,34 @@ def _indexing_triggers(
             INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
                 VALUES ('delete', {_word_entry("old")});
             INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-                VALUES ('delete', {title_entry("old")});
-            INSERT INTO mods_text_index (mods_text_index, rowid, {text_values})
-                VALUES ('delete', {text_entry("old")});
-            {pending("text_removed", "old")};
+                VALUES ('delete', {_title_entry("old")});
+            INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
+                VALUES ('delete', {_text_entry("old")});
+            {_pending("text_removed", "old")};
             {_count_buckets("old", "-1")}
         END
         """,
         f"""
         CREATE TRIGGER mods_searched_update AFTER UPDATE OF state, {_SEARCHED}, name_words,
-            {of_gaps}{facet_columns} ON mods
-        WHEN {_INDEXED_CHANGED}{on_gaps}
+            gaps, {facet_columns} ON mods
+        WHEN {_INDEXED_CHANGED} OR (new.state < 2 AND old.gaps IS NOT new.gaps)
         BEGIN
-            INSERT INTO mods_text_index (mods_text_index, rowid, {text_values})
-                SELECT 'delete', {text_entry("old")} WHERE old.state < 2;
-            INSERT INTO mods_text_index (rowid, {text_values})
-                SELECT {text_entry("new")} WHERE new.state < 2;
+            INSERT INTO mods_text_index (mods_text_index, rowid, {_TEXT_VALUES})
+                SELECT 'delete', {_text_entry("old")} WHERE old.state < 2;
+            INSERT INTO mods_text_index (rowid, {_TEXT_VALUES})
+                SELECT {_text_entry("new")} WHERE new.state < 2;
             INSERT INTO mods_word_index (mods_word_index, rowid, name_words, facets)
                 SELECT 'delete', {_word_entry("old")}
                 WHERE old.state < 2 AND ({_INDEXED_CHANGED});
             INSERT INTO mods_word_index (rowid, name_words, facets)
                 SELECT {_word_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
             INSERT INTO mods_title_index (mods_title_index, rowid, name, facets)
-                SELECT 'delete', {title_entry("old")}
+                SELECT 'delete', {_title_entry("old")}
                 WHERE old.state < 2 AND ({_INDEXED_CHANGED});
             INSERT INTO mods_title_index (rowid, name, facets)
-                SELECT {title_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
-            {pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
-            {pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
+                SELECT {_title_entry("new")} WHERE new.state < 2 AND ({_INDEXED_CHANGED});
+            {_pending("text_removed", "old")} WHERE old.state < 2 AND ({_TEXT_CHANGED});
+            {_pending("text_added", "new")} WHERE new.state < 2 AND ({_TEXT_CHANGED});
             {_count_buckets("old", "-1")}
             {_count_buckets("new", "1")}
         END
@@ -588,16 +485,15 @@ def _indexing_triggers(
     ]
 
 
-_WORDS_AND_FACETS = [
-    "DROP TRIGGER mods_indexed_insert",
-    "DROP TRIGGER mods_indexed_delete",
-    "DROP TRIGGER mods_text_indexed_update",
-    "DROP TABLE mods_text_index",
-    "DROP VIEW listed_mods",
-    f"CREATE VIEW listed_mods AS SELECT {_LISTED_COLUMNS} FROM mods WHERE state < 2",
-    # q: words of the four searched columns, plus the facets; never ranked (no sizes), no
-    # phrases (every q word is one token, see listing.fts_words), no column filters (the
-    # title index tells name matches): detail=none, the smallest doclists to read
+_SEARCH = [
+    # the search indexes hold listed mods only, so counting matches never touches the table
+    f"""
+    CREATE VIEW listed_mods AS SELECT id, {_CLEANED}, name_words, {facets_sql("mods")} AS facets,
+        gaps FROM mods WHERE state < 2
+    """,
+    # q: words of the four searched columns, plus the facets and the gaps; never ranked (no
+    # sizes), no phrases (every q word is one token, see listing.fts_words), no column
+    # filters (the title index tells name matches): detail=none, the smallest doclists
     _listed_index("mods_text_index", _TEXT_VALUES, TEXT_TOKENIZER),
     # name: the words of listed names, already cut and folded (split at spaces only), and
     # the facets (detail=none: no positions, so no column filters; none are needed)
@@ -605,6 +501,22 @@ _WORDS_AND_FACETS = [
     # the first tier of q's RELEVANCE: names alone, cut as the q index cuts them, and the
     # facets (detail=none: no column filter needed)
     _listed_index("mods_title_index", "name, facets", TEXT_TOKENIZER),
+    # name needles holding a space: trigrams, case-folded (never ranked: no column sizes)
+    """
+    CREATE VIRTUAL TABLE mods_name_index USING fts5 (
+        name, content='listed_mods', content_rowid='id', tokenize='trigram', columnsize=0
+    )
+    """,
+    """
+    CREATE TRIGGER mods_name_indexed_update AFTER UPDATE OF state, name ON mods
+    WHEN (old.state < 2) IS NOT (new.state < 2) OR (new.state < 2 AND old.name IS NOT new.name)
+    BEGIN
+        INSERT INTO mods_name_index (mods_name_index, rowid, name)
+            SELECT 'delete', old.id, old.name WHERE old.state < 2;
+        INSERT INTO mods_name_index (rowid, name) SELECT new.id, new.name WHERE new.state < 2;
+    END
+    """,
+    *_indexing_triggers(),
     """
     CREATE VIRTUAL TABLE name_vocabulary_index USING fts5 (
         word, content='name_vocabulary', content_rowid='id',
@@ -616,23 +528,8 @@ _WORDS_AND_FACETS = [
         INSERT INTO name_vocabulary_index (rowid, word) VALUES (new.id, new.word);
     END
     """,
-    """
-    CREATE TABLE facet_buckets (
-        facet TEXT NOT NULL, token TEXT NOT NULL, bucket, mods INTEGER NOT NULL,
-        PRIMARY KEY (facet, token)
-    ) WITHOUT ROWID
-    """,
-    "CREATE INDEX facet_buckets_in_order ON facet_buckets (facet, bucket)",
-    # how many listed mods hold each term of the q index, anywhere ('') or in the name: a
-    # common word's total without reading its matches. FTS5 cuts the text, so the counts
-    # agree with the index: triggers record texts that arrive and leave in text_added and
-    # text_removed; term_counts plus their difference is exact, and the writer folds them
-    # into term_counts from time to time (fold_term_counts).
-    """
-    CREATE TABLE term_counts (
-        term TEXT NOT NULL, col TEXT NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (term, col)
-    ) WITHOUT ROWID
-    """,
+    # the texts that arrive in the q index and leave it, cut as it cuts them, and their
+    # vocabularies: the difference with term_counts (see there)
     *(
         statement
         for table in ("text_added", "text_removed")
@@ -643,75 +540,46 @@ _WORDS_AND_FACETS = [
             f"CREATE VIRTUAL TABLE {table}_cols USING fts5vocab({table}, 'col')",
         )
     ),
+    # the q and title indexes' vocabularies (count_terms)
     "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
     "CREATE VIRTUAL TABLE mods_title_rows USING fts5vocab(mods_title_index, 'row')",
-    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
-    "INSERT INTO mods_word_index (mods_word_index) VALUES ('rebuild')",
-    "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
-    "INSERT INTO name_vocabulary_index (name_vocabulary_index) VALUES ('rebuild')",
-    *_indexing_triggers(_TEXT_VALUES, _text_entry, _title_entry, _pending),
-]
-
-
-# --- 5: gap tokens of dense terms; texts cleaned of the markers -----------------------------
-
-_CLEANED = ", ".join(f"{clean_sql(c)} AS {c}" for c in _SEARCHED.split(", "))
-
-
-def _cleaned(row: str) -> str:
-    """The searched columns of ``row`` as the indexes read them (``search.clean_sql``)."""
-    return ", ".join(clean_sql(f"{row}.{c}") for c in _SEARCHED.split(", "))
-
-
-def _gapped_text_entry(row: str) -> str:
-    """``rowid, name, ..., facets, gaps`` of ``row`` for the ``q`` index."""
-    return f"{row}.id, {_cleaned(row)}, {facets_sql(row)}, {row}.gaps"
-
-
-def _clean_title_entry(row: str) -> str:
-    """``rowid, name, facets`` of ``row`` for the title index."""
-    return f"{row}.id, {clean_sql(row + '.name')}, {facets_sql(row)}"
-
-
-def _clean_pending(table: str, row: str) -> str:
-    """Record ``row``'s text in ``text_added`` or ``text_removed`` (see ``term_counts``)."""
-    return f"INSERT INTO {table} ({_SEARCHED}) SELECT {_cleaned(row)}"
-
-
-_GAPPED_TEXT_VALUES = f"{_SEARCHED}, facets, gaps"
-
-_DENSE_TERMS = [
-    "ALTER TABLE mods ADD COLUMN gaps TEXT NOT NULL DEFAULT ''",
-    # terms of the q index found in most texts, whose gaps the mods carry (see dense.py):
-    # every mod with an id up to marked_to (none if NULL) has the term's gap token if its
-    # text lacks the term; readers use a term's gaps once it is ready (every mod marked)
+    # /list/games/?name=
     """
-    CREATE TABLE dense_terms (
-        term TEXT PRIMARY KEY, marked_to INTEGER, ready INTEGER NOT NULL DEFAULT 0
-    ) WITHOUT ROWID
+    CREATE VIRTUAL TABLE games_name_index USING fts5 (
+        name, content='games', content_rowid='id', tokenize='trigram', columnsize=0
+    )
     """,
-    "DROP TRIGGER mods_indexed_insert",
-    "DROP TRIGGER mods_indexed_delete",
-    "DROP TRIGGER mods_searched_update",
-    "DROP TABLE mods_text_rows",
-    "DROP TABLE mods_title_rows",
-    "DROP TABLE mods_text_index",
-    "DROP TABLE mods_title_index",
-    "DROP VIEW listed_mods",
-    f"""
-    CREATE VIEW listed_mods AS SELECT id, {_CLEANED}, name_words, {facets_sql("mods")} AS facets,
-        gaps FROM mods WHERE state < 2
+    """
+    CREATE TRIGGER games_indexed_insert AFTER INSERT ON games BEGIN
+        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
+    END
     """,
-    _listed_index("mods_text_index", _GAPPED_TEXT_VALUES, TEXT_TOKENIZER),
-    _listed_index("mods_title_index", "name, facets", TEXT_TOKENIZER),
-    "CREATE VIRTUAL TABLE mods_text_rows USING fts5vocab(mods_text_index, 'row')",
-    "CREATE VIRTUAL TABLE mods_title_rows USING fts5vocab(mods_title_index, 'row')",
-    "INSERT INTO mods_text_index (mods_text_index) VALUES ('rebuild')",
-    "INSERT INTO mods_title_index (mods_title_index) VALUES ('rebuild')",
-    *_indexing_triggers(
-        _GAPPED_TEXT_VALUES, _gapped_text_entry, _clean_title_entry, _clean_pending, gaps=True
-    ),
+    """
+    CREATE TRIGGER games_indexed_delete AFTER DELETE ON games BEGIN
+        INSERT INTO games_name_index (games_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+    END
+    """,
+    """
+    CREATE TRIGGER games_indexed_update AFTER UPDATE OF name ON games
+    WHEN old.name IS NOT new.name BEGIN
+        INSERT INTO games_name_index (games_name_index, rowid, name)
+            VALUES ('delete', old.id, old.name);
+        INSERT INTO games_name_index (rowid, name) VALUES (new.id, new.name);
+    END
+    """,
 ]
+
+SCHEMA: Final[tuple[str, ...]] = (*_CATALOG, *_sort_indexes(), *_COUNTERS, *_SEARCH)
+"""Every statement of the schema, in order."""
+
+
+def add_vocabulary(db: Database, texts: Iterable[str]) -> None:
+    """Record the words of ``name_words`` texts in the vocabulary."""
+    vocabulary = {word for text in texts for word in vocabulary_of(text)}
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO name_vocabulary (word) VALUES (?)", ((w,) for w in vocabulary)
+    )
 
 
 SEARCH_INDEXES: Final = (
@@ -770,12 +638,6 @@ def merge(db: Database, *indexes: str) -> None:
         db.execute(f"INSERT INTO {index} ({index}) VALUES ('optimize')")
 
 
-def count_derived(db: Database) -> None:
-    """Recount ``facet_buckets`` and ``term_counts``."""
-    count_buckets(db)
-    count_terms(db)
-
-
 def count_buckets(db: Database) -> None:
     """Recount ``facet_buckets`` from the rows."""
     db.execute("DELETE FROM facet_buckets")
@@ -789,53 +651,40 @@ def count_buckets(db: Database) -> None:
         )
 
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (
-    Migration(
-        name="catalog, queue, statistics", statements=[*_CATALOG, *_sort_indexes(), *_COUNTERS]
-    ),
-    Migration(name="full-text search", statements=_SEARCH),
-    Migration(name="words of names", statements=_NAME_WORDS, after=_fill_name_words),
-    Migration(
-        name="search by words and facets",
-        statements=_WORDS_AND_FACETS,
-        after=count_derived,
-    ),
-    Migration(name="dense terms by their gaps", statements=_DENSE_TERMS, after=mark_dense),
-)
-LATEST: Final = len(MIGRATIONS)
-
-
 def schema_version(db: Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: Database, target: int = LATEST) -> int:
-    """Bring the file to ``target`` (default: the latest). Returns the version before.
+def create(db: Database) -> None:
+    """Create the schema in an empty file; check the version of any other.
 
     Runs in its own ``BEGIN IMMEDIATE`` transaction; the connection must be in autocommit
-    mode (no transaction open).
+    mode (no transaction open). Raises ``StorageError`` for a file of another version.
     """
     db.execute("BEGIN IMMEDIATE")
     try:
-        before = schema_version(db)
-        if before > LATEST:
+        version = schema_version(db)
+        if version > VERSION:
             raise StorageError(
-                f"the database has schema version {before}, newer than this release "
-                f"knows ({LATEST}); upgrade Open Workshop"
+                f"the database has schema version {version}, newer than this release "
+                f"knows ({VERSION}); upgrade Open Workshop"
             )
-        for version in range(before, target):
-            migration = MIGRATIONS[version]
-            for statement in migration.statements:
+        if 0 < version < VERSION:
+            raise StorageError(
+                f"the database has schema version {version}, from a development build of "
+                f"Open Workshop before the first release (schema {VERSION}), and cannot be "
+                "upgraded: move the file away (with its -wal and -shm files) and start "
+                "again; a new one is created, and the catalog and archives fill again as "
+                "mods are requested"
+            )
+        if version == 0:
+            for statement in SCHEMA:
                 db.execute(statement)
-            if migration.after is not None:
-                migration.after(db)
-        if target > before:
-            db.execute(f"PRAGMA user_version = {int(target)}")
+            db.execute(f"PRAGMA user_version = {VERSION}")
         db.execute("COMMIT")
     except BaseException:
         db.rollback()
         raise
-    return before
 
 
 def refresh_derived(db: Database) -> None:

@@ -128,7 +128,7 @@ class SqliteStorage:
     def _prepare(db: Database) -> None:
         if not db.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]:
             raise StorageError("this SQLite has no FTS5, which the catalog search needs")
-        schema.migrate(db)
+        schema.create(db)
         dense.prepare(db)
 
     async def close(self) -> None:

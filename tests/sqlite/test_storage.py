@@ -1,4 +1,4 @@
-"""The SQLite file itself: durability, migrations, pragmas, threads, errors, bulk loads."""
+"""The SQLite file itself: durability, schema versions, pragmas, threads, errors, bulk loads."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from openworkshop.ports import Storage
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage, dense
 from openworkshop_sqlite import storage as storage_module
-from openworkshop_sqlite.schema import LATEST, MIGRATIONS, add_vocabulary, migrate
-from openworkshop_sqlite.search import FILTER_FACETS, name_words
+from openworkshop_sqlite.schema import SCHEMA, VERSION
+from openworkshop_sqlite.search import FILTER_FACETS
 from tests.sqlite.audit import audit
 
 pytestmark = pytest.mark.anyio
@@ -120,69 +120,79 @@ async def test_implements_the_storage_port(storage: SqliteStorage) -> None:
 
 
 async def test_file_is_in_wal_mode_at_the_latest_version(storage: SqliteStorage) -> None:
-    """WAL journal (readers never wait for the writer) and user_version = migrations."""
+    """WAL journal (readers never wait for the writer) and user_version = the schema's."""
     with sqlite3.connect(storage.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
-    assert LATEST == len(MIGRATIONS) >= 2
+        assert conn.execute("PRAGMA user_version").fetchone() == (VERSION,)
+    assert VERSION == 6
 
 
-async def test_a_file_of_schema_1_is_upgraded(tmp_path: Path) -> None:
-    """A file made by the first release opens: search is added and finds its old mods."""
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+async def test_a_file_of_a_development_schema_is_refused_as_it_is(
+    tmp_path: Path, version: int
+) -> None:
+    """Versions 1 to 5 were development builds, squashed into version 6: such a file is
+    refused with a message naming its version and what to do, and left as it was."""
     path = tmp_path / "old.sqlite3"
-    db = Database(sqlite3.connect(path, isolation_level=None))
-    migrate(db, target=1)
-    db.execute("INSERT INTO games (id, name) VALUES (10, 'RimWorld')")
-    db.execute(
-        "INSERT INTO mods (id, game_id, state, name, downloads) VALUES "
-        "(1, 10, 0, 'Rail Extended', 4), (2, 10, 3, 'Rail Queued', 0)"
-    )
-    db.execute("INSERT INTO tags (id, game_id, name, bit) VALUES (1, 10, 'Trains', 0)")
-    db.execute("INSERT INTO mod_tags (tag_id, mod_id) VALUES (1, 1)")
-    db.execute("UPDATE mods SET tag_mask = 1 WHERE id = 1")  # as release 1 wrote it
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert "mods_text_index" not in db.table_names()
-    db.conn.close()
-
-    storage = SqliteStorage(path)
-    await storage.open()
-    assert [m.id for m in (await storage.list_mods(ModCriteria(q="trains"))).items] == [1]
-    assert [m.id for m in (await storage.list_mods(ModCriteria(name="ail ext"))).items] == [1]
-    assert (await storage.list_games(GameCriteria(name="world"))).total == 1
-    game = await storage.get_game(10)
-    assert game is not None and (game.mods_count, game.mods_downloads) == (1, 4)
-    await storage.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST,)
+        conn.execute("CREATE TABLE mods (id INTEGER PRIMARY KEY, state INTEGER NOT NULL)")
+        conn.execute("INSERT INTO mods VALUES (1, 0)")
+        conn.execute(f"PRAGMA user_version = {version}")
+    storage = SqliteStorage(path)
+    with pytest.raises(StorageError, match=f"schema version {version}, from a development") as e:
+        await storage.open()
+    assert "move the file away" in str(e.value)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (version,)
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        assert tables == [("mods",)]
+        assert conn.execute("SELECT * FROM mods").fetchall() == [(1, 0)]
+
+
+async def test_a_file_of_the_schema_opens_again_and_audits_clean(tmp_path: Path) -> None:
+    """A file the schema created opens as it is: nothing is created again, its rows read
+    back, the audit finds nothing."""
+    path = tmp_path / "db.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    await fill(first)
+    await first.close()
+
+    def objects() -> list[tuple[str, str, str]]:
+        with sqlite3.connect(path) as conn:
+            return conn.execute(
+                "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+            ).fetchall()
+
+    created = objects()
+    assert len([sql for _, _, sql in created if sql]) > len(SCHEMA)  # (with FTS5's own)
+    second = SqliteStorage(path)
+    await second.open()
+    assert [m.id for m in (await second.list_mods(ModCriteria(q="better"))).items] == [1, 2, 3, 4]
+    await second.close()
+    assert objects() == created
     assert audit(path) == []
 
 
 @pytest.mark.parametrize("rewrite", [0.5, 0.0], ids=["entries-rewritten", "index-rebuilt"])
-async def test_a_file_of_schema_4_gets_its_dense_words_marked(
+async def test_a_bulk_load_marks_the_dense_words_of_every_mod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewrite: float
 ) -> None:
-    """Upgrading to version 5 cleans the indexed texts of the marker characters, makes the
-    common words dense and marks every mod, listed or not, at once."""
+    """A bulk load cleans the indexed texts of the marker characters, makes the common
+    words dense and marks every mod, listed or not, at once."""
     monkeypatch.setattr(dense, "MIN_MODS", 10)
     monkeypatch.setattr(dense, "REWRITE", rewrite)
-    path = tmp_path / "old.sqlite3"
-    db = Database(sqlite3.connect(path, isolation_level=None))
-    migrate(db, target=4)
+    path = tmp_path / "bulk.sqlite3"
     forged = FILTER_FACETS["game"].token(20)  # a game's token, spelt in a description
-    for ident in range(1, 41):
-        name = f"Rail {ident}"
-        description = ("the " if ident % 8 else "") + ("red" if ident % 2 else forged)
-        db.execute(
-            "INSERT INTO mods (id, game_id, state, name, description, downloads, name_words) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [ident, 10 + 10 * (ident % 3 == 0), (ident % 5 == 4 and 2) or 0, name,
-             description, ident, name_words(name)],
-        )  # fmt: skip
-        add_vocabulary(db, [name_words(name)])  # (as release 4 wrote it)
-    db.conn.close()
-
+    mods = [
+        Mod(id=ident, name=f"Rail {ident}", game_id=10 + 10 * (ident % 3 == 0),
+            state=ModState((ident % 5 == 4 and 2) or 0), downloads=ident,
+            description=("the " if ident % 8 else "") + ("red" if ident % 2 else forged))
+        for ident in range(1, 41)
+    ]  # fmt: skip
     storage = SqliteStorage(path)
     await storage.open()
+    await storage.bulk_load(games=[], mods=mods, tags={}, dependencies={})
     listed = [i for i in range(1, 41) if i % 5 != 4]
     with_the = [i for i in listed if i % 8]
     for q, games, expected in (
@@ -207,7 +217,7 @@ async def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     """A schema version this release does not know is an error, not a guess."""
     path = tmp_path / "new.sqlite3"
     with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+        conn.execute(f"PRAGMA user_version = {VERSION + 1}")
     storage = SqliteStorage(path)
     with pytest.raises(StorageError, match="newer"):
         await storage.open()
