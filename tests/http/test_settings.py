@@ -1,0 +1,126 @@
+"""The server's settings: the core's and each adapter's, composed in the wiring; every one
+documented in docs/settings.md, whose tables are generated from the declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openworkshop import Settings
+from openworkshop.settings import SettingsError, durations, settings_of
+from openworkshop_http import HttpSettings
+from openworkshop_http.wiring import (
+    ServerSettings,
+    settings_classes,
+    settings_reference,
+    with_settings_reference,
+)
+from openworkshop_steam import SteamSettings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+
+
+def test_the_docs_tables_are_the_generated_ones() -> None:
+    """docs/settings.md holds exactly what the declarations render (regenerate with
+    ``python -m openworkshop_http.wiring docs/settings.md``)."""
+    text = DOCS.read_text(encoding="utf-8")
+    assert text == with_settings_reference(text)
+
+
+def test_every_setting_is_documented() -> None:
+    """docs/settings.md names every setting and its variable (as datasette does)."""
+    text = DOCS.read_text(encoding="utf-8")
+    specs = [s for cls in settings_classes() for s in settings_of(cls)]
+    missing = [s.env for s in specs if f"`{s.env}`" not in text or f"`{s.name}`" not in text]
+    assert missing == []
+    assert len({s.env for s in specs}) == len(specs), "a variable is declared twice"
+    assert all(f"| `{s.env}` |" in settings_reference() for s in specs)
+
+
+def test_each_part_owns_its_settings() -> None:
+    assert settings_classes() == (HttpSettings, Settings, SteamSettings)
+    assert {s.name for s in settings_of(Settings)} >= {"update_cooldown", "max_mod_size"}
+    assert {"accel_redirect", "trusted_proxies", "client_rate", "server"} <= {
+        s.name for s in settings_of(HttpSettings)
+    }
+    assert {"steamcmd", "steam_api_key", "legacy_hosts"} <= {
+        s.name for s in settings_of(SteamSettings)
+    }
+
+
+def test_from_env_converts_and_overrides() -> None:
+    env = {
+        "OPENWORKSHOP_PORT": "9001",
+        "OPENWORKSHOP_DATA_DIR": "/srv/ow",
+        "OPENWORKSHOP_STEAM_API_KEY": "KEY",
+        "OPENWORKSHOP_UPDATE_COOLDOWN": "60",
+        "OPENWORKSHOP_STEAMCMD": "",
+    }
+    s = ServerSettings.from_env(env, port=9002, host=None)
+    assert (s.http.port, s.http.data_dir, s.steam.steam_api_key, s.core.update_cooldown) == (
+        9002,
+        Path("/srv/ow"),
+        "KEY",
+        60.0,
+    )
+    assert s.steam.steamcmd == "steamcmd"  # empty means unset
+    assert s.http.host == "127.0.0.1"  # None means no flag given
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(SettingsError, match="OPENWORKSHOP_PORT"):
+        ServerSettings.from_env({"OPENWORKSHOP_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="OPENWORKSHOP_SERVER: 'hypercorn' is none of"):
+        ServerSettings.from_env({"OPENWORKSHOP_SERVER": "hypercorn"})
+
+
+def test_secrets_are_not_in_repr() -> None:
+    settings = ServerSettings(steam=SteamSettings(steam_password="hunter2", steam_api_key="K3Y"))
+    assert "hunter2" not in repr(settings) and "K3Y" not in repr(settings)
+
+
+def test_an_unknown_variable_is_refused_with_the_closest_name() -> None:
+    """A typo must not be silently ignored: the server would run with the default. Every
+    part's names are known: a typo of an adapter's name is caught as a core's is."""
+    with pytest.raises(SettingsError, match=r"OPENWORKSHOP_STEAMCMD_PATH: no such setting; "
+                       r"did you mean OPENWORKSHOP_STEAMCMD\?"):  # fmt: skip
+        ServerSettings.from_env({"OPENWORKSHOP_STEAMCMD_PATH": "/usr/games/steamcmd"})
+    with pytest.raises(SettingsError, match=r"did you mean OPENWORKSHOP_ACCEL_REDIRECT\?"):
+        ServerSettings.from_env({"OPENWORKSHOP_ACCEL_REDIRECTS": "/_archives"})
+    with pytest.raises(SettingsError, match=r"did you mean OPENWORKSHOP_LEASE\?"):
+        ServerSettings.from_env({"OPENWORKSHOP_LEASES": "3"})
+    with pytest.raises(SettingsError, match="OPENWORKSHOP_COLOUR: no such setting"):
+        ServerSettings.from_env({"OPENWORKSHOP_COLOUR": "blue"})
+
+
+def test_names_read_elsewhere_and_other_programs_variables_pass() -> None:
+    env = {
+        "OPENWORKSHOP_SERVER": "granian",
+        "OPENWORKSHOP_FAKE_STEAMCMD_ITEM_DELAY": "1",
+        "HOME": "/root",
+        "OPENWORKSHOPPER": "x",
+    }
+    assert ServerSettings.from_env(env) == ServerSettings(http=HttpSettings(server="granian"))
+
+
+def test_an_unknown_override_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="'colour' is no setting"):
+        ServerSettings.from_env({}, colour="blue")
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), [(c, n) for c in settings_classes() for n in sorted(durations(c))]
+)
+def test_a_negative_duration_is_refused(cls: type, name: str) -> None:
+    env = next(s.env for s in settings_of(cls) if s.name == name)
+    with pytest.raises(SettingsError, match=f"{env} .*must be 0 or more"):
+        ServerSettings.from_env({env: "-1"})
+    with pytest.raises(SettingsError, match="must be 0 or more"):
+        cls(**{name: float("nan")})
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "99999"])
+def test_a_port_out_of_range_is_refused(port: str) -> None:
+    with pytest.raises(SettingsError, match="0 to 65535"):
+        ServerSettings.from_env({"OPENWORKSHOP_PORT": port})
