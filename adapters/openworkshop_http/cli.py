@@ -28,7 +28,6 @@ from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
 from openworkshop_client import commands as client_commands
 from openworkshop_http.app import create_app, downloads_off
 from openworkshop_http.servers import (
-    DEFAULT_SERVER,
     SERVERS,
     check_address,
     configure_logging,
@@ -59,10 +58,16 @@ def _version() -> str:
         return "unknown"
 
 
+_DEFAULTS = HttpSettings()
+"""The defaults the flags' help names (declared once, in ``HttpSettings``)."""
+
+
 def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", help=f"address to listen on (default {_DEFAULTS.host})")
     parser.add_argument(
-        "--port", type=_port, help="port to listen on (default 8000; 0 picks a free one)"
+        "--port",
+        type=_port,
+        help=f"port to listen on (default {_DEFAULTS.port}; 0 picks a free one)",
     )
     parser.add_argument("--data-dir", type=Path, help=what)
     parser.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate")
@@ -70,7 +75,7 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument(
         "--server",
         choices=SERVERS,
-        help=f"ASGI server (default {DEFAULT_SERVER}; OPENWORKSHOP_SERVER)",
+        help=f"ASGI server (default {_DEFAULTS.server}; OPENWORKSHOP_SERVER)",
     )
     parser.add_argument(
         "--log-level",
@@ -95,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the server: SQLite storage and archives in the data folder, mods "
         "from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
     )
-    _add_server_flags(serve_cmd, what="data folder (default ./openworkshop-data)")
+    _add_server_flags(serve_cmd, what=f"data folder (default ./{_DEFAULTS.data_dir})")
     demo_cmd = commands.add_parser(
         "demo",
         help="run the server against a fake Steam with a sample catalog (offline)",

@@ -124,3 +124,27 @@ def test_a_negative_duration_is_refused(cls: type, name: str) -> None:
 def test_a_port_out_of_range_is_refused(port: str) -> None:
     with pytest.raises(SettingsError, match="0 to 65535"):
         ServerSettings.from_env({"OPENWORKSHOP_PORT": port})
+
+
+def test_the_server_is_a_setting_and_the_flag_overrides_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``OPENWORKSHOP_SERVER`` is read with every other setting (no longer beside them), and
+    ``--server`` wins over it, as every flag does."""
+    from openworkshop_http import cli
+
+    monkeypatch.setenv("OPENWORKSHOP_SERVER", "granian")
+    monkeypatch.setenv("OPENWORKSHOP_SSL_CERTFILE", "/etc/ow/cert.pem")
+    args = cli._parser().parse_args(["serve", "--port", "0", "--ssl-keyfile", "/etc/ow/key.pem"])
+    http = cli._settings(args).http
+    assert (http.server, http.ssl_certfile, http.ssl_keyfile) == (
+        "granian",
+        Path("/etc/ow/cert.pem"),
+        Path("/etc/ow/key.pem"),
+    )
+    assert http.port != 0  # the free port the server will listen on
+    args = cli._parser().parse_args(["serve", "--port", "0", "--server", "uvicorn"])
+    assert cli._settings(args).http.server == "uvicorn"
+    monkeypatch.setenv("OPENWORKSHOP_SERVER", "hypercorn")
+    with pytest.raises(SettingsError, match="OPENWORKSHOP_SERVER"):
+        cli._settings(cli._parser().parse_args(["serve", "--port", "0"]))
