@@ -26,6 +26,7 @@ from openworkshop.settings import (
 )
 from openworkshop.states import ModState
 from openworkshop.testing import SteamCatalog, sample_catalog
+from openworkshop_client.settings import ClientSettings
 from openworkshop_http.settings import HttpSettings
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ def _steam_settings_class() -> type[SteamSettings]:
 
 
 def settings_classes() -> tuple[type, ...]:
-    """Every settings class of the server, in the order docs/settings.md lists them."""
-    return (HttpSettings, Settings, _steam_settings_class())
+    """Every settings class of the ``openworkshop`` command, in the order docs/settings.md
+    lists them: the server's three, and the launcher client's (its ``OPENWORKSHOP_URL`` is
+    no typo when the server starts in the same shell)."""
+    return (HttpSettings, Settings, _steam_settings_class(), ClientSettings)
 
 
 @attrs.frozen(kw_only=True)
@@ -80,8 +83,8 @@ class ServerSettings:
         """Each class's settings from ``environ``, then ``overrides`` (by field name, ``None``
         ones skipped). An ``OPENWORKSHOP_*`` name that no class declares (a typo) is refused
         with the closest name."""
-        classes = settings_classes()
-        check_environment(environ, classes, elsewhere=FOREIGN_PREFIXES)
+        check_environment(environ, settings_classes(), elsewhere=FOREIGN_PREFIXES)
+        classes = (HttpSettings, Settings, _steam_settings_class())
         parts = split_overrides(overrides, classes)
         http, core, steam = (
             read_settings(c, environ, o) for c, o in zip(classes, parts, strict=True)

@@ -34,6 +34,7 @@ __all__ = [
     "one_of",
     "read_settings",
     "setting",
+    "setting_named",
     "settings_of",
     "settings_table",
     "split_overrides",
@@ -133,6 +134,14 @@ def settings_of(cls: type) -> tuple[Setting, ...]:
         for field in attrs.fields(cls)
         if _ENV in field.metadata
     )
+
+
+def setting_named(cls: type, name: str) -> Setting:
+    """The setting ``name`` of ``cls`` (to name its variable or default elsewhere)."""
+    for spec in settings_of(cls):
+        if spec.name == name:
+            return spec
+    raise KeyError(f"{cls.__name__} has no setting {name!r}")
 
 
 def durations(cls: type) -> frozenset[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from openworkshop import Settings
 from openworkshop.settings import SettingsError, durations, settings_of
+from openworkshop_client.settings import ClientSettings
 from openworkshop_http import HttpSettings
 from openworkshop_http.wiring import (
     ServerSettings,
@@ -39,7 +40,7 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_each_part_owns_its_settings() -> None:
-    assert settings_classes() == (HttpSettings, Settings, SteamSettings)
+    assert settings_classes() == (HttpSettings, Settings, SteamSettings, ClientSettings)
     assert {s.name for s in settings_of(Settings)} >= {"update_cooldown", "max_mod_size"}
     assert {"accel_redirect", "trusted_proxies", "client_rate", "server"} <= {
         s.name for s in settings_of(HttpSettings)
@@ -102,6 +103,12 @@ def test_names_read_elsewhere_and_other_programs_variables_pass() -> None:
         "OPENWORKSHOPPER": "x",
     }
     assert ServerSettings.from_env(env) == ServerSettings(http=HttpSettings(server="granian"))
+
+
+def test_the_clients_variable_is_no_typo_for_the_server() -> None:
+    """``OPENWORKSHOP_URL`` (the launcher client's server) may be set in the shell that
+    starts the server: the check knows the client's settings too, the server ignores it."""
+    assert ServerSettings.from_env({"OPENWORKSHOP_URL": "http://mirror:8000"}) == ServerSettings()
 
 
 def test_an_unknown_override_is_a_programming_error() -> None:
