@@ -132,14 +132,14 @@ def child(server: str, port: int, data_dir: Path, mods: int, big_mb: int) -> Non
     """Run one server over a seeded catalog until SIGTERM."""
     from openworkshop import FileArchiveStore, Settings, Workshop
     from openworkshop.testing import FakeSteamSource
-    from openworkshop_http import create_app
+    from openworkshop_http import HttpSettings, create_app
     from openworkshop_http.servers import serve
 
     async def run() -> None:
         storage, _ = _storage(data_dir)
         archives = FileArchiveStore(data_dir / "archives")
         await _seed(storage, archives, mods, big_mb)
-        settings = Settings(data_dir=data_dir, port=port, client_rate=0)
+        settings = Settings()
         workshop = Workshop(
             storage=storage,
             steam=FakeSteamSource(can_download=False),
@@ -148,7 +148,7 @@ def child(server: str, port: int, data_dir: Path, mods: int, big_mb: int) -> Non
             downloads_dir=data_dir / "downloads",
         )
         async with workshop:
-            app = create_app(workshop, settings, manage_lifespan=False)
+            app = create_app(workshop, HttpSettings(client_rate=0), manage_lifespan=False)
             print("ready", flush=True)
             await serve(app, host="127.0.0.1", port=port, server=server, log_level="warning")
 

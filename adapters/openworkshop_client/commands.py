@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from openworkshop.settings import read_settings, setting_named
 from openworkshop_client.client import Client
 from openworkshop_client.errors import ClientError, InstallFailed
 from openworkshop_client.events import (
@@ -33,13 +34,15 @@ from openworkshop_client.events import (
     Transferring,
     Verifying,
 )
+from openworkshop_client.settings import ClientSettings
 from openworkshop_client.targets import parse_targets
 
 __all__ = ["COMMANDS", "DEFAULT_SERVER_URL", "SERVER_URL_ENV", "add_commands", "run"]
 
 COMMANDS = ("install", "update", "remove", "status")
-SERVER_URL_ENV = "OPENWORKSHOP_URL"
-DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+_SERVER_URL = setting_named(ClientSettings, "server_url")
+SERVER_URL_ENV: str = _SERVER_URL.env
+DEFAULT_SERVER_URL: str = _SERVER_URL.default
 
 
 def _common(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
@@ -47,7 +50,7 @@ def _common(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
         parser.add_argument(
             "--server",
             dest="server_url",
-            default=os.environ.get(SERVER_URL_ENV, DEFAULT_SERVER_URL),
+            default=read_settings(ClientSettings, os.environ).server_url,
             metavar="URL",
             help=f"the Open Workshop server (default ${SERVER_URL_ENV} or {DEFAULT_SERVER_URL})",
         )

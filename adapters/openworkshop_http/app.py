@@ -16,13 +16,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openworkshop import Settings, Workshop
+from openworkshop import Workshop
 from openworkshop.errors import NotReady
 from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
 from openworkshop_http.errors import HttpError, error_response, exception_handlers
 from openworkshop_http.openapi import openapi_document
+from openworkshop_http.settings import HttpSettings
 
 __all__ = ["ENDPOINTS", "AccessLog", "create_app", "downloads_off"]
 
@@ -88,7 +89,7 @@ def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
     return endpoint
 
 
-def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
+def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
     endpoints = Endpoints(workshop, settings)
     out: list[BaseRoute] = []
     for path, handler_name, stat_type in ENDPOINTS:
@@ -107,10 +108,12 @@ def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
     return out
 
 
-def downloads_off(settings: Settings) -> str:
-    """Why ``/download/steam/`` answers 503: the one text for the start-up log and the body."""
+def downloads_off(steamcmd: str | None) -> str:
+    """Why ``/download/steam/`` answers 503: the one text for the start-up log and the body
+    (``steamcmd``: the executable the Steam adapter looked for, when known)."""
+    named = "steamcmd" if steamcmd is None else f"steamcmd ({steamcmd!r})"
     return (
-        f"downloads are off: steamcmd ({settings.steamcmd!r}) was not found; install it "
+        f"downloads are off: {named} was not found; install it "
         "(docs/deploy.md) or set OPENWORKSHOP_STEAMCMD to its path. Mods already cached "
         "are still served."
     )
@@ -160,10 +163,15 @@ class AccessLog:
 
 
 def create_app(
-    workshop: Workshop, settings: Settings, *, manage_lifespan: bool = True
+    workshop: Workshop,
+    settings: HttpSettings,
+    *,
+    steamcmd: str | None = None,
+    manage_lifespan: bool = True,
 ) -> Starlette:
     """The HTTP API over ``workshop``.
 
+    ``steamcmd`` is the executable the Steam source looks for, named when downloads are off.
     With ``manage_lifespan`` (the default) the app starts the workshop when the server starts
     and stops it when the server stops; pass ``False`` when the caller runs it already.
     """
@@ -179,7 +187,7 @@ def create_app(
                 await workshop.stop()
 
     async def not_ready(request: Request, exc: Exception) -> Response:
-        return error_response(DownloadsOff(details=[downloads_off(settings)]))
+        return error_response(DownloadsOff(details=[downloads_off(steamcmd)]))
 
     handlers = {**exception_handlers(), NotReady: not_ready}
     app = Starlette(

@@ -1,7 +1,8 @@
 """The ``openworkshop`` command: ``serve``, ``demo`` and ``fake-steam``.
 
-Settings come from ``OPENWORKSHOP_*`` environment variables (``Settings.from_env``); the flags
-``--host``, ``--port`` and ``--data-dir`` override them.
+Settings come from ``OPENWORKSHOP_*`` environment variables (``wiring.ServerSettings.from_env``);
+the flags ``--host``, ``--port``, ``--data-dir``, ``--ssl-certfile``, ``--ssl-keyfile`` and
+``--server`` override them.
 """
 
 from __future__ import annotations
@@ -20,20 +21,20 @@ from typing import Any
 
 import attrs
 
-from openworkshop import Settings
+from openworkshop import Workshop
 from openworkshop.errors import ApiError, WorkshopError
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
 from openworkshop_client import commands as client_commands
 from openworkshop_http.app import create_app, downloads_off
 from openworkshop_http.servers import (
-    DEFAULT_SERVER,
     SERVERS,
     check_address,
     configure_logging,
     serve,
 )
-from openworkshop_http.wiring import demo_workshop, server_workshop
+from openworkshop_http.settings import HttpSettings
+from openworkshop_http.wiring import ServerSettings, demo_workshop, server_workshop
 
 __all__ = ["main"]
 
@@ -57,10 +58,16 @@ def _version() -> str:
         return "unknown"
 
 
+_DEFAULTS = HttpSettings()
+"""The defaults the flags' help names (declared once, in ``HttpSettings``)."""
+
+
 def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", help=f"address to listen on (default {_DEFAULTS.host})")
     parser.add_argument(
-        "--port", type=_port, help="port to listen on (default 8000; 0 picks a free one)"
+        "--port",
+        type=_port,
+        help=f"port to listen on (default {_DEFAULTS.port}; 0 picks a free one)",
     )
     parser.add_argument("--data-dir", type=Path, help=what)
     parser.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate")
@@ -68,8 +75,7 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument(
         "--server",
         choices=SERVERS,
-        default=os.environ.get("OPENWORKSHOP_SERVER", DEFAULT_SERVER),
-        help=f"ASGI server (default {DEFAULT_SERVER}; OPENWORKSHOP_SERVER)",
+        help=f"ASGI server (default {_DEFAULTS.server}; OPENWORKSHOP_SERVER)",
     )
     parser.add_argument(
         "--log-level",
@@ -94,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the server: SQLite storage and archives in the data folder, mods "
         "from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
     )
-    _add_server_flags(serve_cmd, what="data folder (default ./openworkshop-data)")
+    _add_server_flags(serve_cmd, what=f"data folder (default ./{_DEFAULTS.data_dir})")
     demo_cmd = commands.add_parser(
         "demo",
         help="run the server against a fake Steam with a sample catalog (offline)",
@@ -114,45 +120,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir)
+def _settings(args: argparse.Namespace, **overrides: Any) -> ServerSettings:
+    """The settings from the environment and the command line's flags, with the port the
+    server will listen on (a free one for port 0)."""
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+        "server": args.server,
+    }
+    settings = ServerSettings.from_env(os.environ, **flags, **overrides)
+    port = check_address(settings.http.host, settings.http.port)
+    return attrs.evolve(settings, http=attrs.evolve(settings.http, port=port))
 
 
-def _listening(settings: Settings, args: argparse.Namespace) -> Settings:
-    """``settings`` with the port the server will listen on (a free one for port 0)."""
-    port = check_address(settings.host, settings.port)
-    return attrs.evolve(settings, port=port)
-
-
-def _base_url(settings: Settings, args: argparse.Namespace) -> str:
-    scheme = "https" if args.ssl_certfile else "http"
+def _base_url(settings: HttpSettings) -> str:
+    scheme = "https" if settings.ssl_certfile else "http"
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return f"{scheme}://{host}:{settings.port}"
 
 
+def _app(workshop: Workshop, settings: ServerSettings) -> Any:
+    return create_app(
+        workshop, settings.http, steamcmd=settings.steam.steamcmd, manage_lifespan=False
+    )
+
+
 async def _serve(args: argparse.Namespace) -> None:
-    settings = _listening(_settings(args), args)
+    settings = _settings(args, data_dir=args.data_dir)
     async with server_workshop(settings) as workshop:
-        app = create_app(workshop, settings, manage_lifespan=False)
         print(
-            f"Open Workshop {_version()} on {_base_url(settings, args)}, "
-            f"data in {settings.data_dir.resolve()}",
+            f"Open Workshop {_version()} on {_base_url(settings.http)}, "
+            f"data in {settings.http.data_dir.resolve()}",
             flush=True,
         )
         if not workshop.steam.can_download:
-            log.warning(downloads_off(settings))
-        await _run(app, settings, args)
+            log.warning(downloads_off(settings.steam.steamcmd))
+        await _run(_app(workshop, settings), settings.http, args)
 
 
-async def _run(app: Any, settings: Settings, args: argparse.Namespace) -> None:
-    """Serve ``app`` where the settings say, with the command line's server flags."""
+async def _run(app: Any, settings: HttpSettings, args: argparse.Namespace) -> None:
+    """Serve ``app`` where and how the settings say."""
     await serve(
         app,
         host=settings.host,
         port=settings.port,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        server=args.server,
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
+        server=settings.server,
         log_level=args.log_level,
     )
 
@@ -185,8 +201,8 @@ async def _demo(args: argparse.Namespace) -> None:
             data_dir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="openworkshop-demo-"))
             )
-        settings = _listening(Settings.from_env(os.environ, host=args.host, port=args.port), args)
-        overrides = {"host": settings.host, "port": settings.port}
+        listening = _settings(args).http
+        overrides = {"host": listening.host, "port": listening.port}
         async with demo_workshop(Path(data_dir), environ=os.environ, overrides=overrides) as demo:
             ids = [i for i in demo.catalog.items if i not in (PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID)]
             left = ids[-1:]
@@ -194,10 +210,9 @@ async def _demo(args: argparse.Namespace) -> None:
             for mod_id in requested:
                 with contextlib.suppress(ApiError):
                     await demo.workshop.request_download(mod_id)
-            base = _base_url(settings, args)
+            base = _base_url(listening)
             print(_demo_banner(base, demo.catalog, requested, left), flush=True)
-            app = create_app(demo.workshop, demo.settings, manage_lifespan=False)
-            await _run(app, settings, args)
+            await _run(_app(demo.workshop, demo.settings), listening, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from openworkshop import ArchiveHandle, Queued, Settings, Workshop, views
+from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError
 from openworkshop.query import (
     ConditionQuery,
@@ -39,6 +39,7 @@ from openworkshop_http.responses import (
     parse_single_range,
     sends_first_byte,
 )
+from openworkshop_http.settings import HttpSettings
 
 __all__ = ["Endpoints", "client_address", "query_params"]
 
@@ -73,7 +74,7 @@ def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
 class Endpoints:
     """Every endpoint of the API, over one ``Workshop``."""
 
-    def __init__(self, workshop: Workshop, settings: Settings) -> None:
+    def __init__(self, workshop: Workshop, settings: HttpSettings) -> None:
         self.workshop = workshop
         self.settings = settings
         self.limit = ClientRateLimit(settings.client_rate, workshop.clock.monotonic)

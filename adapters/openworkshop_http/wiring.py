@@ -12,35 +12,115 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from openworkshop import FileArchiveStore, Settings, Workshop
 from openworkshop.errors import WorkshopError
+from openworkshop.settings import (
+    check_environment,
+    read_settings,
+    settings_table,
+    split_overrides,
+)
 from openworkshop.states import ModState
 from openworkshop.testing import SteamCatalog, sample_catalog
+from openworkshop_client.settings import ClientSettings
+from openworkshop_http.settings import HttpSettings
+
+if TYPE_CHECKING:
+    from openworkshop_steam import SteamSettings
 
 __all__ = [
     "DATABASE_NAME",
+    "FOREIGN_PREFIXES",
     "DataFolderError",
     "Demo",
+    "ServerSettings",
     "StateLog",
     "demo_workshop",
     "prepare_data_dir",
     "server_workshop",
+    "settings_classes",
+    "settings_reference",
+    "with_settings_reference",
 ]
 
 log = logging.getLogger("openworkshop.downloads")
 
 DATABASE_NAME = "openworkshop.sqlite3"
 STEAM_SETTINGS_PREFIX = "OPENWORKSHOP_STEAM"
+FOREIGN_PREFIXES = ("OPENWORKSHOP_FAKE_",)
+"""``OPENWORKSHOP_*`` names no settings class reads and that pass the check: the knobs of the
+shipped fake steamcmd (docs/steam.md)."""
 
 
-def _steam_source(settings: Settings) -> Any:
+def _steam_settings_class() -> type[SteamSettings]:
+    # imported when used: the Steam adapter (aiohttp, parsel) is not loaded for the client
+    from openworkshop_steam import SteamSettings
+
+    return SteamSettings
+
+
+def settings_classes() -> tuple[type, ...]:
+    """Every settings class of the ``openworkshop`` command, in the order docs/settings.md
+    lists them: the server's three, and the launcher client's (its ``OPENWORKSHOP_URL`` is
+    no typo when the server starts in the same shell)."""
+    return (HttpSettings, Settings, _steam_settings_class(), ClientSettings)
+
+
+@attrs.frozen(kw_only=True)
+class ServerSettings:
+    """Every setting of ``openworkshop serve`` and ``demo``: the core's and each adapter's."""
+
+    http: HttpSettings = attrs.field(factory=HttpSettings)
+    core: Settings = attrs.field(factory=Settings)
+    steam: SteamSettings = attrs.field(factory=lambda: _steam_settings_class()())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> ServerSettings:
+        """Each class's settings from ``environ``, then ``overrides`` (by field name, ``None``
+        ones skipped). An ``OPENWORKSHOP_*`` name that no class declares (a typo) is refused
+        with the closest name."""
+        check_environment(environ, settings_classes(), elsewhere=FOREIGN_PREFIXES)
+        classes = (HttpSettings, Settings, _steam_settings_class())
+        parts = split_overrides(overrides, classes)
+        http, core, steam = (
+            read_settings(c, environ, o) for c, o in zip(classes, parts, strict=True)
+        )
+        return cls(http=http, core=core, steam=steam)
+
+
+REFERENCE_START = "<!-- generated: settings tables (do not edit by hand) -->\n"
+REFERENCE_END = "<!-- end of the generated settings tables -->\n"
+
+
+def settings_reference() -> str:
+    """The tables of docs/settings.md: one per settings class, from their declarations."""
+    sections = []
+    for cls in settings_classes():
+        package = cls.__module__.split(".")[0]
+        title = (cls.__doc__ or "").strip().splitlines()[0]
+        sections.append(f"## `{package}.{cls.__name__}`\n\n{title}\n\n{settings_table(cls)}")
+    return "\n".join(sections)
+
+
+def with_settings_reference(text: str) -> str:
+    """``text`` (docs/settings.md) with the generated tables between its two markers."""
+    head, start, rest = text.partition(REFERENCE_START)
+    _, end, tail = rest.partition(REFERENCE_END)
+    if not start or not end:
+        raise ValueError("the settings reference markers are missing")
+    return f"{head}{start}\n{settings_reference()}\n{end}{tail}"
+
+
+def _steam_source(settings: ServerSettings) -> Any:
     from openworkshop_steam import SteamWebSource
 
-    return SteamWebSource.from_settings(settings)
+    return SteamWebSource.from_settings(
+        settings.steam, max_download_size=settings.core.max_mod_size
+    )
 
 
 def _storage(path: Path) -> Any:
@@ -115,18 +195,18 @@ class StateLog:
 
 
 @contextlib.asynccontextmanager
-async def server_workshop(settings: Settings) -> AsyncIterator[Workshop]:
-    """A started ``Workshop`` over ``settings.data_dir`` (created on first start): SQLite in
-    ``openworkshop.sqlite3``, archives in ``archives/``, steamcmd's downloads in
+async def server_workshop(settings: ServerSettings) -> AsyncIterator[Workshop]:
+    """A started ``Workshop`` over ``settings.http.data_dir`` (created on first start): SQLite
+    in ``openworkshop.sqlite3``, archives in ``archives/``, steamcmd's downloads in
     ``downloads/``, and Steam as the settings say."""
-    data_dir = settings.data_dir
+    data_dir = settings.http.data_dir
     prepare_data_dir(data_dir)
     steam = _steam_source(settings)
     workshop = Workshop(
         storage=_storage(data_dir / DATABASE_NAME),
         steam=steam,
         archives=FileArchiveStore(data_dir / "archives"),
-        settings=settings,
+        settings=settings.core,
         downloads_dir=data_dir / "downloads",
     )
     try:
@@ -141,7 +221,7 @@ class Demo:
     """A running demo: its workshop, settings, the fake Steam's URL and the catalog served."""
 
     workshop: Workshop
-    settings: Settings
+    settings: ServerSettings
     steam_url: str
     catalog: SteamCatalog
 
@@ -169,7 +249,7 @@ async def demo_workshop(
     try:
         kept = {k: v for k, v in (environ or {}).items() if not k.startswith(STEAM_SETTINGS_PREFIX)}
         values = {"data_dir": data_dir, "gather_window": 0.05, **(overrides or {})}
-        settings = Settings.from_env({**kept, **running.environment()}, **values)
+        settings = ServerSettings.from_env({**kept, **running.environment()}, **values)
         async with server_workshop(settings) as workshop:
             yield Demo(
                 workshop=workshop,
@@ -179,3 +259,10 @@ async def demo_workshop(
             )
     finally:
         await running.stop()
+
+
+if __name__ == "__main__":  # python -m openworkshop_http.wiring docs/settings.md
+    import sys
+
+    doc = Path(sys.argv[1])
+    doc.write_text(with_settings_reference(doc.read_text(encoding="utf-8")), encoding="utf-8")

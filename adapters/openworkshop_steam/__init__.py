@@ -6,6 +6,7 @@ The parsers are public too, for launchers that read Steam's answers themselves.
 """
 
 from openworkshop_steam.page import WorkshopPage, parse_workshop_page
+from openworkshop_steam.settings import SteamSettings
 from openworkshop_steam.source import DEFAULT_USER_AGENT, SteamWebSource
 from openworkshop_steam.steamcmd import SteamcmdOutput, failure_reason, parse_output
 from openworkshop_steam.store import parse_appdetails
@@ -17,6 +18,7 @@ from openworkshop_steam.webapi import (
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "SteamSettings",
     "SteamWebSource",
     "SteamcmdOutput",
     "WorkshopPage",

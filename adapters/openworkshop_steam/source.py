@@ -38,9 +38,9 @@ from openworkshop.errors import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
-from openworkshop.settings import Settings
 from openworkshop_steam.answers import decode_body, excerpt, read_json
 from openworkshop_steam.page import parse_workshop_page
+from openworkshop_steam.settings import SteamSettings
 from openworkshop_steam.steamcmd import (
     SessionResult,
     anonymous_command,
@@ -84,7 +84,8 @@ _LEGACY_CONCURRENCY = 4
 _CHUNK = 1 << 16
 _REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-DEFAULT_LEGACY_HOSTS = ("steamusercontent.com", "steamusercontent-a.akamaihd.net")
+_DEFAULTS = SteamSettings()
+DEFAULT_LEGACY_HOSTS = tuple(_DEFAULTS.legacy_hosts.split(","))
 """Valve's UGC hosts of legacy ``file_url`` downloads (``cloud-N.steamusercontent.com``)."""
 
 
@@ -142,14 +143,14 @@ class SteamWebSource:
     def __init__(
         self,
         *,
-        api_url: str = "https://api.steampowered.com",
-        community_url: str = "https://steamcommunity.com",
-        store_url: str = "https://store.steampowered.com",
-        steamcmd: str = "steamcmd",
+        api_url: str = _DEFAULTS.steam_api_url,
+        community_url: str = _DEFAULTS.steam_community_url,
+        store_url: str = _DEFAULTS.steam_store_url,
+        steamcmd: str = _DEFAULTS.steamcmd,
         api_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        steamcmd_timeout: float = 1800.0,
+        steamcmd_timeout: float = _DEFAULTS.steamcmd_timeout,
         http_timeout: float = 30.0,
         user_agent: str = DEFAULT_USER_AGENT,
         language: str = "english",
@@ -194,12 +195,14 @@ class SteamWebSource:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: SteamSettings,
         *,
+        max_download_size: int | None = None,
         session: aiohttp.ClientSession | None = None,
         steamcmd_env: Mapping[str, str] | None = None,
     ) -> SteamWebSource:
-        """A source configured by the server's settings (the ``OPENWORKSHOP_STEAM*`` names)."""
+        """A source configured by the Steam adapter's settings (the ``OPENWORKSHOP_STEAM*``
+        names); ``max_download_size`` is the core's ``max_mod_size``."""
         return cls(
             api_url=settings.steam_api_url,
             community_url=settings.steam_community_url,
@@ -212,7 +215,7 @@ class SteamWebSource:
             steamcmd_env=steamcmd_env,
             session=session,
             legacy_hosts=settings.legacy_hosts.split(","),
-            max_download_size=settings.max_mod_size,
+            max_download_size=max_download_size,
         )
 
     def __repr__(self) -> str:

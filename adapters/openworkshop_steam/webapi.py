@@ -10,6 +10,9 @@ Two calls describe items (docs/steam.md, "How Steam behaves"):
   as strings, and with the ``include*`` flags the children (a mod's required items), the
   additional previews (screenshots) and the tags, so no workshop page has to be fetched.
 
+Both are read by one parser over a key mapping (``_DetailsKeys``): they differ in key names,
+and only the service's answer has extras, not in meaning.
+
 Every parser raises :class:`~openworkshop.errors.UpstreamUnavailable` for an answer it cannot
 read: a foreign ``KeyError`` or ``ValueError`` never leaves this module.
 """
@@ -17,8 +20,10 @@ read: a foreign ``KeyError`` or ``ValueError`` never leaves this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
+
+import attrs
 
 from openworkshop.domain import ItemDetails, ItemExtras
 from openworkshop_steam.answers import as_bool, as_int, as_str, reading
@@ -102,37 +107,91 @@ def _items(payload: Any, what: str, key: str = "publishedfiledetails") -> list[M
         return items
 
 
-def parse_published_file_details(payload: Any) -> dict[int, ItemDetails | None]:
-    """Items of a GetPublishedFileDetails/v1 answer, by id; ``None`` for ``result != 1``."""
-    what = "GetPublishedFileDetails"
+@attrs.frozen(kw_only=True)
+class _DetailsKeys:
+    """Where one of the two detail calls keeps what an ``ItemDetails`` needs: the calls
+    differ in key names (and only the service has extras), not in meaning."""
+
+    what: str
+    app_id: tuple[str, ...]
+    """The consumer's app id, then the creator's (used when the first is 0 or missing)."""
+    description: tuple[str, ...]
+    file_type: tuple[str, ...]
+    extras: bool
+    """Whether the answer holds the children, previews and tags a workshop page would add."""
+
+
+_PUBLISHED_FILE_KEYS: Final = _DetailsKeys(
+    what="GetPublishedFileDetails",
+    app_id=("consumer_app_id", "creator_app_id"),
+    description=("description",),
+    file_type=("file_type", "filetype"),
+    extras=False,
+)
+_SERVICE_KEYS: Final = _DetailsKeys(
+    what="IPublishedFileService/GetDetails",
+    app_id=("consumer_appid", "creator_appid"),
+    description=("file_description", "short_description"),
+    file_type=("file_type",),
+    extras=True,
+)
+
+
+def _first(raw: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    """The value of the first of ``keys`` that ``raw`` has, else ``None``."""
+    return next((raw[key] for key in keys if key in raw), None)
+
+
+def _first_set(raw: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    """``raw.get(keys[0]) or raw.get(keys[1]) or …``: the first value that is set."""
+    value = None
+    for key in keys:
+        value = raw.get(key)
+        if value:
+            break
+    return value
+
+
+def _parse_details(payload: Any, keys: _DetailsKeys) -> dict[int, ItemDetails | None]:
     found: dict[int, ItemDetails | None] = {}
-    for raw in _items(payload, what):
-        with reading(what):
+    for raw in _items(payload, keys.what):
+        with reading(keys.what):
             item_id = as_int(raw["publishedfileid"])
             if as_int(raw.get("result", RESULT_OK)) != RESULT_OK:
                 found[item_id] = None
                 continue
-            file_type = raw.get("file_type", raw.get("filetype"))
+            file_type = _first(raw, keys.file_type)
+            is_collection = file_type is not None and as_int(file_type) == COLLECTION_FILE_TYPE
+            description = _first(raw, keys.description)
+            tags = _tags(raw.get("tags"))
             found[item_id] = ItemDetails(
                 id=item_id,
-                app_id=as_int(raw.get("consumer_app_id") or raw.get("creator_app_id")),
+                app_id=as_int(_first_set(raw, keys.app_id)),
                 title=as_str(raw.get("title")),
-                description=as_str(raw.get("description")),
+                description=as_str(description),
                 file_size=as_int(raw.get("file_size")),
                 file_url=as_str(raw.get("file_url")),
                 hcontent_file=as_str(raw.get("hcontent_file")),
                 preview_url=as_str(raw.get("preview_url")),
                 time_created=as_int(raw.get("time_created")),
                 time_updated=as_int(raw.get("time_updated")),
-                tags=_tags(raw.get("tags")),
-                banned=as_bool(raw.get("banned", 0)),
-                is_collection=file_type is not None and as_int(file_type) == COLLECTION_FILE_TYPE,
+                tags=tags,
+                banned=as_bool(raw.get("banned", False)),
+                is_collection=is_collection,
+                extras=_service_extras(raw, is_collection, tags, description)
+                if keys.extras
+                else None,
             )
     return found
 
 
+def parse_published_file_details(payload: Any) -> dict[int, ItemDetails | None]:
+    """Items of a GetPublishedFileDetails/v1 answer, by id; ``None`` for ``result != 1``."""
+    return _parse_details(payload, _PUBLISHED_FILE_KEYS)
+
+
 def _service_extras(
-    raw: Mapping[str, Any], is_collection: bool, tags: tuple[str, ...]
+    raw: Mapping[str, Any], is_collection: bool, tags: tuple[str, ...], description: Any
 ) -> ItemExtras:
     dependencies: tuple[int, ...] = ()
     if not is_collection:
@@ -143,7 +202,6 @@ def _service_extras(
         for p in sorted(raw.get("previews") or (), key=lambda p: as_int(p.get("sortorder", 0)))
         if as_int(p.get("preview_type", _IMAGE_PREVIEW)) == _IMAGE_PREVIEW and p.get("url")
     )
-    description = raw.get("file_description", raw.get("short_description"))
     return ItemExtras(
         dependencies=dependencies,
         screenshots=screenshots,
@@ -159,33 +217,7 @@ def parse_service_details(payload: Any) -> dict[int, ItemDetails | None]:
     (``file_type`` 2) the children are its members, not required items, so they are left out
     here (see :func:`parse_collection_details`).
     """
-    what = "IPublishedFileService/GetDetails"
-    found: dict[int, ItemDetails | None] = {}
-    for raw in _items(payload, what):
-        with reading(what):
-            item_id = as_int(raw["publishedfileid"])
-            if as_int(raw.get("result", RESULT_OK)) != RESULT_OK:
-                found[item_id] = None
-                continue
-            is_collection = as_int(raw.get("file_type", 0)) == COLLECTION_FILE_TYPE
-            tags = _tags(raw.get("tags"))
-            found[item_id] = ItemDetails(
-                id=item_id,
-                app_id=as_int(raw.get("consumer_appid") or raw.get("creator_appid")),
-                title=as_str(raw.get("title")),
-                description=as_str(raw.get("file_description", raw.get("short_description"))),
-                file_size=as_int(raw.get("file_size")),
-                file_url=as_str(raw.get("file_url")),
-                hcontent_file=as_str(raw.get("hcontent_file")),
-                preview_url=as_str(raw.get("preview_url")),
-                time_created=as_int(raw.get("time_created")),
-                time_updated=as_int(raw.get("time_updated")),
-                tags=tags,
-                banned=as_bool(raw.get("banned", False)),
-                is_collection=is_collection,
-                extras=_service_extras(raw, is_collection, tags),
-            )
-    return found
+    return _parse_details(payload, _SERVICE_KEYS)
 
 
 def parse_collection_details(payload: Any) -> dict[int, list[tuple[int, bool]] | None]:

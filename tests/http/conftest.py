@@ -20,6 +20,7 @@ import pytest
 
 from openworkshop import FileArchiveStore, ModState, Settings, Workshop
 from openworkshop.ports import ArchiveStore
+from openworkshop.settings import split_overrides
 from openworkshop.testing import (
     FakeClock,
     FakeSteamSource,
@@ -28,7 +29,7 @@ from openworkshop.testing import (
     SteamCatalog,
     sample_catalog,
 )
-from openworkshop_http import create_app
+from openworkshop_http import HttpSettings, create_app
 from openworkshop_sqlite import SqliteStorage
 
 ERROR_KEYS = {"message", "error_id", "details"}
@@ -46,6 +47,7 @@ class Api:
     clock: FakeClock
     settings: Settings
     app: Any
+    http: HttpSettings = attrs.field(factory=HttpSettings)
 
     def mod_ids(self) -> list[int]:
         """Ids of the sample catalog's ordinary mods (not the private or unfetchable one)."""
@@ -72,7 +74,7 @@ MakeApi = Callable[..., Awaitable[Api]]
 @pytest.fixture
 async def make_api(tmp_path: Path) -> AsyncIterator[MakeApi]:
     """Build an ``Api``: ``archives="file"|"memory"``, ``storage="sqlite"|"memory"``,
-    ``can_download``, and any ``Settings`` field as a keyword."""
+    ``can_download``, and any ``Settings`` or ``HttpSettings`` field as a keyword."""
     stack = contextlib.AsyncExitStack()
     count = 0
 
@@ -94,7 +96,9 @@ async def make_api(tmp_path: Path) -> AsyncIterator[MakeApi]:
         )
         clock = FakeClock()
         values = {"gather_window": 0.0, "retry_base": 0.01, "max_attempts": 1, **settings}
-        config = Settings(data_dir=folder, **values)
+        core, served = split_overrides(values, [Settings, HttpSettings])
+        config = Settings(**core)
+        http = HttpSettings(data_dir=folder, **served)
         workshop = Workshop(
             storage=SqliteStorage(folder / "db.sqlite3")
             if storage == "sqlite"
@@ -106,7 +110,7 @@ async def make_api(tmp_path: Path) -> AsyncIterator[MakeApi]:
             downloads_dir=folder / "downloads",
         )
         await stack.enter_async_context(workshop)
-        app = create_app(workshop, config, manage_lifespan=False)
+        app = create_app(workshop, http, manage_lifespan=False)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://testserver")
@@ -120,6 +124,7 @@ async def make_api(tmp_path: Path) -> AsyncIterator[MakeApi]:
             clock=clock,
             settings=config,
             app=app,
+            http=http,
         )
 
     async with stack:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from openworkshop import Settings, Workshop
+from openworkshop import Workshop
 from openworkshop.statistics import ENDPOINT_TYPES
 from openworkshop.testing import FakeSteamSource, MemoryArchiveStore, MemoryStorage
-from openworkshop_http import create_app
+from openworkshop_http import HttpSettings, create_app
 from openworkshop_http.app import ENDPOINTS
 
 pytestmark = pytest.mark.anyio
@@ -53,7 +53,7 @@ async def test_lifespan_starts_and_stops_the_workshop(tmp_path: Path, manage: bo
         seen.append(workshop.started)
 
     workshop.start = start  # type: ignore[method-assign]
-    app = create_app(workshop, Settings(), manage_lifespan=manage)
+    app = create_app(workshop, HttpSettings(), manage_lifespan=manage)
     sent = await _lifespan(app, [])
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert seen == ([True] if manage else [])

@@ -20,7 +20,7 @@ from openworkshop import FileArchiveStore, ModState, Settings, Workshop
 from openworkshop.domain import ItemDetails
 from openworkshop.testing import CatalogItem, FakeClock, FakeSteamSource, sample_catalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
-from openworkshop_http import create_app
+from openworkshop_http import HttpSettings, create_app
 from openworkshop_http.responses import content_disposition, etag_matches, safe_filename
 from openworkshop_sqlite import SqliteStorage
 from tests.http.conftest import Api, MakeApi, assert_error
@@ -332,7 +332,7 @@ async def filling(tmp_path: Path) -> AsyncIterator[tuple[Api, FillingDisk]]:
     steam = FakeSteamSource(catalog)
     clock = FakeClock()
     archives = FileArchiveStore(tmp_path / "archives")
-    settings = Settings(data_dir=tmp_path, gather_window=0.0, retry_base=0.01, max_attempts=1)
+    settings = Settings(gather_window=0.0, retry_base=0.01, max_attempts=1)
     workshop = Workshop(
         storage=storage,
         steam=steam,
@@ -342,7 +342,7 @@ async def filling(tmp_path: Path) -> AsyncIterator[tuple[Api, FillingDisk]]:
         downloads_dir=tmp_path / "downloads",
     )
     async with workshop:
-        app = create_app(workshop, settings, manage_lifespan=False)
+        app = create_app(workshop, HttpSettings(), manage_lifespan=False)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield Api(workshop, c, catalog, steam, archives, clock, settings, app), storage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openworkshop import Settings
+from openworkshop_http import HttpSettings
 from openworkshop_http.ratelimit import ClientRateLimit
 from tests.http.conftest import MakeApi, assert_error
 
@@ -128,9 +128,9 @@ async def test_no_proxy_is_trusted_by_default(make_api: MakeApi) -> None:
     """A local client (a tunnel, another user of the machine, a script on 127.0.0.1) cannot
     pick a new address with X-Forwarded-For on every request unless the operator named a
     proxy."""
-    assert Settings().trusted_proxies == "none"
+    assert HttpSettings().trusted_proxies == "none"
     api = await make_api(client_rate=1, can_download=False)
-    assert api.settings.trusted_proxies == "none"
+    assert api.http.trusted_proxies == "none"
     url = f"/download/steam/{api.mod_ids()[0]}"
     for n, status in enumerate([503, 429, 429]):
         spoofed = {"X-Forwarded-For": f"198.51.100.{n}"}

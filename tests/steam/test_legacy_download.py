@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 
 from openworkshop.domain import DownloadItem, FailureReason
-from openworkshop.settings import Settings
-from openworkshop_steam import SteamWebSource
+from openworkshop.settings import Settings, read_settings
+from openworkshop_steam import SteamSettings, SteamWebSource
 from openworkshop_steam.source import DEFAULT_LEGACY_HOSTS, _allowed
 from openworkshop_steam.steamcmd import item_folder
 from tests.http.conftest import free_port
@@ -156,13 +156,13 @@ def test_valves_ugc_hosts_and_their_subdomains_only() -> None:
 
 
 def test_the_settings_reach_the_source() -> None:
-    settings = Settings.from_env(
-        {
-            "OPENWORKSHOP_LEGACY_HOSTS": "files.example, cdn.example",
-            "OPENWORKSHOP_MAX_MOD_SIZE": "5",
-        }
+    env = {
+        "OPENWORKSHOP_LEGACY_HOSTS": "files.example, cdn.example",
+        "OPENWORKSHOP_MAX_MOD_SIZE": "5",
+    }
+    source = SteamWebSource.from_settings(
+        read_settings(SteamSettings, env), max_download_size=Settings.from_env(env).max_mod_size
     )
-    source = SteamWebSource.from_settings(settings)
     assert {"files.example", "cdn.example", "api.steampowered.com"} <= source._legacy_hosts
     assert "steamusercontent.com" not in source._legacy_hosts
     assert source._max_download_size == 5

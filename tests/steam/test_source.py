@@ -23,10 +23,10 @@ from openworkshop.domain import AppDetails, DownloadItem, FailureReason, ItemExt
 from openworkshop.errors import SteamConfigurationError, UpstreamRateLimited, UpstreamUnavailable
 from openworkshop.owners import OWNERS
 from openworkshop.ports import SteamSource
-from openworkshop.settings import Settings
+from openworkshop.settings import read_settings
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID
-from openworkshop_steam import DEFAULT_USER_AGENT, SteamWebSource
+from openworkshop_steam import DEFAULT_USER_AGENT, SteamSettings, SteamWebSource
 from openworkshop_steam.fake import ENV_HANG, ENV_PASSWORD, FakeSteam, Fault
 from openworkshop_steam.source import _retry_after
 from tests.http.conftest import free_port
@@ -298,7 +298,7 @@ async def test_from_settings(fake: FakeSteam, steamcmd: Path, catalog: SteamCata
     """The OPENWORKSHOP_* settings point the source anywhere: here, at the fake."""
     env = {**fake.environment(), "OPENWORKSHOP_STEAMCMD": str(steamcmd)}
     env["OPENWORKSHOP_STEAM_API_KEY"] = API_KEY
-    source = SteamWebSource.from_settings(Settings.from_env(env))
+    source = SteamWebSource.from_settings(read_settings(SteamSettings, env))
     async with source:
         assert source.can_download
         assert await source.app(294100) == catalog.apps[294100].details
@@ -430,7 +430,7 @@ async def test_wrong_base_url_names_no_url(make_source: Make, fake: FakeSteam) -
 
 
 def test_settings_repr_shows_no_secret() -> None:
-    settings = Settings(steam_api_key=API_KEY, steam_username="bob", steam_password="hunter2")
+    settings = SteamSettings(steam_api_key=API_KEY, steam_username="bob", steam_password="hunter2")
     assert API_KEY not in repr(settings) and "hunter2" not in repr(settings)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from openworkshop.domain import ItemDetails, ItemExtras
@@ -272,3 +273,35 @@ def test_unreadable_values_are_not_quoted() -> None:
     with pytest.raises(UpstreamUnavailable) as caught:
         parse_published_file_details(payload)
     assert str(caught.value) == "unreadable answer from GetPublishedFileDetails"
+
+
+def test_both_detail_calls_read_one_item_alike() -> None:
+    """The two detail calls spell the same fields differently (``consumer_app_id`` and
+    ``consumer_appid``, ``description`` and ``file_description``, ``banned`` 0 and false);
+    one item reads the same from either, the service adding only its extras."""
+    common = {
+        "publishedfileid": "42",
+        "result": 1,
+        "title": "A mod",
+        "file_size": "1234",
+        "hcontent_file": "99",
+        "preview_url": "https://example.invalid/p.jpg",
+        "time_created": 100,
+        "time_updated": 200,
+        "tags": [{"tag": "Maps"}],
+    }
+    v1 = {**common, "consumer_app_id": 0, "creator_app_id": 294100, "description": "d"}
+    v1 |= {"banned": 0, "filetype": 0}
+    service = {**common, "consumer_appid": 0, "creator_appid": 294100, "banned": False}
+    service |= {"short_description": "d", "file_type": 0}
+    old = parse_published_file_details({"response": {"publishedfiledetails": [v1]}})[42]
+    new = parse_service_details({"response": {"publishedfiledetails": [service]}})[42]
+    assert old is not None and new is not None and new.extras is not None
+    assert old.extras is None and new.extras.description == "d"
+    assert attrs.evolve(new, extras=None) == old
+    assert (old.app_id, old.description, old.tags, old.is_collection) == (
+        294100,
+        "d",
+        ("Maps",),
+        False,
+    )

@@ -1,0 +1,76 @@
+"""The HTTP adapter's settings: where and how ``openworkshop serve`` listens, its data folder,
+and what it knows of the reverse proxy in front of it (docs/deploy.md).
+
+The core's settings are :class:`openworkshop.Settings`; ``wiring.ServerSettings`` composes
+both with the Steam adapter's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from openworkshop.settings import SettingsError, one_of, setting
+from openworkshop_http.servers import DEFAULT_SERVER, SERVERS
+
+__all__ = ["HttpSettings"]
+
+
+def _check_port(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"port {value}: a port is a number from 0 to 65535")
+
+
+@attrs.frozen(kw_only=True)
+class HttpSettings:
+    """The server's address, data folder, ASGI server and proxy settings."""
+
+    host: str = setting(env="OPENWORKSHOP_HOST", default="127.0.0.1", help="Address to listen on.")
+    port: int = setting(
+        env="OPENWORKSHOP_PORT",
+        default=8000,
+        help="Port to listen on (0 picks a free one).",
+        validator=_check_port,
+    )
+    data_dir: Path = setting(
+        env="OPENWORKSHOP_DATA_DIR",
+        default=Path("openworkshop-data"),
+        help="Folder for the SQLite database, the archives and steamcmd's downloads.",
+    )
+    server: str = setting(
+        env="OPENWORKSHOP_SERVER",
+        default=DEFAULT_SERVER,
+        help=f"ASGI server: {' or '.join(f'`{s}`' for s in SERVERS)} (docs/http.md); "
+        "the `--server` flag overrides it.",
+        validator=one_of(SERVERS),
+    )
+    ssl_certfile: Path | None = setting(
+        env="OPENWORKSHOP_SSL_CERTFILE",
+        default=None,
+        help="Certificate (PEM) to serve HTTPS with, together with `ssl_keyfile`; unset "
+        "serves plain HTTP.",
+    )
+    ssl_keyfile: Path | None = setting(
+        env="OPENWORKSHOP_SSL_KEYFILE",
+        default=None,
+        help="Private key of that certificate.",
+    )
+    client_rate: int = setting(
+        env="OPENWORKSHOP_CLIENT_RATE",
+        default=30,
+        help="Requests per minute one client may make to endpoints that can call Valve.",
+    )
+    accel_redirect: str | None = setting(
+        env="OPENWORKSHOP_ACCEL_REDIRECT",
+        default=None,
+        help="URL prefix for X-Accel-Redirect (behind nginx); unset sends files directly.",
+    )
+    trusted_proxies: str = setting(
+        env="OPENWORKSHOP_TRUSTED_PROXIES",
+        default="none",
+        help="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the "
+        "client (for the per-client rate limit); `none` (the default) trusts no proxy, so "
+        "no client can pick its address with the header. Behind nginx on the same machine: "
+        "`127.0.0.1` (docs/deploy.md).",
+    )
