@@ -41,12 +41,14 @@ from openworkshop.errors import (
 from openworkshop.pipeline import Pipeline, archive_created, is_newer
 from openworkshop.ports import (
     ArchiveStore,
+    CatalogReader,
     CatalogSummary,
     Clock,
     Page,
     StatRow,
     SteamSource,
     Storage,
+    Transition,
 )
 from openworkshop.query import (
     ConditionQuery,
@@ -148,14 +150,14 @@ class Workshop:
         self.archives = archives
         self.clock: Clock = SystemClock() if clock is None else clock
         self.settings = Settings() if settings is None else settings
+        self.catalog: CatalogReader = storage
+        """The catalog's read model (an HTTP adapter may read it directly)."""
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
-        if downloads_dir is None:
-            self._own_tmp = tempfile.TemporaryDirectory(prefix="openworkshop-")
-            downloads_dir = Path(self._own_tmp.name)
-        self.downloads_dir = downloads_dir
+        self.downloads_dir: Path | None = downloads_dir
+        """steamcmd's download folders; without one, a temporary folder made by ``start()``."""
         self.record = stats.Recorder(storage, self.clock)
         self.gate = UpstreamGate(
-            storage=storage,
+            flags=storage,
             clock=self.clock,
             per_minute=self.settings.upstream_per_minute,
             pause=self.settings.rate_limit_pause,
@@ -164,7 +166,8 @@ class Workshop:
             steam=steam, gate=self.gate, window=min(self.settings.gather_window, 0.05)
         )
         self.pipeline = Pipeline(
-            storage=storage,
+            queue=storage,
+            games=storage,
             steam=steam,
             archives=archives,
             clock=self.clock,
@@ -188,6 +191,10 @@ class Workshop:
 
     async def start(self, *, workers: bool = True) -> None:
         await self.storage.open()
+        if self.downloads_dir is None:
+            self._own_tmp = tempfile.TemporaryDirectory(prefix="openworkshop-")
+            self.downloads_dir = Path(self._own_tmp.name)
+        self.pipeline.downloads_dir = self.downloads_dir
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
         await self.archives.sweep()
         await self.pipeline.sweep()
@@ -213,6 +220,8 @@ class Workshop:
         await self.storage.close()
         if self._own_tmp is not None:
             self._own_tmp.cleanup()
+            self._own_tmp = None
+            self.downloads_dir = self.pipeline.downloads_dir = None
         self.started = False
 
     async def _flush_forever(self) -> None:
@@ -250,10 +259,7 @@ class Workshop:
         return rows_removed, len(orphans)
 
     async def _forget_damaged(self, mod: Mod) -> None:
-        if mod.state.downloadable:
-            await self.storage.delete_mod(mod.id, expect=mod.state)
-        else:  # an update in flight keeps going, without a previous archive to fall back on
-            await self.storage.put_mod(attrs.evolve(mod, archive=None), expect=mod.state)
+        await self.storage.apply(Transition.of(mod, mod.damaged()))
         await self.record.count(stats.DAMAGED_MOD)
 
     # --- downloads ----------------------------------------------------------------------
@@ -291,14 +297,8 @@ class Workshop:
                 raise ModNotFound(reason=failure.reason.value)
         if not self.steam.can_download:
             raise NotReady()
-        fresh = Mod(
-            id=mod_id,
-            state=ModState.QUEUED,
-            date_queued=now,
-            date_request=now,
-            not_before=not_before,
-        )
-        if not await self.storage.put_mod(fresh, expect=None):
+        fresh = Mod.requested(mod_id, now=now, not_before=not_before)
+        if not await self.storage.apply(Transition.of(None, fresh)):
             raise AlreadyProcessing()
         self.pipeline.wakeup.set()
         return Queued(
@@ -342,20 +342,11 @@ class Workshop:
                 await self.record.count(stats.UPDATING_MOD)
                 return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
             raise AlreadyProcessing()
-        await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+        await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
         return None
 
     async def _requeue(self, mod: Mod, now: dt.datetime) -> bool:
-        again = attrs.evolve(
-            mod,
-            state=ModState.QUEUED,
-            date_queued=now,
-            date_checked=now,
-            attempts=0,
-            not_before=None,
-            lease_until=None,
-        )
-        done = await self.storage.put_mod(again, expect=ModState.READY)
+        done = await self.storage.apply(Transition.of(mod, mod.requeued(now=now)))
         if done:
             self.pipeline.wakeup.set()
         return done
@@ -403,10 +394,10 @@ class Workshop:
             raise CheckedRecently(retry_after=self.settings.update_cooldown - waited)
         details = await self.batcher.get(mod.id, wait=False)
         if details is None or details.banned:  # Steam's own verdict, nothing else
-            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
             raise ModNotOnSteam()
         if not is_newer(details, mod):
-            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
             raise AlreadyUpToDate()
         if not await self._requeue(mod, now):
             raise AlreadyProcessing()
@@ -416,45 +407,45 @@ class Workshop:
     # --- catalog --------------------------------------------------------------------------
 
     async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
-        return await self.storage.list_mods(criteria)
+        return await self.catalog.list_mods(criteria)
 
     async def list_games(self, criteria: GameCriteria) -> Page[Game]:
-        return await self.storage.list_games(criteria)
+        return await self.catalog.list_games(criteria)
 
     async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]:
-        return await self.storage.list_tags(game_id, page)
+        return await self.catalog.list_tags(game_id, page)
 
     async def mod_tags(self, query: ModTagsQuery) -> dict[int, list[Tag]]:
-        return await self.storage.mod_tags(query.mod_ids, query.tag_ids)
+        return await self.catalog.mod_tags(query.mod_ids, query.tag_ids)
 
     async def list_genres(self, page: Paging) -> Page[Genre]:
-        return await self.storage.list_genres(page)
+        return await self.catalog.list_genres(page)
 
     async def game_genres(self, query: GameGenresQuery) -> dict[int, list[Genre]]:
-        return await self.storage.game_genres(query.game_ids, query.genre_ids)
+        return await self.catalog.game_genres(query.game_ids, query.genre_ids)
 
     async def list_resources(self, query: ResourcesQuery) -> Page[Resource]:
-        return await self.storage.list_resources(query.mod_ids, query.types, query.page)
+        return await self.catalog.list_resources(query.mod_ids, query.types, query.page)
 
     async def mod_info(self, query: ModInfoQuery) -> ModInfo:
-        mod = await self.storage.get_mod(query.mod_id)
+        mod = await self.catalog.get_mod(query.mod_id)
         dependencies = None
         game = None
         failure = None
         if mod is not None and query.dependencies:
-            dependencies = await self.storage.dependencies(mod.id, DEPENDENCIES_SHOWN)
+            dependencies = await self.catalog.dependencies(mod.id, DEPENDENCIES_SHOWN)
         if mod is not None and query.game and mod.game_id is not None:
-            game = await self.storage.get_game(mod.game_id)
+            game = await self.catalog.get_game(mod.game_id)
         if mod is None or mod.attempts or not mod.state.downloadable:
             # a queued mod may be waiting out a failure's cool-off: say which
-            failure = await self.storage.get_failure(query.mod_id)
+            failure = await self.catalog.get_failure(query.mod_id)
         return ModInfo(mod=mod, dependencies=dependencies, game=game, failure=failure)
 
     async def game_info(self, query: GameInfoQuery) -> Game | None:
-        return await self.storage.get_game(query.game_id)
+        return await self.catalog.get_game(query.game_id)
 
     async def conditions(self, query: ConditionQuery) -> dict[int, ModState]:
-        return await self.storage.mod_states(query.mod_ids)
+        return await self.catalog.mod_states(query.mod_ids)
 
     async def queue_size(self) -> int:
         return await self.storage.queue_size()

@@ -19,7 +19,7 @@ from openworkshop.domain import (
     ResourceType,
     Tag,
 )
-from openworkshop.ports import CatalogSummary, Storage
+from openworkshop.ports import CatalogSummary, Storage, Transition
 from openworkshop.states import ModState
 
 pytestmark = pytest.mark.anyio
@@ -132,18 +132,17 @@ async def test_put_mod_never_writes_downloads(storage: Storage) -> None:
     assert got is not None and (got.downloads, got.name) == (6, "renamed")
 
 
-async def test_delete_mod_removes_its_associations_only(storage: Storage) -> None:
-    """A deleted mod takes its tag links, dependencies and resources; failures, tags stay."""
+async def test_removal_takes_its_associations_only(storage: Storage) -> None:
+    """A removed mod takes its tag links, dependencies and resources; failures, tags stay."""
     await put(storage, mod(1), mod(2))
     await storage.set_mod_tags(1, 10, ["A", "B"])
     await storage.set_mod_tags(2, 10, ["A"])
     await storage.set_dependencies(1, [2])
     await storage.set_resources(1, [(ResourceType.LOGO, "http://x/1.png")], now=at(0))
-    await storage.put_failure(
-        Failure(mod_id=1, reason=FailureReason.TIMEOUT, attempts=1, date=at(0))
-    )
-    assert await storage.delete_mod(1)
-    assert not await storage.delete_mod(1)
+    failure = Failure(mod_id=1, reason=FailureReason.TIMEOUT, attempts=1, date=at(0))
+    assert await storage.apply(Transition(mod_id=1, expect=READY, after=mod(1), failure=failure))
+    assert await storage.apply(Transition(mod_id=1, expect=READY, after=None))
+    assert not await storage.apply(Transition(mod_id=1, expect=READY, after=None))
     assert await storage.get_mod(1) is None
     assert await storage.mod_tags([1, 2], []) == {2: [Tag(id=1, name="A")]}
     assert await storage.dependencies(1, 10) == ([], 0)
@@ -152,12 +151,12 @@ async def test_delete_mod_removes_its_associations_only(storage: Storage) -> Non
     assert [t.name for t in (await storage.list_tags(10, Paging())).items] == ["A", "B"]
 
 
-async def test_delete_mod_with_expected_state(storage: Storage) -> None:
+async def test_removal_with_expected_state(storage: Storage) -> None:
     """With expect, a mod in another state is kept."""
     await put(storage, mod(1, state=QUEUED))
-    assert not await storage.delete_mod(1, expect=READY)
+    assert not await storage.apply(Transition(mod_id=1, expect=READY, after=None))
     assert await storage.get_mod(1) is not None
-    assert await storage.delete_mod(1, expect=QUEUED)
+    assert await storage.apply(Transition(mod_id=1, expect=QUEUED, after=None))
 
 
 async def test_claim_queued_takes_due_mods_oldest_first(storage: Storage) -> None:
@@ -223,16 +222,13 @@ async def test_renew_extends_leases(storage: Storage) -> None:
 
 
 async def test_downloads_and_request_dates(storage: Storage) -> None:
-    """add_download counts and stamps the request; touch only stamps; unknown ids ignored."""
+    """add_download counts and stamps the request; unknown ids ignored."""
     await put(storage, mod(1, downloads=3))
     await storage.add_download(1, now=at(1))
     await storage.add_download(1, now=at(2))
     await storage.add_download(99, now=at(2))
     got = await storage.get_mod(1)
     assert got is not None and (got.downloads, got.date_request) == (5, at(2))
-    await storage.touch(1, now=at(3))
-    got = await storage.get_mod(1)
-    assert got is not None and (got.downloads, got.date_request) == (5, at(3))
 
 
 async def test_queue_size_and_archived(storage: Storage) -> None:
@@ -462,7 +458,7 @@ async def test_q_follows_renames_retags_and_states(storage: Storage) -> None:
     assert await listed(storage, name="new") == []
     assert await storage.put_mod(mod(1, name="New name", state=AVAILABLE), expect=QUEUED)
     assert await listed(storage, q="new") == [1]
-    assert await storage.delete_mod(1)
+    assert await storage.apply(Transition(mod_id=1, expect=AVAILABLE, after=None))
     assert await listed(storage, q="new") == []
 
 
@@ -577,7 +573,7 @@ async def test_games_count_their_downloadable_mods(storage: Storage) -> None:
     assert game is not None and (game.mods_count, game.mods_downloads) == (3, 16)
     assert await storage.put_mod(mod(1, game_id=20, state=READY), expect=READY)  # moved game
     assert await storage.put_mod(mod(3, game_id=10, state=QUEUED), expect=AVAILABLE)  # update
-    assert await storage.delete_mod(2)
+    assert await storage.apply(Transition(mod_id=2, expect=READY, after=None))
     game = await storage.get_game(10)
     assert game is not None and (game.mods_count, game.mods_downloads) == (0, 0)
     await storage.put_game(Game(id=20, name="Other"), [])
@@ -688,18 +684,20 @@ async def test_resources_are_replaced_filtered_and_paged(storage: Storage) -> No
 
 
 async def test_failures_are_upserted_and_cleared(storage: Storage) -> None:
-    """One failure per mod, the latest kept, until cleared."""
+    """One failure per mod, the latest kept, until a transition clears it."""
     first = Failure(mod_id=MAX_STEAM_ID, reason=FailureReason.TIMEOUT, attempts=1, date=at(0))
     second = Failure(
         mod_id=MAX_STEAM_ID, reason=FailureReason.ACCESS_DENIED, attempts=2, date=at(1),
         detail="Access Denied",
     )  # fmt: skip
     assert await storage.get_failure(MAX_STEAM_ID) is None
-    await storage.put_failure(first)
-    await storage.put_failure(second)
+    row = mod(MAX_STEAM_ID, state=QUEUED)
+    await put(storage, row)
+    assert await storage.apply(Transition.of(row, row, failure=first))
+    assert await storage.apply(Transition.of(row, row, failure=second))
     assert await storage.get_failure(MAX_STEAM_ID) == second
-    await storage.clear_failure(MAX_STEAM_ID)
-    await storage.clear_failure(MAX_STEAM_ID)
+    assert await storage.apply(Transition.of(row, row, clears_failure=True))
+    assert await storage.apply(Transition.of(row, row, clears_failure=True))
     assert await storage.get_failure(MAX_STEAM_ID) is None
 
 
