@@ -84,6 +84,13 @@ _TRANSIENT = frozenset(
 _MISSING = frozenset({FailureReason.NOT_FOUND, FailureReason.BANNED})
 
 
+def _move(source: ModState, expected: ModState, target: ModState) -> ModState:
+    """``target`` if a mod in ``source`` may take this edge (``expected`` → ``target``)."""
+    if source is not expected:
+        raise IllegalTransition(source, target)
+    return check_transition(source, target)
+
+
 def _utc(timestamp: int) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp > 0 else None
 
@@ -202,7 +209,7 @@ class Mod:
         """Steam has a newer version: ready → queued (the old archive stays servable)."""
         return attrs.evolve(
             self,
-            state=check_transition(self.state, ModState.QUEUED),
+            state=_move(self.state, ModState.READY, ModState.QUEUED),
             date_queued=now,
             date_checked=now,
             attempts=0,
@@ -214,7 +221,7 @@ class Mod:
         """A transient failure with attempts left: downloading → queued, with a backoff."""
         return attrs.evolve(
             self,
-            state=check_transition(self.state, ModState.QUEUED),
+            state=_move(self.state, ModState.DOWNLOADING, ModState.QUEUED),
             attempts=attempts,
             not_before=not_before,
             lease_until=None,

@@ -314,3 +314,20 @@ async def test_bulk_load_answers_like_the_port(
             )
     assert audit(tmp_path / "bulk.sqlite3") == []
     assert audit(tmp_path / "port.sqlite3") == []
+
+
+async def test_call_slots_are_shared_by_every_store_on_the_file(tmp_path: Path) -> None:
+    """Two stores on one file (two processes, in production) share a minute's slots: the
+    ceiling on calls to Valve holds across processes."""
+    first = SqliteStorage(tmp_path / "shared.sqlite3")
+    second = SqliteStorage(tmp_path / "shared.sqlite3")
+    await first.open()
+    await second.open()
+    try:
+        minute = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+        taken = [await store.take_call_slot(minute, 3) for store in (first, second) * 2]
+        assert taken == [True, True, True, False]
+        assert await second.take_call_slot(minute + dt.timedelta(minutes=1), 3)
+    finally:
+        await first.close()
+        await second.close()

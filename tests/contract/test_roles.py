@@ -1,0 +1,47 @@
+"""Every store implements every storage role of the ports, and the composite ``Storage``."""
+
+from __future__ import annotations
+
+import pytest
+
+from openworkshop.ports import (
+    CatalogReader,
+    CatalogWriter,
+    DownloadQueue,
+    GameRegistry,
+    Lifecycle,
+    SharedFlags,
+    StatisticsStore,
+    Storage,
+)
+
+pytestmark = pytest.mark.anyio
+
+ROLES = [
+    Lifecycle,
+    DownloadQueue,
+    CatalogReader,
+    GameRegistry,
+    CatalogWriter,
+    StatisticsStore,
+    SharedFlags,
+    Storage,
+]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.__name__)
+async def test_the_store_plays_the_role(storage: Storage, role: type) -> None:
+    assert isinstance(storage, role)
+
+
+def test_the_roles_are_small() -> None:
+    """No role but the composite carries more than a dozen methods; together they are the
+    composite, and nothing else."""
+    methods = {
+        role: {n for n in vars(role) if not n.startswith("_") and callable(getattr(role, n))}
+        for role in ROLES
+    }
+    for role in ROLES[:-1]:
+        assert len(methods[role]) <= 12, (role.__name__, sorted(methods[role]))
+    union = set().union(*(methods[r] for r in ROLES[:-1]))
+    assert union == {n for n in dir(Storage) if not n.startswith("_")}
