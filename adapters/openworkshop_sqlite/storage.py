@@ -1,4 +1,4 @@
-"""The storage port on one SQLite file, through sqlite-utils."""
+"""The storage roles of the core's ports (``Storage``) on one SQLite file, through sqlite-utils."""
 
 from __future__ import annotations
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 import pytest
 
 from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
-from openworkshop.domain import (
-    MAX_STEAM_ID,
-    Game,
-    Genre,
-    ResourceType,
-    Tag,
-)
+from openworkshop.domain import MAX_STEAM_ID, Game, Genre, ResourceType, Tag
 from openworkshop.ports import Storage, Transition
 from tests.contract.support import (
     AVAILABLE,

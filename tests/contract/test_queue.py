@@ -20,16 +20,7 @@ from openworkshop.domain import (
     Tag,
 )
 from openworkshop.ports import PageContent, Storage, Transition
-from tests.contract.support import (
-    AVAILABLE,
-    DOWNLOADING,
-    QUEUED,
-    READY,
-    at,
-    listed,
-    mod,
-    put,
-)
+from tests.contract.support import AVAILABLE, DOWNLOADING, QUEUED, READY, at, listed, mod, put
 
 pytestmark = pytest.mark.anyio
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pytest
 
 from openworkshop.ports import (
@@ -17,16 +19,8 @@ from openworkshop.ports import (
 
 pytestmark = pytest.mark.anyio
 
-ROLES = [
-    Lifecycle,
-    DownloadQueue,
-    CatalogReader,
-    GameRegistry,
-    CatalogWriter,
-    StatisticsStore,
-    SharedFlags,
-    Storage,
-]
+PARTS = [DownloadQueue, CatalogReader, GameRegistry, CatalogWriter, StatisticsStore, SharedFlags]
+ROLES = [Lifecycle, *PARTS, Storage]
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.__name__)
@@ -35,13 +29,14 @@ async def test_the_store_plays_the_role(storage: Storage, role: type) -> None:
 
 
 def test_the_roles_are_small() -> None:
-    """No role but the composite carries more than a dozen methods; together they are the
-    composite, and nothing else."""
+    """No role but the composite carries more than a dozen methods; the composite is the
+    roles, and nothing else."""
     methods = {
         role: {n for n in vars(role) if not n.startswith("_") and callable(getattr(role, n))}
         for role in ROLES
     }
     for role in ROLES[:-1]:
         assert len(methods[role]) <= 12, (role.__name__, sorted(methods[role]))
+    assert {b for b in Storage.__bases__ if b is not Protocol} == set(ROLES[:-1])
     union = set().union(*(methods[r] for r in ROLES[:-1]))
     assert union == {n for n in dir(Storage) if not n.startswith("_")}

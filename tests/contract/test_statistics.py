@@ -6,18 +6,9 @@ import datetime as dt
 
 import pytest
 
-from openworkshop.domain import (
-    Game,
-    Genre,
-)
+from openworkshop.domain import Game, Genre
 from openworkshop.ports import CatalogSummary, Storage
-from tests.contract.support import (
-    AVAILABLE,
-    QUEUED,
-    at,
-    mod,
-    put,
-)
+from tests.contract.support import AVAILABLE, QUEUED, at, mod, put
 
 pytestmark = pytest.mark.anyio
 
