@@ -44,7 +44,9 @@ from openworkshop.ports import (
     CatalogReader,
     CatalogSummary,
     Clock,
+    DownloadQueue,
     Page,
+    StatisticsStore,
     StatRow,
     SteamSource,
     Storage,
@@ -127,7 +129,11 @@ class ModInfo:
 
 
 class Workshop:
-    """The mirror: takes its ports as keyword arguments, does nothing until started.
+    """The mirror: takes its ports as keyword arguments, does no I/O until started.
+
+    ``storage`` plays every storage role (``ports.Storage``); each component gets only its
+    own: the ``Pipeline`` the queue and the games, the ``UpstreamGate`` the shared flags,
+    the ``Recorder`` the statistics.
 
     ``async with Workshop(...)`` (or ``await start()`` / ``await stop()``) opens the storage,
     reconciles rows with archives, and runs the download workers (``workers=False`` for a
@@ -150,8 +156,13 @@ class Workshop:
         self.archives = archives
         self.clock: Clock = SystemClock() if clock is None else clock
         self.settings = Settings() if settings is None else settings
+        # each use case asks for its role of the storage only
+        self.queue: DownloadQueue = storage
+        """The download queue: the download use cases and ``reconcile``."""
         self.catalog: CatalogReader = storage
         """The catalog's read model (an HTTP adapter may read it directly)."""
+        self.statistics: StatisticsStore = storage
+        """Counters and samples, read here (written by ``record``, the ``Recorder``)."""
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.downloads_dir: Path | None = downloads_dir
         """steamcmd's download folders; without one, a temporary folder made by ``start()``."""
@@ -235,17 +246,17 @@ class Workshop:
     async def reconcile(self) -> tuple[int, int]:
         """Rows whose archive is gone are removed (damaged); archives no row claims are
         removed. Returns (rows removed, archives removed)."""
-        claimed = await self.storage.archived()
+        claimed = await self.queue.archived()
         keys = set(await self.archives.keys())
         rows_removed = 0
         for mod_id, key in claimed:
             if key not in keys:
-                mod = await self.storage.get_mod(mod_id)
+                mod = await self.queue.get_mod(mod_id)
                 if mod is not None and mod.archive is not None and mod.archive.key == key:
                     await self._forget_damaged(mod)
                     rows_removed += 1
         # read again: a worker of another process may have swapped an archive in meanwhile
-        claimed_keys = {key for _, key in await self.storage.archived()}
+        claimed_keys = {key for _, key in await self.queue.archived()}
         now = self.clock.now()
         grace = dt.timedelta(seconds=self.settings.lease)
         orphans = set()
@@ -259,7 +270,7 @@ class Workshop:
         return rows_removed, len(orphans)
 
     async def _forget_damaged(self, mod: Mod) -> None:
-        await self.storage.apply(Transition.of(mod, mod.damaged()))
+        await self.queue.apply(Transition.of(mod, mod.damaged()))
         await self.record.count(stats.DAMAGED_MOD)
 
     # --- downloads ----------------------------------------------------------------------
@@ -276,7 +287,7 @@ class Workshop:
         """
         started = time.perf_counter()
         now = self.clock.now()
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is not None and mod.state in (ModState.QUEUED, ModState.DOWNLOADING):
             raise AlreadyProcessing(reason=await self._waiting_for(mod, now))
         if mod is not None and mod.archive is not None:
@@ -287,7 +298,7 @@ class Workshop:
             handle = await self._handle(mod)
             await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
             return handle
-        failure = await self.storage.get_failure(mod_id)
+        failure = await self.queue.get_failure(mod_id)
         not_before = None
         if failure is not None:
             not_before = self.retry_after_failure(failure)
@@ -298,7 +309,7 @@ class Workshop:
         if not self.steam.can_download:
             raise NotReady()
         fresh = Mod.requested(mod_id, now=now, not_before=not_before)
-        if not await self.storage.apply(Transition.of(None, fresh)):
+        if not await self.queue.apply(Transition.of(None, fresh)):
             raise AlreadyProcessing()
         self.pipeline.wakeup.set()
         return Queued(
@@ -320,7 +331,7 @@ class Workshop:
         """The last failure's reason of a queued mod that waits out its cool-off."""
         if mod.state is not ModState.QUEUED or mod.not_before is None or mod.not_before <= now:
             return None
-        failure = await self.storage.get_failure(mod.id)
+        failure = await self.queue.get_failure(mod.id)
         return None if failure is None else failure.reason.value
 
     def _stale(self, mod: Mod, now: dt.datetime) -> bool:
@@ -342,11 +353,11 @@ class Workshop:
                 await self.record.count(stats.UPDATING_MOD)
                 return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
             raise AlreadyProcessing()
-        await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
+        await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
         return None
 
     async def _requeue(self, mod: Mod, now: dt.datetime) -> bool:
-        done = await self.storage.apply(Transition.of(mod, mod.requeued(now=now)))
+        done = await self.queue.apply(Transition.of(mod, mod.requeued(now=now)))
         if done:
             self.pipeline.wakeup.set()
         return done
@@ -369,7 +380,7 @@ class Workshop:
         During an update the previous version is served until the new one replaces it.
         Raises ModNotOnServer, ModStillLoading, ModDamaged.
         """
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is None:
             await self.record.count(stats.MOD_NOT_FOUND_LOCAL)
             raise ModNotOnServer()
@@ -385,7 +396,7 @@ class Workshop:
         """``/update/steam/{id}``. Raises NotUpdatable, CheckedRecently, ModNotOnSteam,
         AlreadyUpToDate, or UpstreamError when Steam cannot answer."""
         now = self.clock.now()
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is None or mod.state is not ModState.READY:
             raise NotUpdatable()
         if not self._stale(mod, now):
@@ -394,10 +405,10 @@ class Workshop:
             raise CheckedRecently(retry_after=self.settings.update_cooldown - waited)
         details = await self.batcher.get(mod.id, wait=False)
         if details is None or details.banned:  # Steam's own verdict, nothing else
-            await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
+            await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
             raise ModNotOnSteam()
         if not is_newer(details, mod):
-            await self.storage.apply(Transition.of(mod, mod.checked(now=now)))
+            await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
             raise AlreadyUpToDate()
         if not await self._requeue(mod, now):
             raise AlreadyProcessing()
@@ -448,7 +459,7 @@ class Workshop:
         return await self.catalog.mod_states(query.mod_ids)
 
     async def queue_size(self) -> int:
-        return await self.storage.queue_size()
+        return await self.queue.queue_size()
 
     # --- statistics -------------------------------------------------------------------------
 
@@ -471,23 +482,23 @@ class Workshop:
         await self._flush_for_reading()
         out = {}
         for kind in ("fast", "full"):
-            samples = await self.storage.delays(kind, DELAY_SAMPLES)
+            samples = await self.statistics.delays(kind, DELAY_SAMPLES)
             out[kind] = round(sum(samples) / len(samples)) if samples else 0
         return out
 
     async def hour_stats(self, query: HourStatsQuery) -> list[StatRow]:
         await self._flush_for_reading()
         day = query.day or self.clock.now().date()
-        return await self.storage.hour_stats(day, query.start_hour, query.end_hour)
+        return await self.statistics.hour_stats(day, query.start_hour, query.end_hour)
 
     async def day_stats(self, query: DayStatsQuery) -> list[StatRow]:
         await self._flush_for_reading()
         start, end = query.resolve(self.clock.now().date())
-        return await self.storage.day_stats(start, end)
+        return await self.statistics.day_stats(start, end)
 
     async def summary(self) -> CatalogSummary:
         await self._flush_for_reading()
-        return await self.storage.summary()
+        return await self.statistics.summary()
 
     @staticmethod
     def type_map(accept_language: str | None) -> tuple[str, dict[str, str]]:
@@ -502,7 +513,7 @@ class Workshop:
         """Poll until every mod is in one of ``states`` or gone; returns their states."""
         deadline = time.monotonic() + timeout
         while True:
-            found = await self.storage.mod_states(mod_ids)
+            found = await self.catalog.mod_states(mod_ids)
             current = {i: found.get(i) for i in mod_ids}
             if all(s is None or s in states for s in current.values()):
                 return current
