@@ -1,6 +1,9 @@
 """The catalog's values: mods, games, tags, genres, resources, failures, and what Steam says.
 
-All are frozen attrs classes; change them with ``attrs.evolve``.
+All are frozen attrs classes. A mod changes state only through its transition methods
+(``claimed``, ``archived``, ``enriched``, ``requeued``, ``retried``, ``failed`` …), each
+checked by the state machine (``states.py``) and returning the evolved value; other fields
+change with ``attrs.evolve``.
 """
 
 from __future__ import annotations

@@ -120,6 +120,12 @@ class Transition:
     failure: Failure | None = None
     clears_failure: bool = False
 
+    def __attrs_post_init__(self) -> None:
+        if self.after is not None and self.after.id != self.mod_id:
+            raise ValueError(f"a transition of mod {self.mod_id} cannot write mod {self.after.id}")
+        if self.failure is not None and self.failure.mod_id != self.mod_id:
+            raise ValueError(f"a transition of mod {self.mod_id} cannot keep another's failure")
+
     @classmethod
     def of(
         cls,

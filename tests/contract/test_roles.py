@@ -6,6 +6,7 @@ from typing import Protocol
 
 import pytest
 
+from openworkshop.domain import Failure, FailureReason, Mod
 from openworkshop.ports import (
     CatalogReader,
     CatalogWriter,
@@ -15,7 +16,9 @@ from openworkshop.ports import (
     SharedFlags,
     StatisticsStore,
     Storage,
+    Transition,
 )
+from tests.contract.support import T0
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +43,12 @@ def test_the_roles_are_small() -> None:
     assert {b for b in Storage.__bases__ if b is not Protocol} == set(ROLES[:-1])
     union = set().union(*(methods[r] for r in ROLES[:-1]))
     assert union == {n for n in dir(Storage) if not n.startswith("_")}
+
+
+def test_a_transition_names_one_mod() -> None:
+    """A transition writes the row and the failure of the mod it names, no other."""
+    with pytest.raises(ValueError):
+        Transition(mod_id=1, expect=None, after=Mod(id=2))
+    failure = Failure(mod_id=2, reason=FailureReason.TIMEOUT, attempts=1, date=T0)
+    with pytest.raises(ValueError):
+        Transition(mod_id=1, expect=None, after=None, failure=failure)
