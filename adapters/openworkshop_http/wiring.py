@@ -18,6 +18,7 @@ import attrs
 
 from openworkshop import FileArchiveStore, Settings, Workshop
 from openworkshop.errors import WorkshopError
+from openworkshop.ports import Transition
 from openworkshop.settings import (
     check_environment,
     read_settings,
@@ -153,8 +154,9 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 class StateLog:
     """A storage that logs each download state change it writes (``openworkshop.downloads``,
-    INFO): a new row, each change of state, a removal, a failure. Everything else passes
-    through unchanged."""
+    INFO): a new row, each change of state, a removal, a failure; one line per transition
+    written (``apply``) and per mod a worker claims. Everything else passes through
+    unchanged."""
 
     def __init__(self, storage: Any) -> None:
         self._storage = storage
@@ -162,12 +164,27 @@ class StateLog:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._storage, name)
 
-    async def put_mod(self, mod: Any, *, expect: ModState | None) -> bool:
-        written = bool(await self._storage.put_mod(mod, expect=expect))
-        if written and mod.state is not expect:
+    async def apply(self, transition: Transition) -> bool:
+        written = bool(await self._storage.apply(transition))
+        if not written:
+            return False
+        mod_id, expect, after = transition.mod_id, transition.expect, transition.after
+        failure = transition.failure
+        if failure is not None:
+            detail = f" ({failure.detail})" if failure.detail else ""
+            log.info(
+                "mod %s: failed, %s after %s attempts%s",
+                mod_id,
+                failure.reason.value,
+                failure.attempts,
+                detail[:300],
+            )
+        if after is None:
+            log.info("mod %s: removed", mod_id)
+        elif after.state is not expect:
             before = "new" if expect is None else expect.name.lower()
-            log.info("mod %s: %s -> %s", mod.id, before, mod.state.name.lower())
-        return written
+            log.info("mod %s: %s -> %s", mod_id, before, after.state.name.lower())
+        return True
 
     async def claim(self, state: ModState, limit: int, **kwargs: Any) -> Sequence[Any]:
         taken = await self._storage.claim(state, limit, **kwargs)
@@ -175,23 +192,6 @@ class StateLog:
             for mod in taken:
                 log.info("mod %s: queued -> downloading", mod.id)
         return taken
-
-    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
-        removed = bool(await self._storage.delete_mod(mod_id, expect=expect))
-        if removed:
-            log.info("mod %s: removed", mod_id)
-        return removed
-
-    async def put_failure(self, failure: Any) -> None:
-        await self._storage.put_failure(failure)
-        detail = f" ({failure.detail})" if failure.detail else ""
-        log.info(
-            "mod %s: failed, %s after %s attempts%s",
-            failure.mod_id,
-            failure.reason.value,
-            failure.attempts,
-            detail[:300],
-        )
 
 
 @contextlib.asynccontextmanager

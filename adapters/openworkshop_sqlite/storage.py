@@ -1,19 +1,20 @@
-"""The storage port on one SQLite file, through sqlite-utils."""
+"""The storage roles of the core's ports (``Storage``) on one SQLite file, through sqlite-utils."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+import attrs
 from sqlite_utils import Database
 
 from openworkshop.clock import utc
 from openworkshop.criteria import GameCriteria, ModCriteria, Paging
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
 from openworkshop.errors import StorageError
-from openworkshop.ports import CatalogSummary, Page, StatRow
+from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
@@ -46,6 +47,8 @@ _MAX_TAG_BIT: Final = 63
 _DELAYS_KEPT: Final = 10_000
 """Processing delay samples kept per kind (the API averages the last 20)."""
 _FILES_SENT: Final = "files_sent"
+_CALL_SLOTS: Final = "upstream_call_slots"
+"""The flag holding the current minute's taken call slots: ``<minute start> <count>``."""
 
 # derived columns of a mod, from its tags and dependencies (``:id`` and ``:game_id``)
 _TAG_MASK = """(SELECT coalesce(sum(1 << t.bit), 0) FROM mod_tags mt JOIN tags t ON t.id = mt.tag_id
@@ -102,6 +105,161 @@ def _page_of(total: int, query: Paging, items: list[Any]) -> Page[Any]:
 
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+@attrs.frozen
+class _Links:
+    """An association read the same way for every owner: mod -> tags, game -> genres."""
+
+    table: str
+    owner: str
+    item: str
+    items: str
+
+
+_MOD_TAGS: Final = _Links(table="mod_tags", owner="mod_id", item="tag_id", items="tags")
+_GAME_GENRES: Final = _Links(table="game_genres", owner="game_id", item="genre_id", items="genres")
+
+L = TypeVar("L", Tag, Genre)
+
+
+def _linked(
+    db: Database,
+    links: _Links,
+    owners: Sequence[int],
+    only: Sequence[int],
+    make: Callable[..., L],
+) -> dict[int, list[L]]:
+    """Each owner's linked items ordered by id (only ``only`` when given); owners without
+    any are left out."""
+    wanted = unique(owners)
+    kept = unique(id_in(i) for i in only)
+    found: dict[int, list[L]] = {}
+    for part in chunks([id_in(i) for i in wanted]):
+        sql = (
+            f"SELECT l.{links.owner}, i.id, i.name FROM {links.table} l JOIN {links.items} i "
+            f"ON i.id = l.{links.item} WHERE l.{links.owner} IN ({marks(len(part))})"
+        )
+        params: list[Any] = list(part)
+        if kept:
+            sql += f" AND l.{links.item} IN ({marks(len(kept))})"
+            params += kept
+        for owner, ident, name in db.execute(sql + f" ORDER BY l.{links.owner}, i.id", params):
+            found.setdefault(owner, []).append(make(id=id_out(ident), name=name))
+    return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
+
+
+# --- the write pieces: each runs inside the caller's transaction -----------------------------
+
+
+def _write_mod(
+    db: Database, mod: Mod, params: dict[str, Any], words: str, expect: ModState | None
+) -> bool:
+    """Insert (``expect=None``) or compare-and-set update the row; whether it was written."""
+    gaps = _gaps(db, params["id"], mod.name, mod.short_description, mod.description)
+    if expect is None:
+        cursor = db.execute(_INSERT_MOD, {**params, "gaps": gaps})
+    else:
+        cursor = db.execute(_UPDATE_MOD, {**params, "gaps": gaps, "expect": int(expect)})
+    if cursor.rowcount != 1:
+        return False
+    add_vocabulary(db, [words])
+    return True
+
+
+def _delete_mod(db: Database, ident: int, expect: ModState | None) -> bool:
+    """Remove the row (only in state ``expect`` when given) with its tag links,
+    dependencies and resources; whether there was one."""
+    if expect is None:
+        cursor = db.execute("DELETE FROM mods WHERE id = ?", [ident])
+    else:
+        cursor = db.execute("DELETE FROM mods WHERE id = ? AND state = ?", [ident, int(expect)])
+    if cursor.rowcount != 1:
+        return False
+    db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
+    db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
+    db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+    return True
+
+
+def _tag_id(db: Database, game: int | None, name: str) -> int:
+    """The id of the game's tag ``name``, created (with the next mask bit) if new."""
+    row = db.execute("SELECT id FROM tags WHERE game_id IS ? AND name = ?", [game, name]).fetchone()
+    if row is not None:
+        return int(row[0])
+    count = db.execute("SELECT count(*) FROM tags WHERE game_id IS ?", [game]).fetchone()[0]
+    bit = count if count < _MAX_TAG_BIT else None
+    cursor = db.execute("INSERT INTO tags (game_id, name, bit) VALUES (?, ?, ?)", [game, name, bit])
+    return int(cursor.lastrowid or 0)
+
+
+def _replace_tags(db: Database, ident: int, game: int | None, names: Sequence[str]) -> bool:
+    """Replace the mod's tag links (tags of ``game``, created on first use) and what its
+    row derives from them; whether the mod has a row."""
+    tag_ids = [_tag_id(db, game, name) for name in names]
+    db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
+    db.conn.executemany(
+        "INSERT INTO mod_tags (tag_id, mod_id) VALUES (?, ?)", [(t, ident) for t in tag_ids]
+    )
+    row = db.execute(
+        "SELECT game_id, name, short_description, description FROM mods WHERE id = ?",
+        [ident],
+    ).fetchone()
+    if row is None:
+        return False
+    db.execute(
+        f"UPDATE mods SET tag_names = {_TAG_NAMES}, tag_mask = {_TAG_MASK}, "
+        f"foreign_tags = {_FOREIGN_TAGS}, gaps = :gaps WHERE id = :id",
+        {"id": ident, "game_id": row[0], "gaps": _gaps(db, ident, *row[1:])},
+    )
+    db.execute(
+        "UPDATE mod_tags SET (listed, mask) = (SELECT state < 2, tag_mask FROM mods "
+        "WHERE id = ?) WHERE mod_id = ?",
+        [ident, ident],
+    )
+    return True
+
+
+def _replace_dependencies(db: Database, ident: int, ids: Iterable[int]) -> None:
+    rows = [(ident, position, id_in(dep)) for position, dep in enumerate(unique(ids))]
+    db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
+    db.conn.executemany(
+        "INSERT INTO dependencies (mod_id, position, dependency_id) VALUES (?, ?, ?)", rows
+    )
+    db.execute(
+        "UPDATE mods SET has_deps = ? WHERE id = ? AND has_deps IS NOT ?",
+        [int(bool(rows)), ident, int(bool(rows))],
+    )
+
+
+def _replace_resources(
+    db: Database,
+    ident: int,
+    resources: Iterable[tuple[ResourceType, str]],
+    now: dt.datetime,
+) -> None:
+    at = time_in(now)
+    rows = [(ident, ResourceType(kind).value, url, at) for kind, url in resources]
+    db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+    db.conn.executemany(
+        "INSERT INTO resources (owner_id, type, url, date_event) VALUES (?, ?, ?, ?)", rows
+    )
+
+
+def _put_failure(db: Database, failure: Failure) -> None:
+    db.execute(
+        "INSERT INTO failures (mod_id, reason, attempts, date, detail) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (mod_id) DO UPDATE SET "
+        "reason = excluded.reason, attempts = excluded.attempts, date = excluded.date, "
+        "detail = excluded.detail",
+        [
+            id_in(failure.mod_id),
+            failure.reason.value,
+            failure.attempts,
+            time_in(failure.date),
+            failure.detail,
+        ],
+    )
 
 
 class SqliteStorage:
@@ -172,38 +330,35 @@ class SqliteStorage:
         return await self._read(work)
 
     async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
-        words = name_words(mod.name)
-        params = {**mod_params(mod), "name_words": words}
+        return await self.apply(Transition(mod_id=mod.id, expect=expect, after=mod))
+
+    async def apply(self, transition: Transition) -> bool:
+        """One transaction: the compare-and-set on the row, then what comes with it."""
+        after = transition.after
+        words = None if after is None else name_words(after.name)
+        params = None if after is None else {**mod_params(after), "name_words": words}
+        ident = id_in(transition.mod_id)
+        expect = transition.expect
+        page = transition.page
+        failure = transition.failure
 
         def work(db: Database) -> bool:
-            gaps = _gaps(db, params["id"], mod.name, mod.short_description, mod.description)
-            if expect is None:
-                cursor = db.execute(_INSERT_MOD, {**params, "gaps": gaps})
+            if after is None:
+                written = _delete_mod(db, ident, expect)
             else:
-                cursor = db.execute(_UPDATE_MOD, {**params, "gaps": gaps, "expect": int(expect)})
-            if cursor.rowcount != 1:
+                assert params is not None and words is not None
+                written = _write_mod(db, after, params, words, expect)
+            if not written:
                 return False
-            add_vocabulary(db, [words])
-            _fold_now_and_then(db)
-            return True
-
-        return await self._write(work)
-
-    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
-        ident = id_in(mod_id)
-
-        def work(db: Database) -> bool:
-            if expect is None:
-                cursor = db.execute("DELETE FROM mods WHERE id = ?", [ident])
-            else:
-                cursor = db.execute(
-                    "DELETE FROM mods WHERE id = ? AND state = ?", [ident, int(expect)]
-                )
-            if cursor.rowcount != 1:
-                return False
-            db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
-            db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
-            db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
+            if page is not None:
+                game = None if after is None or after.game_id is None else id_in(after.game_id)
+                _replace_tags(db, ident, game, unique(page.tags))
+                _replace_dependencies(db, ident, page.dependencies)
+                _replace_resources(db, ident, page.resources, page.at)
+            if failure is not None:
+                _put_failure(db, failure)
+            elif transition.clears_failure:
+                db.execute("DELETE FROM failures WHERE mod_id = ?", [ident])
             _fold_now_and_then(db)
             return True
 
@@ -267,14 +422,6 @@ class SqliteStorage:
 
         await self._write(work)
 
-    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
-        params = [time_in(now), id_in(mod_id)]
-
-        def work(db: Database) -> None:
-            db.execute("UPDATE mods SET date_request = ? WHERE id = ?", params)
-
-        await self._write(work)
-
     async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]:
         wanted = unique(ids)
 
@@ -321,60 +468,14 @@ class SqliteStorage:
         wanted = unique(names)
 
         def work(db: Database) -> None:
-            tag_ids = [self._tag_id(db, game, name) for name in wanted]
-            db.execute("DELETE FROM mod_tags WHERE mod_id = ?", [ident])
-            db.conn.executemany(
-                "INSERT INTO mod_tags (tag_id, mod_id) VALUES (?, ?)", [(t, ident) for t in tag_ids]
-            )
-            row = db.execute(
-                "SELECT game_id, name, short_description, description FROM mods WHERE id = ?",
-                [ident],
-            ).fetchone()
-            if row is not None:
-                db.execute(
-                    f"UPDATE mods SET tag_names = {_TAG_NAMES}, tag_mask = {_TAG_MASK}, "
-                    f"foreign_tags = {_FOREIGN_TAGS}, gaps = :gaps WHERE id = :id",
-                    {"id": ident, "game_id": row[0], "gaps": _gaps(db, ident, *row[1:])},
-                )
-                db.execute(
-                    "UPDATE mod_tags SET (listed, mask) = (SELECT state < 2, tag_mask FROM mods "
-                    "WHERE id = ?) WHERE mod_id = ?",
-                    [ident, ident],
-                )
+            if _replace_tags(db, ident, game, wanted):
                 _fold_now_and_then(db)
 
         await self._write(work)
 
-    @staticmethod
-    def _tag_id(db: Database, game: int | None, name: str) -> int:
-        """The id of the game's tag ``name``, created (with the next mask bit) if new."""
-        row = db.execute(
-            "SELECT id FROM tags WHERE game_id IS ? AND name = ?", [game, name]
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        count = db.execute("SELECT count(*) FROM tags WHERE game_id IS ?", [game]).fetchone()[0]
-        bit = count if count < _MAX_TAG_BIT else None
-        cursor = db.execute(
-            "INSERT INTO tags (game_id, name, bit) VALUES (?, ?, ?)", [game, name, bit]
-        )
-        return int(cursor.lastrowid or 0)
-
     async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None:
         ident = id_in(mod_id)
-        rows = [(ident, position, id_in(dep)) for position, dep in enumerate(unique(ids))]
-
-        def work(db: Database) -> None:
-            db.execute("DELETE FROM dependencies WHERE mod_id = ?", [ident])
-            db.conn.executemany(
-                "INSERT INTO dependencies (mod_id, position, dependency_id) VALUES (?, ?, ?)", rows
-            )
-            db.execute(
-                "UPDATE mods SET has_deps = ? WHERE id = ? AND has_deps IS NOT ?",
-                [int(bool(rows)), ident, int(bool(rows))],
-            )
-
-        await self._write(work)
+        await self._write(lambda db: _replace_dependencies(db, ident, ids))
 
     async def dependencies(self, mod_id: int, limit: int) -> tuple[list[int], int]:
         ident = id_in(mod_id)
@@ -395,16 +496,7 @@ class SqliteStorage:
         self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
     ) -> None:
         ident = id_in(mod_id)
-        at = time_in(now)
-        rows = [(ident, ResourceType(kind).value, url, at) for kind, url in resources]
-
-        def work(db: Database) -> None:
-            db.execute("DELETE FROM resources WHERE owner_id = ?", [ident])
-            db.conn.executemany(
-                "INSERT INTO resources (owner_id, type, url, date_event) VALUES (?, ?, ?, ?)", rows
-            )
-
-        await self._write(work)
+        await self._write(lambda db: _replace_resources(db, ident, resources, now))
 
     async def list_resources(
         self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
@@ -514,25 +606,7 @@ class SqliteStorage:
     async def mod_tags(
         self, mod_ids: Sequence[int], tag_ids: Sequence[int]
     ) -> dict[int, list[Tag]]:
-        wanted = unique(mod_ids)
-        only = unique(id_in(t) for t in tag_ids)
-
-        def work(db: Database) -> dict[int, list[Tag]]:
-            found: dict[int, list[Tag]] = {}
-            for part in chunks([id_in(i) for i in wanted]):
-                sql = (
-                    "SELECT mt.mod_id, t.id, t.name FROM mod_tags mt JOIN tags t ON t.id = "
-                    f"mt.tag_id WHERE mt.mod_id IN ({marks(len(part))})"
-                )
-                params: list[Any] = list(part)
-                if only:
-                    sql += f" AND mt.tag_id IN ({marks(len(only))})"
-                    params += only
-                for mod, tag, name in db.execute(sql + " ORDER BY mt.mod_id, t.id", params):
-                    found.setdefault(mod, []).append(Tag(id=tag, name=name))
-            return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
-
-        return await self._read(work)
+        return await self._read(lambda db: _linked(db, _MOD_TAGS, mod_ids, tag_ids, Tag))
 
     async def list_genres(self, page: Paging) -> Page[Genre]:
         def work(db: Database) -> Page[Genre]:
@@ -550,47 +624,9 @@ class SqliteStorage:
     async def game_genres(
         self, game_ids: Sequence[int], genre_ids: Sequence[int]
     ) -> dict[int, list[Genre]]:
-        wanted = unique(game_ids)
-        only = unique(id_in(g) for g in genre_ids)
-
-        def work(db: Database) -> dict[int, list[Genre]]:
-            found: dict[int, list[Genre]] = {}
-            for part in chunks([id_in(i) for i in wanted]):
-                sql = (
-                    "SELECT gg.game_id, g.id, g.name FROM game_genres gg JOIN genres g ON g.id = "
-                    f"gg.genre_id WHERE gg.game_id IN ({marks(len(part))})"
-                )
-                params: list[Any] = list(part)
-                if only:
-                    sql += f" AND gg.genre_id IN ({marks(len(only))})"
-                    params += only
-                for game, genre, name in db.execute(sql + " ORDER BY gg.game_id, g.id", params):
-                    found.setdefault(game, []).append(Genre(id=id_out(genre), name=name))
-            return {i: found[id_in(i)] for i in wanted if id_in(i) in found}
-
-        return await self._read(work)
+        return await self._read(lambda db: _linked(db, _GAME_GENRES, game_ids, genre_ids, Genre))
 
     # --- failures ---------------------------------------------------------------------------
-
-    async def put_failure(self, failure: Failure) -> None:
-        params = [
-            id_in(failure.mod_id),
-            failure.reason.value,
-            failure.attempts,
-            time_in(failure.date),
-            failure.detail,
-        ]
-
-        def work(db: Database) -> None:
-            db.execute(
-                "INSERT INTO failures (mod_id, reason, attempts, date, detail) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (mod_id) DO UPDATE SET "
-                "reason = excluded.reason, attempts = excluded.attempts, date = excluded.date, "
-                "detail = excluded.detail",
-                params,
-            )
-
-        await self._write(work)
 
     async def get_failure(self, mod_id: int) -> Failure | None:
         def work(db: Database) -> Failure | None:
@@ -601,12 +637,6 @@ class SqliteStorage:
             return None if row is None else failure_from_row(row)
 
         return await self._read(work)
-
-    async def clear_failure(self, mod_id: int) -> None:
-        def work(db: Database) -> None:
-            db.execute("DELETE FROM failures WHERE mod_id = ?", [id_in(mod_id)])
-
-        await self._write(work)
 
     # --- statistics and flags ---------------------------------------------------------------
 
@@ -722,6 +752,24 @@ class SqliteStorage:
                 )
 
         await self._write(work)
+
+    async def take_call_slot(self, minute: dt.datetime, limit: int) -> bool:
+        start = utc(minute).replace(second=0, microsecond=0).isoformat()
+
+        def work(db: Database) -> bool:
+            row = db.execute("SELECT value FROM flags WHERE name = ?", [_CALL_SLOTS]).fetchone()
+            held, _, taken = (row[0] if row else "").partition(" ")
+            used = int(taken) if held == start and taken.isdigit() else 0
+            if used >= limit:
+                return False
+            db.execute(
+                "INSERT INTO flags (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                [_CALL_SLOTS, f"{start} {used + 1}"],
+            )
+            return True
+
+        return await self._write(work)
 
     # --- bulk loading (not part of the port) ------------------------------------------------
 

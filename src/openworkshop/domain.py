@@ -1,6 +1,9 @@
 """The catalog's values: mods, games, tags, genres, resources, failures, and what Steam says.
 
-All are frozen attrs classes; change them with ``attrs.evolve``.
+All are frozen attrs classes. A mod changes state only through its transition methods
+(``claimed``, ``archived``, ``enriched``, ``requeued``, ``retried``, ``failed`` …), each
+checked by the state machine (``states.py``) and returning the evolved value; other fields
+change with ``attrs.evolve``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from pathlib import Path
 
 import attrs
 
-from openworkshop.states import ModState
+from openworkshop.errors import IllegalTransition
+from openworkshop.states import ModState, check_failure, check_transition
+from openworkshop.text import short_description
 
 __all__ = [
     "MAX_STEAM_ID",
@@ -85,6 +90,17 @@ _TRANSIENT = frozenset(
 _MISSING = frozenset({FailureReason.NOT_FOUND, FailureReason.BANNED})
 
 
+def _move(source: ModState, expected: ModState, target: ModState) -> ModState:
+    """``target`` if a mod in ``source`` may take this edge (``expected`` → ``target``)."""
+    if source is not expected:
+        raise IllegalTransition(source, target)
+    return check_transition(source, target)
+
+
+def _utc(timestamp: int) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp > 0 else None
+
+
 @attrs.frozen(kw_only=True)
 class Archive:
     """A stored ZIP archive of one version of a mod."""
@@ -128,6 +144,114 @@ class Mod:
     """A queued mod is not claimed before this moment (retry backoff)."""
     lease_until: dt.datetime | None = None
     """A worker holds the mod until then; an expired lease means the worker died."""
+
+    # --- transitions: each returns the evolved mod, checked by the state machine ----------
+
+    @classmethod
+    def requested(
+        cls, mod_id: int, *, now: dt.datetime, not_before: dt.datetime | None = None
+    ) -> Mod:
+        """A request for a mod the server lacks: a new row, queued."""
+        return cls(
+            id=mod_id,
+            state=ModState.QUEUED,
+            date_queued=now,
+            date_request=now,
+            not_before=not_before,
+        )
+
+    def claimed(self, *, lease_until: dt.datetime) -> Mod:
+        """A worker takes the mod: queued → downloading (or, for a mod whose worker died or
+        a page left unparsed, the same state under a new lease)."""
+        if self.state is ModState.QUEUED:
+            state = check_transition(self.state, ModState.DOWNLOADING)
+        elif self.state in (ModState.DOWNLOADING, ModState.AVAILABLE):
+            state = self.state  # taken over: the lease changes hands, the state does not
+        else:
+            raise IllegalTransition(self.state, ModState.DOWNLOADING)
+        return attrs.evolve(self, state=state, lease_until=lease_until)
+
+    def archived(
+        self, item: ItemDetails, archive: Archive, *, now: dt.datetime, lease_until: dt.datetime
+    ) -> Mod:
+        """Its archive is stored: downloading → available (the page still to parse), with
+        what Steam's details say of the version archived."""
+        return attrs.evolve(
+            self,
+            state=check_transition(self.state, ModState.AVAILABLE),
+            name=item.title,
+            game_id=item.app_id,
+            size=item.file_size or archive.size,
+            description=item.description,
+            short_description=short_description(item.description),
+            date_creation=_utc(item.time_created),
+            date_update=_utc(item.time_updated),
+            date_checked=now,
+            time_updated=item.time_updated,
+            hcontent_file=item.hcontent_file or None,
+            archive=archive,
+            attempts=0,
+            not_before=None,
+            lease_until=lease_until,
+        )
+
+    def enriched(self) -> Mod:
+        """The page is parsed (or given up on): available → ready."""
+        return attrs.evolve(
+            self,
+            state=check_transition(self.state, ModState.READY),
+            lease_until=None,
+            attempts=0,
+        )
+
+    def page_postponed(self, *, attempts: int, until: dt.datetime) -> Mod:
+        """The page could not be had now: the mod stays available (servable), its page is
+        taken again once ``until`` has passed."""
+        if self.state is not ModState.AVAILABLE:
+            raise IllegalTransition(self.state, ModState.AVAILABLE)
+        return attrs.evolve(self, attempts=attempts, lease_until=until)
+
+    def requeued(self, *, now: dt.datetime) -> Mod:
+        """Steam has a newer version: ready → queued (the old archive stays servable)."""
+        return attrs.evolve(
+            self,
+            state=_move(self.state, ModState.READY, ModState.QUEUED),
+            date_queued=now,
+            date_checked=now,
+            attempts=0,
+            not_before=None,
+            lease_until=None,
+        )
+
+    def retried(self, *, attempts: int, not_before: dt.datetime) -> Mod:
+        """A transient failure with attempts left: downloading → queued, with a backoff."""
+        return attrs.evolve(
+            self,
+            state=_move(self.state, ModState.DOWNLOADING, ModState.QUEUED),
+            attempts=attempts,
+            not_before=not_before,
+            lease_until=None,
+        )
+
+    def failed(self, *, now: dt.datetime) -> Mod | None:
+        """The download ended for good (or an update turned out to be the version we
+        have): a failed update goes back to serving its archive; a mod without one leaves
+        the catalog (``None``)."""
+        target = check_failure(self.state, has_archive=self.archive is not None)
+        if target is None:
+            return None
+        return attrs.evolve(
+            self, state=target, attempts=0, not_before=None, lease_until=None, date_checked=now
+        )
+
+    def checked(self, *, now: dt.datetime) -> Mod:
+        """Compared with Steam and found current: the update cooldown starts again."""
+        return attrs.evolve(self, date_checked=now)
+
+    def damaged(self) -> Mod | None:
+        """Its archive is gone: a downloadable mod leaves the catalog (``None``); an update in
+        flight keeps going, without a previous archive to fall back on."""
+        return None if self.state.downloadable else attrs.evolve(self, archive=None)
 
 
 @attrs.frozen(kw_only=True)

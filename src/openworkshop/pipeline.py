@@ -20,8 +20,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import attrs
-
 from openworkshop import statistics as stats
 from openworkshop.archive import pack_folder
 from openworkshop.domain import (
@@ -46,19 +44,22 @@ from openworkshop.errors import (
     WorkshopError,
 )
 from openworkshop.owners import OWNERS, Owner, is_alive, owner_of, sweep_owners
-from openworkshop.ports import ArchiveStore, Clock, SteamSource, Storage
+from openworkshop.ports import (
+    ArchiveStore,
+    Clock,
+    DownloadQueue,
+    GameRegistry,
+    PageContent,
+    SteamSource,
+    Transition,
+)
 from openworkshop.settings import Settings
-from openworkshop.states import ModState, check_failure, check_transition
-from openworkshop.text import short_description
+from openworkshop.states import ModState
 from openworkshop.upstream import Gathering, UpstreamGate
 
 __all__ = ["Pipeline"]
 
 log = logging.getLogger("openworkshop.pipeline")
-
-
-def _utc(timestamp: int) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp > 0 else None
 
 
 def archive_key(mod_id: int, time_updated: int, now: dt.datetime) -> str:
@@ -84,25 +85,28 @@ class Pipeline:
     def __init__(
         self,
         *,
-        storage: Storage,
+        queue: DownloadQueue,
+        games: GameRegistry,
         steam: SteamSource,
         archives: ArchiveStore,
         clock: Clock,
         settings: Settings,
         gate: UpstreamGate,
-        downloads_dir: Path,
+        downloads_dir: Path | None,
         record: stats.Recorder,
         rng: random.Random | None = None,
     ) -> None:
-        self.storage = storage
+        self.queue = queue
+        self.games = games
         self.steam = steam
         self.archives = archives
         self.clock = clock
         self.settings = settings
         self.gate = gate
         self.downloads_dir = downloads_dir
-        self.owner = Owner(downloads_dir)
-        """The owner of this process's download folders (``<downloads>/<owner tag>``)."""
+        """steamcmd's download folders go here; ``None`` until the owner sets it (the
+        ``Workshop`` makes a temporary one in ``start()`` when it is given none)."""
+        self._owner: Owner | None = None
         self.record = record
         self.rng = rng or random.Random()
         self.wakeup = asyncio.Event()
@@ -111,6 +115,15 @@ class Pipeline:
         self._games: dict[int, asyncio.Future[None]] = {}
         self._slots = max(1, settings.workers)
         self._sessions = asyncio.Semaphore(self._slots)
+
+    @property
+    def owner(self) -> Owner:
+        """This process as the owner of its download folders (``<downloads>/<owner tag>``),
+        made once the download folder is known (the lock is taken on first use)."""
+        assert self.downloads_dir is not None, "the pipeline's download folder is not set"
+        if self._owner is None or self._owner.root != self.downloads_dir:
+            self._owner = Owner(self.downloads_dir)
+        return self._owner
 
     # --- leases -----------------------------------------------------------------------
 
@@ -125,7 +138,7 @@ class Pipeline:
             while True:
                 await asyncio.sleep(self.settings.lease / 3)
                 with contextlib.suppress(Exception):
-                    await self.storage.renew(ids, lease_until=self._lease())
+                    await self.queue.renew(ids, lease_until=self._lease())
 
         task = asyncio.create_task(renew())
         try:
@@ -176,7 +189,7 @@ class Pipeline:
         if await self.gate.paused_until() is not None:
             return []
         await self.gathering()
-        claimed = await self.storage.claim(
+        claimed = await self.queue.claim(
             ModState.QUEUED,
             self.steam.max_details_batch,
             now=self.clock.now(),
@@ -193,7 +206,7 @@ class Pipeline:
 
     async def _parse_left_pages(self) -> bool:
         """Pages left unparsed by a failure or a dead worker; returns whether there were any."""
-        pending = await self.storage.claim(
+        pending = await self.queue.claim(
             ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
         )
         for mod in pending:
@@ -216,7 +229,7 @@ class Pipeline:
         retries with backoff and ends failed after ``max_attempts``, instead of being taken
         over (and downloaded again) each time its lease runs out."""
         try:
-            current = await self.storage.get_mods([m.id for m in claimed])
+            current = await self.queue.get_mods([m.id for m in claimed])
             for mod in current.values():
                 if mod.state is ModState.DOWNLOADING:
                     await self._fail(mod, _reason_of_error(exc), _describe(exc))
@@ -237,7 +250,7 @@ class Pipeline:
         lock is free); return how many."""
 
         def _sweep() -> int:
-            if not self.downloads_dir.is_dir():
+            if self.downloads_dir is None or not self.downloads_dir.is_dir():
                 return 0
             removed = 0
             for folder in self.downloads_dir.iterdir():
@@ -286,14 +299,7 @@ class Pipeline:
             elif mod.archive is not None and not is_newer(details, mod):
                 # an update that turned out to be the version we have: abandoned like a
                 # failed update, back to serving the archive
-                back = check_failure(mod.state, has_archive=True)
-                assert back is not None
-                await self.storage.put_mod(
-                    attrs.evolve(
-                        mod, state=back, date_checked=self.clock.now(), lease_until=None, attempts=0
-                    ),
-                    expect=mod.state,
-                )
+                await self.queue.apply(Transition.of(mod, mod.failed(now=self.clock.now())))
             else:
                 to_fetch.append((mod, details))
         await self._register_games({d.app_id for _, d in to_fetch})
@@ -304,6 +310,7 @@ class Pipeline:
         await asyncio.gather(*(self._download_group(group) for group in groups))
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
+        assert self.downloads_dir is not None, "the pipeline's download folder is not set"
         folder = self.downloads_dir / await asyncio.to_thread(self.owner.tag)
         items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
         try:
@@ -351,26 +358,9 @@ class Pipeline:
             await asyncio.to_thread(shutil.rmtree, path, True)
         now = self.clock.now()
         first = mod.archive is None
-        done = attrs.evolve(
-            mod,
-            state=check_transition(mod.state, ModState.AVAILABLE),
-            name=details.title,
-            game_id=details.app_id,
-            size=details.file_size or packed.size,
-            description=details.description,
-            short_description=short_description(details.description),
-            date_creation=_utc(details.time_created),
-            date_update=_utc(details.time_updated),
-            date_checked=now,
-            time_updated=details.time_updated,
-            hcontent_file=details.hcontent_file or None,
-            archive=packed,
-            attempts=0,
-            not_before=None,
-            lease_until=self._lease(),
-        )
+        done = mod.archived(details, packed, now=now, lease_until=self._lease())
         try:
-            recorded = await self.storage.put_mod(done, expect=ModState.DOWNLOADING)
+            recorded = await self.queue.apply(Transition.of(mod, done, clears_failure=True))
         except Exception as exc:  # e.g. a text the storage cannot hold: no orphan archive
             await self.archives.remove(key)
             log.warning("mod %s could not be recorded: %s", mod.id, exc)
@@ -382,7 +372,6 @@ class Pipeline:
             return
         if mod.archive is not None:
             await self.archives.remove(mod.archive.key)
-        await self.storage.clear_failure(mod.id)
         await self.record.count(stats.DOWNLOAD_OK)
         if first and mod.date_queued is not None:
             waited = (now - mod.date_queued).total_seconds() * 1000
@@ -416,29 +405,27 @@ class Pipeline:
         extras = extras or ItemExtras(tags=details.tags)
         if mod.game_id is not None:  # its store call may have failed with the batch's
             await self._register_game(mod.game_id)
-        tags = extras.tags or details.tags
-        await self.storage.set_mod_tags(mod.id, mod.game_id, tags)
-        await self.storage.set_dependencies(mod.id, [d for d in extras.dependencies if d != mod.id])
         resources: list[tuple[ResourceType, str]] = []
         if details.preview_url:
             resources.append((ResourceType.LOGO, details.preview_url))
         resources += [(ResourceType.SCREENSHOT, url) for url in extras.screenshots]
-        await self.storage.set_resources(mod.id, resources, now=self.clock.now())
-        ready = attrs.evolve(
-            mod, state=check_transition(mod.state, ModState.READY), lease_until=None, attempts=0
+        page = PageContent(
+            tags=tuple(extras.tags or details.tags),
+            dependencies=tuple(d for d in extras.dependencies if d != mod.id),
+            resources=tuple(resources),
+            at=self.clock.now(),
         )
-        await self.storage.put_mod(ready, expect=ModState.AVAILABLE)
+        await self.queue.apply(Transition.of(mod, mod.enriched(), page=page))
 
     async def _enrich_later(self, mod: Mod, detail: str) -> None:
         attempts = mod.attempts + 1
         if attempts >= self.settings.max_attempts:
             log.warning("giving up on the page of mod %s: %s", mod.id, detail)
-            ready = attrs.evolve(mod, state=ModState.READY, lease_until=None, attempts=0)
-            await self.storage.put_mod(ready, expect=ModState.AVAILABLE)
+            await self.queue.apply(Transition.of(mod, mod.enriched()))
             return
         later = self.clock.now() + dt.timedelta(seconds=self._backoff(attempts))
-        await self.storage.put_mod(
-            attrs.evolve(mod, attempts=attempts, lease_until=later), expect=ModState.AVAILABLE
+        await self.queue.apply(
+            Transition.of(mod, mod.page_postponed(attempts=attempts, until=later))
         )
 
     # --- games ------------------------------------------------------------------------
@@ -452,7 +439,7 @@ class Pipeline:
         if pending is not None:
             await asyncio.shield(pending)
             return
-        if await self.storage.get_game(app_id) is not None:
+        if await self.games.get_game(app_id) is not None:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._games[app_id] = future
@@ -477,7 +464,7 @@ class Pipeline:
                     creation_date=now,
                 )
                 genres = [Genre(id=i, name=n) for i, n in app.genres]
-            await self.storage.put_game(game, genres)
+            await self.games.put_game(game, genres)
         finally:
             future.set_result(None)
             self._games.pop(app_id, None)
@@ -499,29 +486,15 @@ class Pipeline:
         now = self.clock.now()
         if reason.transient and attempts < self.settings.max_attempts:
             later = now + dt.timedelta(seconds=self._backoff(attempts))
-            retry = attrs.evolve(
-                mod,
-                state=check_transition(mod.state, ModState.QUEUED),
-                attempts=attempts,
-                not_before=later,
-                lease_until=None,
+            await self.queue.apply(
+                Transition.of(mod, mod.retried(attempts=attempts, not_before=later))
             )
-            await self.storage.put_mod(retry, expect=mod.state)
             return
         await self.record.count(stats.DOWNLOAD_ERROR)
         # a detail is for people: one the storage cannot hold must not lose the failure
         text = detail[:500].encode("utf-8", "replace").decode("utf-8")
-        await self.storage.put_failure(
-            Failure(mod_id=mod.id, reason=reason, attempts=attempts, date=now, detail=text)
-        )
-        target = check_failure(mod.state, has_archive=mod.archive is not None)
-        if target is None:
-            await self.storage.delete_mod(mod.id, expect=mod.state)
-        else:
-            back = attrs.evolve(
-                mod, state=target, attempts=0, not_before=None, lease_until=None, date_checked=now
-            )
-            await self.storage.put_mod(back, expect=mod.state)
+        failure = Failure(mod_id=mod.id, reason=reason, attempts=attempts, date=now, detail=text)
+        await self.queue.apply(Transition.of(mod, mod.failed(now=now), failure=failure))
 
 
 def _pack(folder: Path, out: object, max_size: int) -> None:

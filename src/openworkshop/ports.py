@@ -34,12 +34,21 @@ from openworkshop.states import ModState
 
 __all__ = [
     "ArchiveStore",
+    "CatalogReader",
     "CatalogSummary",
+    "CatalogWriter",
     "Clock",
+    "DownloadQueue",
+    "GameRegistry",
+    "Lifecycle",
     "Page",
+    "PageContent",
+    "SharedFlags",
     "StatRow",
+    "StatisticsStore",
     "SteamSource",
     "Storage",
+    "Transition",
 ]
 
 
@@ -76,6 +85,68 @@ class CatalogSummary:
     mods_dependencies: int
     statistics_days: int
     mods_sent_count: int
+
+
+@attrs.frozen(kw_only=True)
+class PageContent:
+    """What a mod's page (or the keyed API) adds: written with the transition to READY."""
+
+    tags: tuple[str, ...] = ()
+    """Tag names, of the mod's game (created on first use)."""
+    dependencies: tuple[int, ...] = ()
+    """Ids the mod depends on, in Steam's order."""
+    resources: tuple[tuple[ResourceType, str], ...] = ()
+    """The logo and screenshots, URLs in order."""
+    at: dt.datetime
+    """When they were read (the resources' ``date_event``)."""
+
+
+@attrs.frozen(kw_only=True)
+class Transition:
+    """One change of a mod's row, written by :meth:`DownloadQueue.apply` in ONE transaction.
+
+    Compare-and-set: written only if the stored row is in state ``expect`` (``None``: there
+    is no row yet). ``after`` is the row as it becomes (``downloads`` is never written: see
+    :meth:`StatisticsStore.add_download`); ``None`` removes the row with its tags,
+    dependencies and resources. With ``page``, the mod's tags, dependencies and resources
+    are replaced; with ``failure``, the failure is kept (for ``/info/mod`` and the next
+    request); ``clears_failure`` forgets the last one.
+    """
+
+    mod_id: int
+    expect: ModState | None
+    after: Mod | None
+    page: PageContent | None = None
+    failure: Failure | None = None
+    clears_failure: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.after is not None and self.after.id != self.mod_id:
+            raise ValueError(f"a transition of mod {self.mod_id} cannot write mod {self.after.id}")
+        if self.failure is not None and self.failure.mod_id != self.mod_id:
+            raise ValueError(f"a transition of mod {self.mod_id} cannot keep another's failure")
+
+    @classmethod
+    def of(
+        cls,
+        before: Mod | None,
+        after: Mod | None,
+        *,
+        page: PageContent | None = None,
+        failure: Failure | None = None,
+        clears_failure: bool = False,
+    ) -> Transition:
+        """``before`` (the row as read; ``None``: none yet) becomes ``after``."""
+        source = before if before is not None else after
+        assert source is not None, "a transition changes a mod"
+        return cls(
+            mod_id=source.id,
+            expect=None if before is None else before.state,
+            after=after,
+            page=page,
+            failure=failure,
+            clears_failure=clears_failure,
+        )
 
 
 @runtime_checkable
@@ -159,33 +230,26 @@ class ArchiveStore(Protocol):
 
 
 @runtime_checkable
-class Storage(Protocol):
-    """The catalog, the work queue and the statistics.
-
-    Writes that can race between processes are compare-and-set on a mod's state.
-    """
-
+class Lifecycle(Protocol):
     async def open(self) -> None:
         """Prepare the store (create or migrate the schema)."""
 
     async def close(self) -> None: ...
 
-    # --- mods ---------------------------------------------------------------------
+
+@runtime_checkable
+class DownloadQueue(Protocol):
+    """The work queue: a mod's row is its piece of work. Every change of state is one
+    compare-and-set :meth:`apply`; workers take rows with :meth:`claim` (with a lease) and
+    keep them with :meth:`renew`. Used by the pipeline and the service's download use cases."""
 
     async def get_mod(self, mod_id: int) -> Mod | None: ...
 
     async def get_mods(self, ids: Sequence[int]) -> dict[int, Mod]: ...
 
-    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
-        """Write ``mod`` if the stored row is in state ``expect`` (``None``: no row yet).
-
-        Returns whether it was written. ``downloads`` is never written here (see
-        :meth:`add_download`), so concurrent downloads are never lost.
-        """
-
-    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
-        """Remove a mod and its tags, dependencies and resources; with ``expect``, only
-        if it is in that state. Returns whether a row was removed."""
+    async def apply(self, transition: Transition) -> bool:
+        """Write one transition in one transaction if the row is in ``transition.expect``;
+        returns whether it was written (nothing is written otherwise)."""
 
     async def claim(
         self, state: ModState, limit: int, *, now: dt.datetime, lease_until: dt.datetime
@@ -196,19 +260,15 @@ class Storage(Protocol):
         mods in ``DOWNLOADING`` whose lease expired or is unset (their worker died) are
         taken again.
         ``AVAILABLE``: mods whose lease is unset or expired (pages still to parse).
-        Taken mods carry ``lease_until``; two claimers never get the same mod.
+        Taken mods carry ``lease_until`` (:meth:`Mod.claimed`); two claimers never get the
+        same mod.
         """
 
     async def renew(self, ids: Sequence[int], *, lease_until: dt.datetime) -> None:
         """Extend the lease of mods a live worker is still working on."""
 
-    async def add_download(self, mod_id: int, *, now: dt.datetime) -> None:
-        """Count one download of the mod's archive and set its last request date."""
-
-    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
-        """Set the mod's last request date."""
-
-    async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]: ...
+    async def get_failure(self, mod_id: int) -> Failure | None:
+        """The last final failure of a mod (kept after its row is gone)."""
 
     async def queue_size(self) -> int:
         """Mods waiting or downloading."""
@@ -216,23 +276,24 @@ class Storage(Protocol):
     async def archived(self) -> list[tuple[int, str]]:
         """(mod id, archive key) of every mod that claims an archive."""
 
-    # --- catalog ------------------------------------------------------------------
+
+@runtime_checkable
+class CatalogReader(Protocol):
+    """The catalog's read model: listings and lookups. The service's catalog use cases
+    read it; an HTTP adapter may read it directly. Filters and sorts arrive as the core's
+    criteria (``criteria.py``)."""
+
+    async def get_mod(self, mod_id: int) -> Mod | None: ...
+
+    async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]: ...
+
+    async def get_failure(self, mod_id: int) -> Failure | None: ...
 
     async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
         """Downloadable mods (states 1 and 0) matching the criteria, sorted and paged."""
 
-    async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
-        """Replace the mod's tags; tags are per game and created on first use."""
-
-    async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None: ...
-
     async def dependencies(self, mod_id: int, limit: int) -> tuple[list[int], int]:
         """Up to ``limit`` ids the mod depends on, and how many there are in all."""
-
-    async def set_resources(
-        self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
-    ) -> None:
-        """Replace the mod's logo and screenshots (URLs kept in order)."""
 
     async def list_resources(
         self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
@@ -240,9 +301,6 @@ class Storage(Protocol):
 
     async def get_game(self, game_id: int) -> Game | None:
         """The game with ``mods_count`` and ``mods_downloads`` over its downloadable mods."""
-
-    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
-        """Insert or replace a game and its genres (genres are created on first use)."""
 
     async def list_games(self, criteria: GameCriteria) -> Page[Game]: ...
 
@@ -257,34 +315,93 @@ class Storage(Protocol):
 
     async def game_genres(
         self, game_ids: Sequence[int], genre_ids: Sequence[int]
-    ) -> dict[int, list[Genre]]: ...
+    ) -> dict[int, list[Genre]]:
+        """Genres of each game (only ``genre_ids`` when given); games without any are left
+        out."""
 
-    # --- failures -----------------------------------------------------------------
 
-    async def put_failure(self, failure: Failure) -> None: ...
+@runtime_checkable
+class GameRegistry(Protocol):
+    """The games the pipeline registers (one store call per new game)."""
 
-    async def get_failure(self, mod_id: int) -> Failure | None: ...
+    async def get_game(self, game_id: int) -> Game | None: ...
 
-    async def clear_failure(self, mod_id: int) -> None: ...
+    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
+        """Insert or replace a game and its genres (genres are created on first use)."""
 
-    # --- statistics and shared flags ------------------------------------------------
+
+@runtime_checkable
+class CatalogWriter(Protocol):
+    """Writing a catalog row by row, outside the download pipeline: seeding, imports,
+    tests. (The pipeline writes mods only through :meth:`DownloadQueue.apply`.)"""
+
+    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
+        """Write ``mod`` if the stored row is in state ``expect`` (``None``: no row yet):
+        the same write as ``apply(Transition(mod_id=mod.id, expect=expect, after=mod))``.
+        ``downloads`` is never written here (see :meth:`StatisticsStore.add_download`)."""
+
+    async def put_game(self, game: Game, genres: Sequence[Genre]) -> None: ...
+
+    async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
+        """Replace the mod's tags; tags are per game and created on first use."""
+
+    async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None: ...
+
+    async def set_resources(
+        self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
+    ) -> None:
+        """Replace the mod's logo and screenshots (URLs kept in order)."""
+
+
+@runtime_checkable
+class StatisticsStore(Protocol):
+    """Counters, delay samples and the catalog summary. Written additively (several
+    processes share them) by the statistics ``Recorder``; read by the service."""
 
     async def count(self, type: str, *, at: dt.datetime, n: int = 1) -> None:
         """Add ``n`` to the type's counter for the hour and for the day of ``at``."""
 
-    async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]: ...
-
-    async def day_stats(self, start: dt.date, end: dt.date) -> list[StatRow]: ...
+    async def add_download(self, mod_id: int, *, now: dt.datetime) -> None:
+        """Count one download of the mod's archive and set its last request date."""
 
     async def add_delay(self, kind: str, ms: int, *, at: dt.datetime) -> None:
         """Record one processing delay sample (``fast`` or ``full``)."""
+
+    async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]: ...
+
+    async def day_stats(self, start: dt.date, end: dt.date) -> list[StatRow]: ...
 
     async def delays(self, kind: str, last: int) -> list[int]:
         """The ``last`` most recent samples of a kind."""
 
     async def summary(self) -> CatalogSummary: ...
 
-    async def get_flag(self, name: str) -> str | None:
-        """A value shared by every process on this storage (e.g. the upstream pause)."""
+
+@runtime_checkable
+class SharedFlags(Protocol):
+    """Small values every process on this storage shares: the upstream pause, and the
+    per-minute ceiling on calls to Valve. Used by the ``UpstreamGate``."""
+
+    async def get_flag(self, name: str) -> str | None: ...
 
     async def set_flag(self, name: str, value: str | None) -> None: ...
+
+    async def take_call_slot(self, minute: dt.datetime, limit: int) -> bool:
+        """Atomically take one of ``limit`` call slots of the minute starting at ``minute``
+        (every process on this storage counting together); ``False`` when all are taken.
+        Slots of earlier minutes are forgotten."""
+
+
+@runtime_checkable
+class Storage(
+    Lifecycle,
+    DownloadQueue,
+    CatalogReader,
+    GameRegistry,
+    CatalogWriter,
+    StatisticsStore,
+    SharedFlags,
+    Protocol,
+):
+    """Every storage role in one object, for wiring: an adapter implements them all (the
+    SQLite file, the in-memory store); each part of the core asks only for its own."""

@@ -41,12 +41,16 @@ from openworkshop.errors import (
 from openworkshop.pipeline import Pipeline, is_newer
 from openworkshop.ports import (
     ArchiveStore,
+    CatalogReader,
     CatalogSummary,
     Clock,
+    DownloadQueue,
     Page,
+    StatisticsStore,
     StatRow,
     SteamSource,
     Storage,
+    Transition,
 )
 from openworkshop.query import (
     ConditionQuery,
@@ -125,7 +129,11 @@ class ModInfo:
 
 
 class Workshop:
-    """The mirror: takes its ports as keyword arguments, does nothing until started.
+    """The mirror: takes its ports as keyword arguments, does no I/O until started.
+
+    ``storage`` plays every storage role (``ports.Storage``); each component gets only its
+    own: the ``Pipeline`` the queue and the games, the ``UpstreamGate`` the shared flags,
+    the ``Recorder`` the statistics.
 
     ``async with Workshop(...)`` (or ``await start()`` / ``await stop()``) opens the storage,
     reconciles rows with archives, and runs the download workers (``workers=False`` for a
@@ -148,14 +156,19 @@ class Workshop:
         self.archives = archives
         self.clock: Clock = SystemClock() if clock is None else clock
         self.settings = Settings() if settings is None else settings
+        # each use case asks for its role of the storage only
+        self.queue: DownloadQueue = storage
+        """The download queue: the download use cases and ``reconcile``."""
+        self.catalog: CatalogReader = storage
+        """The catalog's read model (an HTTP adapter may read it directly)."""
+        self.statistics: StatisticsStore = storage
+        """Counters and samples, read here (written by ``record``, the ``Recorder``)."""
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
-        if downloads_dir is None:
-            self._own_tmp = tempfile.TemporaryDirectory(prefix="openworkshop-")
-            downloads_dir = Path(self._own_tmp.name)
-        self.downloads_dir = downloads_dir
+        self.downloads_dir: Path | None = downloads_dir
+        """steamcmd's download folders; without one, a temporary folder made by ``start()``."""
         self.record = stats.Recorder(storage, self.clock)
         self.gate = UpstreamGate(
-            storage=storage,
+            flags=storage,
             clock=self.clock,
             per_minute=self.settings.upstream_per_minute,
             pause=self.settings.rate_limit_pause,
@@ -164,7 +177,8 @@ class Workshop:
             steam=steam, gate=self.gate, window=min(self.settings.gather_window, 0.05)
         )
         self.pipeline = Pipeline(
-            storage=storage,
+            queue=storage,
+            games=storage,
             steam=steam,
             archives=archives,
             clock=self.clock,
@@ -188,6 +202,10 @@ class Workshop:
 
     async def start(self, *, workers: bool = True) -> None:
         await self.storage.open()
+        if self.downloads_dir is None:
+            self._own_tmp = tempfile.TemporaryDirectory(prefix="openworkshop-")
+            self.downloads_dir = Path(self._own_tmp.name)
+        self.pipeline.downloads_dir = self.downloads_dir
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
         await self.archives.sweep()
         await self.pipeline.sweep()
@@ -213,6 +231,8 @@ class Workshop:
         await self.storage.close()
         if self._own_tmp is not None:
             self._own_tmp.cleanup()
+            self._own_tmp = None
+            self.downloads_dir = self.pipeline.downloads_dir = None
         self.started = False
 
     async def _flush_forever(self) -> None:
@@ -226,12 +246,12 @@ class Workshop:
     async def reconcile(self) -> tuple[int, int]:
         """Rows whose archive is gone are removed (damaged); archives no row claims are
         removed. Returns (rows removed, archives removed)."""
-        claimed = await self.storage.archived()
+        claimed = await self.queue.archived()
         keys = set(await self.archives.keys())
         rows_removed = 0
         for mod_id, key in claimed:
             if key not in keys:
-                mod = await self.storage.get_mod(mod_id)
+                mod = await self.queue.get_mod(mod_id)
                 if mod is not None and mod.archive is not None and mod.archive.key == key:
                     await self._forget_damaged(mod)
                     rows_removed += 1
@@ -239,17 +259,14 @@ class Workshop:
         # an orphan (asked before reading the rows again: a writer that recorded its row and
         # died in between is seen in them)
         live = await self.archives.live_writes()
-        claimed_keys = {key for _, key in await self.storage.archived()}
+        claimed_keys = {key for _, key in await self.queue.archived()}
         orphans = keys - claimed_keys - live
         for key in orphans:
             await self.archives.remove(key)
         return rows_removed, len(orphans)
 
     async def _forget_damaged(self, mod: Mod) -> None:
-        if mod.state.downloadable:
-            await self.storage.delete_mod(mod.id, expect=mod.state)
-        else:  # an update in flight keeps going, without a previous archive to fall back on
-            await self.storage.put_mod(attrs.evolve(mod, archive=None), expect=mod.state)
+        await self.queue.apply(Transition.of(mod, mod.damaged()))
         await self.record.count(stats.DAMAGED_MOD)
 
     # --- downloads ----------------------------------------------------------------------
@@ -266,7 +283,7 @@ class Workshop:
         """
         started = time.perf_counter()
         now = self.clock.now()
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is not None and mod.state in (ModState.QUEUED, ModState.DOWNLOADING):
             raise AlreadyProcessing(reason=await self._waiting_for(mod, now))
         if mod is not None and mod.archive is not None:
@@ -277,7 +294,7 @@ class Workshop:
             handle = await self._handle(mod)
             await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
             return handle
-        failure = await self.storage.get_failure(mod_id)
+        failure = await self.queue.get_failure(mod_id)
         not_before = None
         if failure is not None:
             not_before = self.retry_after_failure(failure)
@@ -287,14 +304,8 @@ class Workshop:
                 raise ModNotFound(reason=failure.reason.value)
         if not self.steam.can_download:
             raise NotReady()
-        fresh = Mod(
-            id=mod_id,
-            state=ModState.QUEUED,
-            date_queued=now,
-            date_request=now,
-            not_before=not_before,
-        )
-        if not await self.storage.put_mod(fresh, expect=None):
+        fresh = Mod.requested(mod_id, now=now, not_before=not_before)
+        if not await self.queue.apply(Transition.of(None, fresh)):
             raise AlreadyProcessing()
         self.pipeline.wakeup.set()
         return Queued(
@@ -316,7 +327,7 @@ class Workshop:
         """The last failure's reason of a queued mod that waits out its cool-off."""
         if mod.state is not ModState.QUEUED or mod.not_before is None or mod.not_before <= now:
             return None
-        failure = await self.storage.get_failure(mod.id)
+        failure = await self.queue.get_failure(mod.id)
         return None if failure is None else failure.reason.value
 
     def _stale(self, mod: Mod, now: dt.datetime) -> bool:
@@ -338,20 +349,11 @@ class Workshop:
                 await self.record.count(stats.UPDATING_MOD)
                 return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
             raise AlreadyProcessing()
-        await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+        await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
         return None
 
     async def _requeue(self, mod: Mod, now: dt.datetime) -> bool:
-        again = attrs.evolve(
-            mod,
-            state=ModState.QUEUED,
-            date_queued=now,
-            date_checked=now,
-            attempts=0,
-            not_before=None,
-            lease_until=None,
-        )
-        done = await self.storage.put_mod(again, expect=ModState.READY)
+        done = await self.queue.apply(Transition.of(mod, mod.requeued(now=now)))
         if done:
             self.pipeline.wakeup.set()
         return done
@@ -374,7 +376,7 @@ class Workshop:
         During an update the previous version is served until the new one replaces it.
         Raises ModNotOnServer, ModStillLoading, ModDamaged.
         """
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is None:
             await self.record.count(stats.MOD_NOT_FOUND_LOCAL)
             raise ModNotOnServer()
@@ -390,7 +392,7 @@ class Workshop:
         """``/update/steam/{id}``. Raises NotUpdatable, CheckedRecently, ModNotOnSteam,
         AlreadyUpToDate, or UpstreamError when Steam cannot answer."""
         now = self.clock.now()
-        mod = await self.storage.get_mod(mod_id)
+        mod = await self.queue.get_mod(mod_id)
         if mod is None or mod.state is not ModState.READY:
             raise NotUpdatable()
         if not self._stale(mod, now):
@@ -399,10 +401,10 @@ class Workshop:
             raise CheckedRecently(retry_after=self.settings.update_cooldown - waited)
         details = await self.batcher.get(mod.id, wait=False)
         if details is None or details.banned:  # Steam's own verdict, nothing else
-            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
             raise ModNotOnSteam()
         if not is_newer(details, mod):
-            await self.storage.put_mod(attrs.evolve(mod, date_checked=now), expect=mod.state)
+            await self.queue.apply(Transition.of(mod, mod.checked(now=now)))
             raise AlreadyUpToDate()
         if not await self._requeue(mod, now):
             raise AlreadyProcessing()
@@ -412,48 +414,48 @@ class Workshop:
     # --- catalog --------------------------------------------------------------------------
 
     async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
-        return await self.storage.list_mods(criteria)
+        return await self.catalog.list_mods(criteria)
 
     async def list_games(self, criteria: GameCriteria) -> Page[Game]:
-        return await self.storage.list_games(criteria)
+        return await self.catalog.list_games(criteria)
 
     async def list_tags(self, game_id: int, page: Paging) -> Page[Tag]:
-        return await self.storage.list_tags(game_id, page)
+        return await self.catalog.list_tags(game_id, page)
 
     async def mod_tags(self, query: ModTagsQuery) -> dict[int, list[Tag]]:
-        return await self.storage.mod_tags(query.mod_ids, query.tag_ids)
+        return await self.catalog.mod_tags(query.mod_ids, query.tag_ids)
 
     async def list_genres(self, page: Paging) -> Page[Genre]:
-        return await self.storage.list_genres(page)
+        return await self.catalog.list_genres(page)
 
     async def game_genres(self, query: GameGenresQuery) -> dict[int, list[Genre]]:
-        return await self.storage.game_genres(query.game_ids, query.genre_ids)
+        return await self.catalog.game_genres(query.game_ids, query.genre_ids)
 
     async def list_resources(self, query: ResourcesQuery) -> Page[Resource]:
-        return await self.storage.list_resources(query.mod_ids, query.types, query.page)
+        return await self.catalog.list_resources(query.mod_ids, query.types, query.page)
 
     async def mod_info(self, query: ModInfoQuery) -> ModInfo:
-        mod = await self.storage.get_mod(query.mod_id)
+        mod = await self.catalog.get_mod(query.mod_id)
         dependencies = None
         game = None
         failure = None
         if mod is not None and query.dependencies:
-            dependencies = await self.storage.dependencies(mod.id, DEPENDENCIES_SHOWN)
+            dependencies = await self.catalog.dependencies(mod.id, DEPENDENCIES_SHOWN)
         if mod is not None and query.game and mod.game_id is not None:
-            game = await self.storage.get_game(mod.game_id)
+            game = await self.catalog.get_game(mod.game_id)
         if mod is None or mod.attempts or not mod.state.downloadable:
             # a queued mod may be waiting out a failure's cool-off: say which
-            failure = await self.storage.get_failure(query.mod_id)
+            failure = await self.catalog.get_failure(query.mod_id)
         return ModInfo(mod=mod, dependencies=dependencies, game=game, failure=failure)
 
     async def game_info(self, query: GameInfoQuery) -> Game | None:
-        return await self.storage.get_game(query.game_id)
+        return await self.catalog.get_game(query.game_id)
 
     async def conditions(self, query: ConditionQuery) -> dict[int, ModState]:
-        return await self.storage.mod_states(query.mod_ids)
+        return await self.catalog.mod_states(query.mod_ids)
 
     async def queue_size(self) -> int:
-        return await self.storage.queue_size()
+        return await self.queue.queue_size()
 
     # --- statistics -------------------------------------------------------------------------
 
@@ -476,23 +478,23 @@ class Workshop:
         await self._flush_for_reading()
         out = {}
         for kind in ("fast", "full"):
-            samples = await self.storage.delays(kind, DELAY_SAMPLES)
+            samples = await self.statistics.delays(kind, DELAY_SAMPLES)
             out[kind] = round(sum(samples) / len(samples)) if samples else 0
         return out
 
     async def hour_stats(self, query: HourStatsQuery) -> list[StatRow]:
         await self._flush_for_reading()
         day = query.day or self.clock.now().date()
-        return await self.storage.hour_stats(day, query.start_hour, query.end_hour)
+        return await self.statistics.hour_stats(day, query.start_hour, query.end_hour)
 
     async def day_stats(self, query: DayStatsQuery) -> list[StatRow]:
         await self._flush_for_reading()
         start, end = query.resolve(self.clock.now().date())
-        return await self.storage.day_stats(start, end)
+        return await self.statistics.day_stats(start, end)
 
     async def summary(self) -> CatalogSummary:
         await self._flush_for_reading()
-        return await self.storage.summary()
+        return await self.statistics.summary()
 
     @staticmethod
     def type_map(accept_language: str | None) -> tuple[str, dict[str, str]]:
@@ -507,7 +509,7 @@ class Workshop:
         """Poll until every mod is in one of ``states`` or gone; returns their states."""
         deadline = time.monotonic() + timeout
         while True:
-            found = await self.storage.mod_states(mod_ids)
+            found = await self.catalog.mod_states(mod_ids)
             current = {i: found.get(i) for i in mod_ids}
             if all(s is None or s in states for s in current.values()):
                 return current

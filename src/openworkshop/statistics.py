@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Final
 
 from openworkshop.errors import StorageError
-from openworkshop.ports import Clock, Storage
+from openworkshop.ports import Clock, StatisticsStore
 
 __all__ = [
     "ENDPOINT_TYPES",
@@ -147,7 +147,7 @@ class Recorder:
     take now (a full disk) stays buffered for the next flush: no count is dropped.
     """
 
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    def __init__(self, storage: StatisticsStore, clock: Clock) -> None:
         self._storage = storage
         self._clock = clock
         self._pending: Counter[tuple[str, dt.datetime]] = Counter()

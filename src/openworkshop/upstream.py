@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from openworkshop.domain import ItemDetails
 from openworkshop.errors import UpstreamRateLimited
-from openworkshop.ports import Clock, SteamSource, Storage
+from openworkshop.ports import Clock, SharedFlags, SteamSource
 
 __all__ = ["DetailsBatcher", "Gathering", "UpstreamGate"]
 
@@ -30,12 +30,15 @@ class UpstreamGate:
     """Every call to Steam passes here.
 
     After Steam signals rate limiting, all upstream work of every process sharing the storage
-    pauses for a cool-off (the end of the pause is a storage flag). Within a process, calls
-    are held under a ceiling per minute (a sliding window).
+    pauses for a cool-off (the end of the pause is a shared flag). Within a process, calls
+    are held under a ceiling per minute (a sliding window, in this process's memory).
+    ``SharedFlags.take_call_slot`` is the same ceiling counted across processes (per
+    minute of the clock); the gate does not use it yet: one process per storage is what
+    ships, and its sliding window is the stricter of the two.
     """
 
-    def __init__(self, *, storage: Storage, clock: Clock, per_minute: int, pause: float) -> None:
-        self._storage = storage
+    def __init__(self, *, flags: SharedFlags, clock: Clock, per_minute: int, pause: float) -> None:
+        self._flags = flags
         self._clock = clock
         self._per_minute = max(1, per_minute)
         self._pause = pause
@@ -44,7 +47,7 @@ class UpstreamGate:
         self.calls = 0
 
     async def paused_until(self) -> dt.datetime | None:
-        raw = await self._storage.get_flag(PAUSE_FLAG)
+        raw = await self._flags.get_flag(PAUSE_FLAG)
         if raw is None:
             return None
         until = dt.datetime.fromisoformat(raw)
@@ -54,7 +57,7 @@ class UpstreamGate:
         until = self._clock.now() + dt.timedelta(seconds=seconds or self._pause)
         current = await self.paused_until()
         if current is None or until > current:
-            await self._storage.set_flag(PAUSE_FLAG, until.isoformat())
+            await self._flags.set_flag(PAUSE_FLAG, until.isoformat())
 
     async def _admit(self, wait: bool) -> None:
         until = await self.paused_until()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 def make(per_minute: int = 1000) -> tuple[FakeSteamSource, UpstreamGate, DetailsBatcher, FakeClock]:
     steam = FakeSteamSource(sample_catalog(mods_per_game=60))
     clock = FakeClock()
-    gate = UpstreamGate(storage=MemoryStorage(), clock=clock, per_minute=per_minute, pause=300)
+    gate = UpstreamGate(flags=MemoryStorage(), clock=clock, per_minute=per_minute, pause=300)
     return steam, gate, DetailsBatcher(steam=steam, gate=gate, window=0.02), clock
 
 
@@ -68,7 +68,7 @@ async def test_rate_limiting_pauses_everyone_sharing_the_storage() -> None:
     steam.fail_next("details", UpstreamRateLimited(retry_after=120))
     with pytest.raises(UpstreamRateLimited):
         await gate.call(lambda: steam.details([1]))
-    other = UpstreamGate(storage=gate._storage, clock=clock, per_minute=10, pause=300)
+    other = UpstreamGate(flags=gate._flags, clock=clock, per_minute=10, pause=300)
     assert await other.paused_until() is not None
     with pytest.raises(UpstreamRateLimited):
         await other.call(lambda: steam.details([1]), wait=False)

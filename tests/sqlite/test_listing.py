@@ -15,7 +15,7 @@ import pytest
 
 from openworkshop.criteria import ModCriteria, ModSort, Paging
 from openworkshop.domain import Game, Mod
-from openworkshop.ports import Storage
+from openworkshop.ports import Storage, Transition
 from openworkshop.states import ModState
 from openworkshop.testing import MemoryStorage
 from openworkshop_sqlite import SqliteStorage, dense, listing
@@ -313,12 +313,14 @@ async def test_search_follows_every_write(
         for store in stores:
             if action < 0.4:
                 await store.add_download(ident, now=when)
-            elif action < 0.55:
-                await store.touch(ident, now=when)
+            elif action < 0.55:  # a request's date alone
+                stamped = attrs.evolve(current, date_request=when)
+                assert await store.put_mod(stamped, expect=current.state)
             elif action < 0.95:
                 assert await store.put_mod(changed, expect=current.state)
             else:
-                await store.delete_mod(ident)
+                gone = Transition(mod_id=ident, expect=current.state, after=None)
+                assert await store.apply(gone)
     query_rng = random.Random(12)
     for _ in range(150):
         sort = query_rng.choice(list(ModSort))

@@ -23,7 +23,7 @@ from openworkshop.domain import (
     ResourceType,
 )
 from openworkshop.errors import StorageError
-from openworkshop.ports import Storage
+from openworkshop.ports import Storage, Transition
 from openworkshop.states import ModState
 from openworkshop_sqlite import SqliteStorage, dense
 from openworkshop_sqlite import storage as storage_module
@@ -67,9 +67,11 @@ async def fill(storage: Storage) -> None:
         await storage.set_mod_tags(i, 10, ["Mod", f"T{i % 2}"])
     await storage.set_dependencies(1, [2, 3])
     await storage.set_resources(1, [(ResourceType.LOGO, "http://x/l.png")], now=T0)
-    await storage.put_failure(
-        Failure(mod_id=9, reason=FailureReason.NOT_FOUND, attempts=1, date=T0)
-    )
+    # a failure outlives its mod's row: a queued mod 9 fails for good and leaves
+    queued = Mod(id=9, state=ModState.QUEUED)
+    assert await storage.put_mod(queued, expect=None)
+    failure = Failure(mod_id=9, reason=FailureReason.NOT_FOUND, attempts=1, date=T0)
+    assert await storage.apply(Transition.of(queued, None, failure=failure))
     await storage.count("files_sent", at=T0, n=3)
     await storage.add_delay("fast", 12, at=T0)
     await storage.set_flag("paused_until", "x")
@@ -322,3 +324,20 @@ async def test_bulk_load_answers_like_the_port(
             )
     assert audit(tmp_path / "bulk.sqlite3") == []
     assert audit(tmp_path / "port.sqlite3") == []
+
+
+async def test_call_slots_are_shared_by_every_store_on_the_file(tmp_path: Path) -> None:
+    """Two stores on one file (two processes, in production) share a minute's slots: the
+    ceiling on calls to Valve holds across processes."""
+    first = SqliteStorage(tmp_path / "shared.sqlite3")
+    second = SqliteStorage(tmp_path / "shared.sqlite3")
+    await first.open()
+    await second.open()
+    try:
+        minute = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+        taken = [await store.take_call_slot(minute, 3) for store in (first, second) * 2]
+        assert taken == [True, True, True, False]
+        assert await second.take_call_slot(minute + dt.timedelta(minutes=1), 3)
+    finally:
+        await first.close()
+        await second.close()

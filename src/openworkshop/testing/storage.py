@@ -1,4 +1,4 @@
-"""``MemoryStorage``: the Storage port in one process's memory.
+"""``MemoryStorage``: every storage role of the ports (``Storage``) in one process's memory.
 
 Same rules as the SQLite adapter (the storage contract tests run on both). Every method holds
 one lock for its whole body, so each is atomic as the port requires.
@@ -18,7 +18,7 @@ import attrs
 
 from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
-from openworkshop.ports import CatalogSummary, Page, StatRow
+from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
 
 __all__ = ["MemoryStorage"]
@@ -107,6 +107,7 @@ class MemoryStorage:
         self._days: dict[tuple[dt.date, str], int] = defaultdict(int)
         self._delays: dict[str, list[int]] = defaultdict(list)
         self._flags: dict[str, str] = {}
+        self._slots: tuple[dt.datetime | None, int] = (None, 0)
         self._ids = itertools.count(1)
 
     async def open(self) -> None:
@@ -123,29 +124,46 @@ class MemoryStorage:
     async def get_mods(self, ids: Sequence[int]) -> dict[int, Mod]:
         return {i: self._mods[i] for i in ids if i in self._mods}
 
-    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
-        async with self._lock:
-            current = self._mods.get(mod.id)
-            if expect is None:
-                if current is not None:
-                    return False
-            elif current is None or current.state is not expect:
-                return False
-            else:
-                mod = attrs.evolve(mod, downloads=current.downloads)
-            self._mods[mod.id] = mod
-            return True
+    def _expected(self, mod_id: int, expect: ModState | None) -> bool:
+        current = self._mods.get(mod_id)
+        return (
+            current is None if expect is None else (current is not None and current.state is expect)
+        )
 
-    async def delete_mod(self, mod_id: int, *, expect: ModState | None = None) -> bool:
+    def _write_mod(self, mod: Mod) -> None:
+        current = self._mods.get(mod.id)
+        if current is not None:  # downloads are counted by add_download only
+            mod = attrs.evolve(mod, downloads=current.downloads)
+        self._mods[mod.id] = mod
+
+    def _remove_mod(self, mod_id: int) -> None:
+        del self._mods[mod_id]
+        self._mod_tags.pop(mod_id, None)
+        self._deps.pop(mod_id, None)
+        self._replace_resources(mod_id, (), None)
+
+    async def put_mod(self, mod: Mod, *, expect: ModState | None) -> bool:
+        return await self.apply(Transition(mod_id=mod.id, expect=expect, after=mod))
+
+    async def apply(self, transition: Transition) -> bool:
         async with self._lock:
-            current = self._mods.get(mod_id)
-            if current is None or (expect is not None and current.state is not expect):
+            if not self._expected(transition.mod_id, transition.expect):
                 return False
-            del self._mods[mod_id]
-            self._mod_tags.pop(mod_id, None)
-            self._deps.pop(mod_id, None)
-            for rid in [r.id for r in self._resources.values() if r.owner_id == mod_id]:
-                del self._resources[rid]
+            after = transition.after
+            if after is None:
+                self._remove_mod(transition.mod_id)
+            else:
+                self._write_mod(after)
+            page = transition.page
+            if page is not None:
+                game_id = None if after is None else after.game_id
+                self._replace_tags(transition.mod_id, game_id, page.tags)
+                self._deps[transition.mod_id] = list(dict.fromkeys(page.dependencies))
+                self._replace_resources(transition.mod_id, page.resources, page.at)
+            if transition.failure is not None:
+                self._failures[transition.mod_id] = transition.failure
+            elif transition.clears_failure:
+                self._failures.pop(transition.mod_id, None)
             return True
 
     async def claim(
@@ -164,7 +182,6 @@ class MemoryStorage:
                         and (m.lease_until is None or m.lease_until < now)
                     )
                 ]
-                target = ModState.DOWNLOADING
             elif state is ModState.AVAILABLE:
                 due = [
                     m
@@ -172,13 +189,12 @@ class MemoryStorage:
                     if m.state is ModState.AVAILABLE
                     and (m.lease_until is None or m.lease_until < now)
                 ]
-                target = ModState.AVAILABLE
             else:
                 raise ValueError(f"cannot claim mods in state {state!r}")
             due.sort(key=lambda m: (_Key(m.date_queued), m.id))
             taken = []
             for mod in due[:limit]:
-                mod = attrs.evolve(mod, state=target, lease_until=lease_until)
+                mod = mod.claimed(lease_until=lease_until)
                 self._mods[mod.id] = mod
                 taken.append(mod)
             return taken
@@ -196,12 +212,6 @@ class MemoryStorage:
                 self._mods[mod_id] = attrs.evolve(
                     mod, downloads=mod.downloads + 1, date_request=now
                 )
-
-    async def touch(self, mod_id: int, *, now: dt.datetime) -> None:
-        async with self._lock:
-            mod = self._mods.get(mod_id)
-            if mod is not None:
-                self._mods[mod_id] = attrs.evolve(mod, date_request=now)
 
     async def mod_states(self, ids: Sequence[int]) -> dict[int, ModState]:
         return {i: self._mods[i].state for i in ids if i in self._mods}
@@ -268,17 +278,35 @@ class MemoryStorage:
         }
         return _page(_sorted(mods, keys[query.sort], query.descending), query.page)
 
+    def _replace_tags(self, mod_id: int, game_id: int | None, names: Iterable[str]) -> None:
+        ids = []
+        for name in dict.fromkeys(names):
+            key = (game_id, name)
+            if key not in self._tag_ids:
+                tag_id = len(self._tag_ids) + 1
+                self._tag_ids[key] = tag_id
+                self._tags[tag_id] = (game_id, Tag(id=tag_id, name=name))
+            ids.append(self._tag_ids[key])
+        self._mod_tags[mod_id] = ids
+
+    def _replace_resources(
+        self,
+        mod_id: int,
+        resources: Iterable[tuple[ResourceType, str]],
+        now: dt.datetime | None,
+    ) -> None:
+        for rid in [r.id for r in self._resources.values() if r.owner_id == mod_id]:
+            del self._resources[rid]
+        for kind, url in resources:
+            assert now is not None
+            rid = next(self._ids)
+            self._resources[rid] = Resource(
+                id=rid, owner_id=mod_id, type=kind, url=url, date_event=now
+            )
+
     async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
         async with self._lock:
-            ids = []
-            for name in dict.fromkeys(names):
-                key = (game_id, name)
-                if key not in self._tag_ids:
-                    tag_id = len(self._tag_ids) + 1
-                    self._tag_ids[key] = tag_id
-                    self._tags[tag_id] = (game_id, Tag(id=tag_id, name=name))
-                ids.append(self._tag_ids[key])
-            self._mod_tags[mod_id] = ids
+            self._replace_tags(mod_id, game_id, names)
 
     async def set_dependencies(self, mod_id: int, ids: Sequence[int]) -> None:
         async with self._lock:
@@ -292,13 +320,7 @@ class MemoryStorage:
         self, mod_id: int, resources: Sequence[tuple[ResourceType, str]], *, now: dt.datetime
     ) -> None:
         async with self._lock:
-            for rid in [r.id for r in self._resources.values() if r.owner_id == mod_id]:
-                del self._resources[rid]
-            for kind, url in resources:
-                rid = next(self._ids)
-                self._resources[rid] = Resource(
-                    id=rid, owner_id=mod_id, type=kind, url=url, date_event=now
-                )
+            self._replace_resources(mod_id, resources, now)
 
     async def list_resources(
         self, mod_ids: Sequence[int], types: Sequence[ResourceType], page: Paging
@@ -371,14 +393,8 @@ class MemoryStorage:
 
     # --- failures -------------------------------------------------------------------------
 
-    async def put_failure(self, failure: Failure) -> None:
-        self._failures[failure.mod_id] = failure
-
     async def get_failure(self, mod_id: int) -> Failure | None:
         return self._failures.get(mod_id)
-
-    async def clear_failure(self, mod_id: int) -> None:
-        self._failures.pop(mod_id, None)
 
     # --- statistics and flags ---------------------------------------------------------------
 
@@ -428,3 +444,12 @@ class MemoryStorage:
             self._flags.pop(name, None)
         else:
             self._flags[name] = value
+
+    async def take_call_slot(self, minute: dt.datetime, limit: int) -> bool:
+        async with self._lock:
+            if self._slots[0] != minute:
+                self._slots = (minute, 0)
+            if self._slots[1] >= limit:
+                return False
+            self._slots = (minute, self._slots[1] + 1)
+            return True

@@ -1,256 +1,26 @@
-"""The Storage port's promises, held by every implementation (in memory and SQLite)."""
+"""The catalog read model's promises (``CatalogReader``, written through ``CatalogWriter`` and
+``GameRegistry``), held by every store: listings, tags, genres, games, resources."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import attrs
 import pytest
 
 from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
-from openworkshop.domain import (
-    MAX_STEAM_ID,
-    Archive,
-    Failure,
-    FailureReason,
-    Game,
-    Genre,
-    Mod,
-    ResourceType,
-    Tag,
+from openworkshop.domain import MAX_STEAM_ID, Game, Genre, ResourceType, Tag
+from openworkshop.ports import Storage, Transition
+from tests.contract.support import (
+    AVAILABLE,
+    DOWNLOADING,
+    QUEUED,
+    READY,
+    at,
+    listed,
+    mod,
+    mods_query,
+    put,
 )
-from openworkshop.ports import CatalogSummary, Storage
-from openworkshop.states import ModState
 
 pytestmark = pytest.mark.anyio
-
-T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-READY, AVAILABLE, DOWNLOADING, QUEUED = (
-    ModState.READY,
-    ModState.AVAILABLE,
-    ModState.DOWNLOADING,
-    ModState.QUEUED,
-)
-
-
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)
-
-
-def mod(ident: int, **fields: object) -> Mod:
-    fields.setdefault("name", f"Mod {ident}")
-    fields.setdefault("game_id", 10)
-    fields.setdefault("state", READY)
-    return Mod(id=ident, **fields)  # type: ignore[arg-type]
-
-
-async def put(storage: Storage, *mods: Mod) -> None:
-    for m in mods:
-        assert await storage.put_mod(m, expect=None)
-
-
-def mods_query(**fields: object) -> ModCriteria:
-    fields.setdefault("page", Paging(page_size=50))
-    return ModCriteria(**fields)  # type: ignore[arg-type]
-
-
-async def listed(storage: Storage, **fields: object) -> list[int]:
-    return [m.id for m in (await storage.list_mods(mods_query(**fields))).items]
-
-
-# --- mods -----------------------------------------------------------------------------------
-
-
-async def test_missing_mod_is_none(storage: Storage) -> None:
-    """get_mod of an unknown id is None; get_mods and mod_states leave unknown ids out."""
-    await put(storage, mod(1))
-    assert await storage.get_mod(2) is None
-    assert list(await storage.get_mods([2, 1, 3])) == [1]
-    assert await storage.mod_states([3, 1]) == {1: READY}
-
-
-async def test_mod_round_trips_every_field(storage: Storage) -> None:
-    """Every field of a mod comes back as written, times as aware UTC."""
-    full = Mod(
-        id=MAX_STEAM_ID,
-        name="Трейны «Better» — 1.5",
-        game_id=2**63,
-        state=AVAILABLE,
-        size=2**40,
-        source="local",
-        downloads=7,
-        short_description="short",
-        description="long " * 100,
-        date_creation=at(1),
-        date_update=at(2),
-        date_request=at(3),
-        date_checked=at(4),
-        date_queued=at(5),
-        time_updated=1_700_000_000,
-        hcontent_file="8765432109876543210",
-        archive=Archive(key="294100/1.zip", size=123, sha256="ab" * 32),
-        attempts=2,
-        not_before=at(6),
-        lease_until=dt.datetime(2026, 3, 1, 14, 0, 0, 123456, tzinfo=dt.UTC),
-    )
-    await put(storage, full)
-    got = await storage.get_mod(MAX_STEAM_ID)
-    assert got == full
-    assert got is not None and got.date_creation is not None
-    assert got.date_creation.utcoffset() == dt.timedelta(0)
-    bare = Mod(id=5)
-    await put(storage, bare)
-    assert await storage.get_mod(5) == bare
-    assert (await storage.get_mods([MAX_STEAM_ID, 5])) == {MAX_STEAM_ID: full, 5: bare}
-
-
-async def test_put_mod_inserts_only_when_absent(storage: Storage) -> None:
-    """expect=None writes a new row only; an existing one is left alone."""
-    assert await storage.put_mod(mod(1, name="first"), expect=None)
-    assert not await storage.put_mod(mod(1, name="second"), expect=None)
-    got = await storage.get_mod(1)
-    assert got is not None and got.name == "first"
-
-
-async def test_put_mod_compares_and_sets_on_state(storage: Storage) -> None:
-    """An update is written only if the stored state is the expected one."""
-    await put(storage, mod(1, state=QUEUED))
-    assert not await storage.put_mod(mod(1, state=READY, name="x"), expect=DOWNLOADING)
-    assert not await storage.put_mod(mod(2, state=READY), expect=QUEUED)
-    assert await storage.get_mod(2) is None
-    assert await storage.put_mod(mod(1, state=DOWNLOADING, name="y"), expect=QUEUED)
-    got = await storage.get_mod(1)
-    assert got is not None and (got.state, got.name) == (DOWNLOADING, "y")
-
-
-async def test_put_mod_never_writes_downloads(storage: Storage) -> None:
-    """Inserting keeps the given count; an update keeps the stored one."""
-    await put(storage, mod(1, downloads=5))
-    await storage.add_download(1, now=at(1))
-    assert await storage.put_mod(mod(1, downloads=0, name="renamed"), expect=READY)
-    got = await storage.get_mod(1)
-    assert got is not None and (got.downloads, got.name) == (6, "renamed")
-
-
-async def test_delete_mod_removes_its_associations_only(storage: Storage) -> None:
-    """A deleted mod takes its tag links, dependencies and resources; failures, tags stay."""
-    await put(storage, mod(1), mod(2))
-    await storage.set_mod_tags(1, 10, ["A", "B"])
-    await storage.set_mod_tags(2, 10, ["A"])
-    await storage.set_dependencies(1, [2])
-    await storage.set_resources(1, [(ResourceType.LOGO, "http://x/1.png")], now=at(0))
-    await storage.put_failure(
-        Failure(mod_id=1, reason=FailureReason.TIMEOUT, attempts=1, date=at(0))
-    )
-    assert await storage.delete_mod(1)
-    assert not await storage.delete_mod(1)
-    assert await storage.get_mod(1) is None
-    assert await storage.mod_tags([1, 2], []) == {2: [Tag(id=1, name="A")]}
-    assert await storage.dependencies(1, 10) == ([], 0)
-    assert (await storage.list_resources([1], [], Paging())).total == 0
-    assert await storage.get_failure(1) is not None
-    assert [t.name for t in (await storage.list_tags(10, Paging())).items] == ["A", "B"]
-
-
-async def test_delete_mod_with_expected_state(storage: Storage) -> None:
-    """With expect, a mod in another state is kept."""
-    await put(storage, mod(1, state=QUEUED))
-    assert not await storage.delete_mod(1, expect=READY)
-    assert await storage.get_mod(1) is not None
-    assert await storage.delete_mod(1, expect=QUEUED)
-
-
-async def test_claim_queued_takes_due_mods_oldest_first(storage: Storage) -> None:
-    """Due queued mods and expired downloads, by request date then id; backoff respected."""
-    await put(
-        storage,
-        mod(1, state=QUEUED, date_queued=at(3)),
-        mod(2, state=QUEUED, date_queued=at(1)),
-        mod(3, state=QUEUED, date_queued=at(1)),
-        mod(4, state=QUEUED, date_queued=at(0), not_before=at(30)),  # backing off
-        mod(5, state=DOWNLOADING, date_queued=at(2), lease_until=at(5)),  # worker died
-        mod(6, state=DOWNLOADING, date_queued=at(0), lease_until=at(60)),  # alive
-        mod(7, state=AVAILABLE, date_queued=at(0)),
-        mod(8, state=QUEUED, date_queued=at(9), not_before=at(10)),  # due exactly now
-    )
-    taken = await storage.claim(QUEUED, 10, now=at(10), lease_until=at(20))
-    assert [m.id for m in taken] == [2, 3, 5, 1, 8]
-    assert all(m.state is DOWNLOADING and m.lease_until == at(20) for m in taken)
-    assert (await storage.get_mod(2)) == taken[0]
-    assert await storage.claim(QUEUED, 10, now=at(11), lease_until=at(21)) == []
-    again = await storage.claim(QUEUED, 10, now=at(31), lease_until=at(40))
-    assert [m.id for m in again] == [4, 2, 3, 5, 1, 8]
-    assert (await storage.mod_states([7])) == {7: AVAILABLE}
-
-
-async def test_claim_respects_the_limit(storage: Storage) -> None:
-    """At most `limit` mods are taken; the rest stay queued for the next claim."""
-    await put(storage, *(mod(i, state=QUEUED, date_queued=at(i)) for i in range(1, 6)))
-    first = await storage.claim(QUEUED, 2, now=at(10), lease_until=at(20))
-    second = await storage.claim(QUEUED, 2, now=at(10), lease_until=at(20))
-    assert [m.id for m in first] == [1, 2]
-    assert [m.id for m in second] == [3, 4]
-    assert await storage.claim(QUEUED, 0, now=at(10), lease_until=at(20)) == []
-    assert await storage.queue_size() == 5
-
-
-async def test_claim_available_leases_without_changing_state(storage: Storage) -> None:
-    """Pages to parse: unleased or expired AVAILABLE mods get a lease, state unchanged."""
-    await put(
-        storage,
-        mod(1, state=AVAILABLE, date_queued=at(2)),
-        mod(2, state=AVAILABLE, date_queued=at(1), lease_until=at(50)),
-        mod(3, state=AVAILABLE, date_queued=at(3), lease_until=at(5)),
-        mod(4, state=QUEUED, date_queued=at(0)),
-    )
-    taken = await storage.claim(AVAILABLE, 10, now=at(10), lease_until=at(20))
-    assert [(m.id, m.state, m.lease_until) for m in taken] == [
-        (1, AVAILABLE, at(20)),
-        (3, AVAILABLE, at(20)),
-    ]
-    assert await storage.claim(AVAILABLE, 10, now=at(10), lease_until=at(20)) == []
-
-
-async def test_renew_extends_leases(storage: Storage) -> None:
-    """A renewed lease keeps the mod from being taken again."""
-    await put(storage, mod(1, state=QUEUED), mod(2, state=QUEUED))
-    await storage.claim(QUEUED, 10, now=at(0), lease_until=at(5))
-    await storage.renew([1, 99], lease_until=at(60))
-    retaken = await storage.claim(QUEUED, 10, now=at(10), lease_until=at(20))
-    assert [m.id for m in retaken] == [2]
-    got = await storage.get_mod(1)
-    assert got is not None and got.lease_until == at(60)
-
-
-async def test_downloads_and_request_dates(storage: Storage) -> None:
-    """add_download counts and stamps the request; touch only stamps; unknown ids ignored."""
-    await put(storage, mod(1, downloads=3))
-    await storage.add_download(1, now=at(1))
-    await storage.add_download(1, now=at(2))
-    await storage.add_download(99, now=at(2))
-    got = await storage.get_mod(1)
-    assert got is not None and (got.downloads, got.date_request) == (5, at(2))
-    await storage.touch(1, now=at(3))
-    got = await storage.get_mod(1)
-    assert got is not None and (got.downloads, got.date_request) == (5, at(3))
-
-
-async def test_queue_size_and_archived(storage: Storage) -> None:
-    """The queue is waiting plus downloading mods; archived lists mods claiming a file."""
-    archive = Archive(key="k1", size=1, sha256="00")
-    await put(
-        storage,
-        mod(1, state=QUEUED),
-        mod(2, state=DOWNLOADING),
-        mod(3, state=READY, archive=archive),
-        mod(4, state=QUEUED, archive=attrs.evolve(archive, key="k4")),  # an update
-        mod(5, state=AVAILABLE),
-    )
-    assert await storage.queue_size() == 3
-    assert sorted(await storage.archived()) == [(3, "k1"), (4, "k4")]
-
-
-# --- listing mods ---------------------------------------------------------------------------
 
 
 async def test_list_mods_lists_downloadable_mods_only(storage: Storage) -> None:
@@ -462,7 +232,7 @@ async def test_q_follows_renames_retags_and_states(storage: Storage) -> None:
     assert await listed(storage, name="new") == []
     assert await storage.put_mod(mod(1, name="New name", state=AVAILABLE), expect=QUEUED)
     assert await listed(storage, q="new") == [1]
-    assert await storage.delete_mod(1)
+    assert await storage.apply(Transition(mod_id=1, expect=AVAILABLE, after=None))
     assert await listed(storage, q="new") == []
 
 
@@ -577,7 +347,7 @@ async def test_games_count_their_downloadable_mods(storage: Storage) -> None:
     assert game is not None and (game.mods_count, game.mods_downloads) == (3, 16)
     assert await storage.put_mod(mod(1, game_id=20, state=READY), expect=READY)  # moved game
     assert await storage.put_mod(mod(3, game_id=10, state=QUEUED), expect=AVAILABLE)  # update
-    assert await storage.delete_mod(2)
+    assert await storage.apply(Transition(mod_id=2, expect=READY, after=None))
     game = await storage.get_game(10)
     assert game is not None and (game.mods_count, game.mods_downloads) == (0, 0)
     await storage.put_game(Game(id=20, name="Other"), [])
@@ -682,107 +452,3 @@ async def test_resources_are_replaced_filtered_and_paged(storage: Storage) -> No
     )
     assert (shots.total, shots.offset, [r.url for r in shots.items]) == (2, 1, ["S1"])
     assert (await storage.list_resources([], [], Paging())).total == 0
-
-
-# --- failures, statistics, flags ------------------------------------------------------------
-
-
-async def test_failures_are_upserted_and_cleared(storage: Storage) -> None:
-    """One failure per mod, the latest kept, until cleared."""
-    first = Failure(mod_id=MAX_STEAM_ID, reason=FailureReason.TIMEOUT, attempts=1, date=at(0))
-    second = Failure(
-        mod_id=MAX_STEAM_ID, reason=FailureReason.ACCESS_DENIED, attempts=2, date=at(1),
-        detail="Access Denied",
-    )  # fmt: skip
-    assert await storage.get_failure(MAX_STEAM_ID) is None
-    await storage.put_failure(first)
-    await storage.put_failure(second)
-    assert await storage.get_failure(MAX_STEAM_ID) == second
-    await storage.clear_failure(MAX_STEAM_ID)
-    await storage.clear_failure(MAX_STEAM_ID)
-    assert await storage.get_failure(MAX_STEAM_ID) is None
-
-
-async def test_counters_by_hour_and_day(storage: Storage) -> None:
-    """count adds to the hour and the day of its moment; zero rows are not reported."""
-    day = dt.date(2026, 3, 1)
-    await storage.count("/list/mods/", at=dt.datetime(2026, 3, 1, 5, 59, 59, tzinfo=dt.UTC))
-    await storage.count("/list/mods/", at=dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC), n=2)
-    await storage.count("start", at=dt.datetime(2026, 3, 1, 4, 10, tzinfo=dt.UTC))
-    await storage.count("files_sent", at=dt.datetime(2026, 3, 1, 23, 10, tzinfo=dt.UTC), n=4)
-    await storage.count("files_sent", at=dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC))
-    moscow = dt.timezone(dt.timedelta(hours=3))
-    await storage.count("start", at=dt.datetime(2026, 3, 3, 1, 0, tzinfo=moscow))  # 2nd, 22:00 UTC
-    await storage.count("zero", at=dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC), n=0)
-
-    def hour(h: int, d: dt.date = day) -> dt.datetime:
-        return dt.datetime(d.year, d.month, d.day, h, tzinfo=dt.UTC)
-
-    rows = await storage.hour_stats(day, 0, 23)
-    assert [(r.at, r.type, r.count) for r in rows] == [
-        (hour(4), "start", 1),
-        (hour(5), "/list/mods/", 3),
-        (hour(23), "files_sent", 4),
-    ]
-    assert [r.type for r in await storage.hour_stats(day, 5, 5)] == ["/list/mods/"]
-    assert await storage.hour_stats(day, 6, 22) == []
-    second = dt.date(2026, 3, 2)
-    assert [(r.at, r.type) for r in await storage.hour_stats(second, 0, 23)] == [
-        (hour(0, second), "files_sent"),
-        (hour(22, second), "start"),
-    ]
-    days = await storage.day_stats(day, second)
-    midnight = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    assert [(r.at, r.type, r.count) for r in days] == [
-        (midnight, "/list/mods/", 3),
-        (midnight, "files_sent", 4),
-        (midnight, "start", 1),
-        (midnight + dt.timedelta(days=1), "files_sent", 1),
-        (midnight + dt.timedelta(days=1), "start", 1),
-    ]
-    assert await storage.day_stats(dt.date(2026, 3, 4), dt.date(2026, 3, 9)) == []
-
-
-async def test_delays_newest_first(storage: Storage) -> None:
-    """The last samples of a kind, newest first."""
-    for ms in (10, 20, 30):
-        await storage.add_delay("fast", ms, at=at(ms))
-    await storage.add_delay("full", 999, at=at(0))
-    assert await storage.delays("fast", 2) == [30, 20]
-    assert await storage.delays("fast", 20) == [30, 20, 10]
-    assert await storage.delays("full", 20) == [999]
-    assert await storage.delays("none", 20) == []
-    assert await storage.delays("fast", 0) == []
-
-
-async def test_summary_counts_the_catalog(storage: Storage) -> None:
-    """/statistics/info/all: downloadable mods, games, genres, tags, dependents, days, sent."""
-    assert await storage.summary() == CatalogSummary(
-        mods=0, games=0, genres=0, mods_tags=0, mods_dependencies=0, statistics_days=0,
-        mods_sent_count=0,
-    )  # fmt: skip
-    await put(storage, mod(1), mod(2, state=AVAILABLE), mod(3, state=QUEUED))
-    await storage.put_game(Game(id=10), [Genre(id=1, name="a"), Genre(id=2, name="b")])
-    await storage.set_mod_tags(1, 10, ["x", "y"])
-    await storage.set_mod_tags(3, 11, ["x"])
-    await storage.set_dependencies(1, [2])
-    await storage.set_dependencies(3, [1, 2])
-    await storage.set_dependencies(2, [])
-    await storage.count("files_sent", at=at(0), n=3)
-    await storage.count("files_sent", at=at(60 * 24))
-    await storage.count("start", at=at(60 * 48))
-    assert await storage.summary() == CatalogSummary(
-        mods=2, games=1, genres=2, mods_tags=3, mods_dependencies=2, statistics_days=3,
-        mods_sent_count=4,
-    )  # fmt: skip
-
-
-async def test_flags_are_shared_values(storage: Storage) -> None:
-    """A flag holds a string until set to None."""
-    assert await storage.get_flag("paused_until") is None
-    await storage.set_flag("paused_until", "2026-03-01T12:00:00+00:00")
-    await storage.set_flag("paused_until", "later")
-    assert await storage.get_flag("paused_until") == "later"
-    await storage.set_flag("paused_until", None)
-    await storage.set_flag("paused_until", None)
-    assert await storage.get_flag("paused_until") is None
