@@ -80,8 +80,6 @@ class Endpoint:
     path: str
     handler: str
     """The name of the ``Endpoints`` method that answers it."""
-    statistics: str
-    """The statistics type each request is counted under (the original's, with a slash)."""
     summary: str
     description: str = ""
     tag: str
@@ -98,6 +96,11 @@ class Endpoint:
     """The errors it answers beyond those of its parameters, each with when."""
     action: bool = False
     """May queue work or call Steam: GET only (a HEAD must not do that as a side effect)."""
+    statistics: str = attrs.field(
+        default=attrs.Factory(lambda self: _statistics_type(self.path), takes_self=True)
+    )
+    """The statistics type each request is counted under: the original's, the path up to
+    its first parameter, with a trailing slash (``/list/tags/{game_id}``: ``/list/tags/``)."""
 
     @property
     def parameters(self) -> tuple[Param, ...]:
@@ -106,13 +109,16 @@ class Endpoint:
         return own + (query.parameters(self.params) if self.params is not None else ())
 
 
+def _statistics_type(path: str) -> str:
+    return path.split("{")[0].rstrip("/") + "/"
+
+
 _RATE_LIMITED: Final = "the per-client limit on the endpoints that can call Valve"
 
 ENDPOINTS: Final = (
     Endpoint(
         path="/",
         handler="root",
-        statistics="/",
         summary="Redirect to /docs",
         tag="docs",
         redirect=True,
@@ -120,7 +126,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/download/steam/{mod_id}",
         handler="download_steam",
-        statistics="/download/steam/",
         summary="Download a mod, asking Steam for it if the server does not have it",
         description="The archive if the server has the mod; otherwise the mod is queued (202) "
         "and the client polls `/info/mod/{mod_id}` or `/condition/mod/[...]` until its "
@@ -148,7 +153,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/download/{mod_id}",
         handler="download",
-        statistics="/download/",
         summary="Download a mod the server has",
         description="The fastest download; never asks Steam. During an update the previous "
         "version is served until the new one replaces it.",
@@ -165,7 +169,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/update/steam/{mod_id}",
         handler="update_steam",
-        statistics="/update/steam/",
         summary="Check Steam for a newer version of a mod",
         description="For a mod in condition 0. The check is made at most once per cooldown "
         "(3 hours).",
@@ -189,7 +192,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/list/mods/",
         handler="list_mods",
-        statistics="/list/mods/",
         summary="List the mods the server has",
         description="Mods in condition 1 or 0, filtered, sorted and paged. `offeset` (the "
         "README's spelling) and `offset` carry the same number.",
@@ -200,7 +202,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/list/games/",
         handler="list_games",
-        statistics="/list/games/",
         summary="List the games the server has mods for",
         description="Filtered, sorted and paged.",
         tag="catalog",
@@ -208,19 +209,8 @@ ENDPOINTS: Final = (
         ok={200: Ok(schema="GamePage", description="One page of games.")},
     ),
     Endpoint(
-        path="/list/tags/mods/{mods_ids_list}",
-        handler="mod_tags",
-        statistics="/list/tags/mods/",
-        summary="Tags of each of some mods",
-        description="Only the mods that have tags appear.",
-        tag="catalog",
-        params=query.ModTagsQuery,
-        ok={200: Ok(schema="Associations", description="`{mod id: [tags]}`.")},
-    ),
-    Endpoint(
         path="/list/tags/{game_id}",
         handler="list_tags",
-        statistics="/list/tags/",
         summary="List the tags of a game's mods",
         description="Paged.",
         tag="catalog",
@@ -229,9 +219,17 @@ ENDPOINTS: Final = (
         ok={200: Ok(schema="NamedPage", description="One page of tags.")},
     ),
     Endpoint(
+        path="/list/tags/mods/{mods_ids_list}",
+        handler="mod_tags",
+        summary="Tags of each of some mods",
+        description="Only the mods that have tags appear.",
+        tag="catalog",
+        params=query.ModTagsQuery,
+        ok={200: Ok(schema="Associations", description="`{mod id: [tags]}`.")},
+    ),
+    Endpoint(
         path="/list/genres",
         handler="list_genres",
-        statistics="/list/genres/",
         summary="List the genres of games",
         description="Paged.",
         tag="catalog",
@@ -241,7 +239,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/list/genres/games/{games_ids_list}",
         handler="game_genres",
-        statistics="/list/genres/games/",
         summary="Genres of each of some games",
         description="Only the games that have genres appear.",
         tag="catalog",
@@ -251,7 +248,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/list/resources_mods/{mods_list_id}",
         handler="list_resources",
-        statistics="/list/resources_mods/",
         summary="Logos and screenshots of some mods",
         description="Paged.",
         tag="catalog",
@@ -262,7 +258,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/info/mod/{mod_id}",
         handler="mod_info",
-        statistics="/info/mod/",
         summary="A mod and its condition",
         description="`result` is null when the server does not have the mod; "
         "`unsuccessful_attempts` and `failure` then tell why a request for it failed.",
@@ -273,7 +268,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/info/game/{game_id}",
         handler="game_info",
-        statistics="/info/game/",
         summary="A game",
         description="`result` is null when the server does not know the game.",
         tag="catalog",
@@ -283,7 +277,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/info/queue/size",
         handler="queue_size",
-        statistics="/info/queue/size/",
         summary="How many mods are waiting or downloading",
         description="-1 when the queue cannot be counted.",
         tag="catalog",
@@ -292,7 +285,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/condition/mod/{ids_array}",
         handler="conditions",
-        statistics="/condition/mod/",
         summary="Conditions of some mods",
         description="Only the mods the server has appear (a mod answered with 202 appears at "
         "once, condition 3).",
@@ -304,7 +296,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/statistics/delay",
         handler="delay",
-        statistics="/statistics/delay/",
         summary="Average processing delays, in ms",
         description="Over the last 20 samples: `fast` (answered from the cache) and `full` "
         "(from the request to condition 1). 0 when there are no samples.",
@@ -314,7 +305,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/statistics/hour",
         handler="hour",
-        statistics="/statistics/hour/",
         summary="Counters per hour of one day",
         description="Every type counted in each hour from start_hour to end_hour inclusive.",
         tag="statistics",
@@ -329,7 +319,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/statistics/day",
         handler="day",
-        statistics="/statistics/day/",
         summary="Counters per day",
         description="Every type counted on each day from start_date to end_date inclusive.",
         tag="statistics",
@@ -340,7 +329,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/statistics/info/all",
         handler="summary",
-        statistics="/statistics/info/all/",
         summary="Totals of the catalog",
         tag="statistics",
         ok={200: Ok(schema="Summary", description="The totals.")},
@@ -348,7 +336,6 @@ ENDPOINTS: Final = (
     Endpoint(
         path="/statistics/info/type_map",
         handler="type_map",
-        statistics="/statistics/info/type_map/",
         summary="Translations of the statistics types",
         description="In the best language of `Accept-Language` among `ru` and `en`; `ru` "
         "otherwise.",

@@ -570,6 +570,16 @@ def _page_size(text: str) -> Param:
     )
 
 
+def _ids(name: str, text: str) -> Any:
+    """A field holding a list of ids."""
+    return param(Param(name=name, kind=Kind.IDS, default=(), what="an id", help=text))
+
+
+def _names(name: str, what: str, text: str) -> Any:
+    """A field holding a list of names (sources, app types)."""
+    return param(Param(name=name, kind=Kind.NAMES, default=(), what=what, help=text))
+
+
 def _flag(name: str, text: str, default: bool = False) -> Any:
     return param(Param(name=name, kind=Kind.BOOLEAN, default=default, help=text))
 
@@ -600,15 +610,7 @@ GAME_ID: Final = _path_id("game_id", "game")
 
 
 def _sources() -> Any:
-    return param(
-        Param(
-            name="primary_sources",
-            kind=Kind.NAMES,
-            default=(),
-            what="a source name",
-            help="Sources, e.g. `steam`.",
-        )
-    )
+    return _names("primary_sources", "a source name", "Sources, e.g. `steam`.")
 
 
 def _name() -> Any:
@@ -672,15 +674,7 @@ class ModListQuery:
         default=ModSort.DOWNLOADS,
     )
     descending: bool = False
-    tags: tuple[int, ...] = param(
-        Param(
-            name="tags",
-            kind=Kind.IDS,
-            default=(),
-            what="an id",
-            help="Tag ids every listed mod has.",
-        )
-    )
+    tags: tuple[int, ...] = _ids("tags", "Tag ids every listed mod has.")
     games: tuple[int, ...] = param(
         Param(
             name="games",
@@ -788,18 +782,8 @@ class GameListQuery:
         )
     )
     descending: bool = False
-    type_app: tuple[str, ...] = param(
-        Param(
-            name="type_app",
-            kind=Kind.NAMES,
-            default=(),
-            what="an app type",
-            help="`game` or `app`.",
-        )
-    )
-    genres: tuple[int, ...] = param(
-        Param(name="genres", kind=Kind.IDS, default=(), what="an id", help="Genre ids.")
-    )
+    type_app: tuple[str, ...] = _names("type_app", "an app type", "`game` or `app`.")
+    genres: tuple[int, ...] = _ids("genres", "Genre ids.")
     primary_sources: tuple[str, ...] = _sources()
     name: str | None = _name()
     fields: GameFields = group(GameFields)
@@ -851,9 +835,7 @@ class ModTagsQuery:
     limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("mods_ids_list", "tags")),)
 
     mod_ids: tuple[int, ...]
-    tag_ids: tuple[int, ...] = param(
-        Param(name="tags", kind=Kind.IDS, default=(), what="an id", help="Only these tags.")
-    )
+    tag_ids: tuple[int, ...] = _ids("tags", "Only these tags.")
     only_ids: bool = _only_ids("Tag")
 
     @classmethod
@@ -870,9 +852,7 @@ class GameGenresQuery:
     limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("games_ids_list", "genres")),)
 
     game_ids: tuple[int, ...]
-    genre_ids: tuple[int, ...] = param(
-        Param(name="genres", kind=Kind.IDS, default=(), what="an id", help="Only these genres.")
-    )
+    genre_ids: tuple[int, ...] = _ids("genres", "Only these genres.")
     only_ids: bool = _only_ids("Genre")
 
     @classmethod
