@@ -225,10 +225,14 @@ class _Reader:
     def values(self, name: str) -> list[str]:
         """Every non-empty value sent for ``name``; none if one has a NUL character (no text
         of the API has one, and SQLite would end the text there)."""
-        values = [v for v in self.params.get(name, ()) if v != ""]
-        if any("\x00" in v for v in values):
-            self._complain(name, "contains a NUL character")
+        sent = self.params.get(name)
+        if not sent:
             return []
+        values = [v for v in sent if v]
+        for value in values:
+            if "\x00" in value:
+                self._complain(name, "contains a NUL character")
+                return []
         return values
 
     def raw(self, name: str) -> str | None:
@@ -467,8 +471,9 @@ def _step(declared: Param) -> Step:
             value = reader.list(name, element, what)
             sent = reader.sent[name]
             for other, other_what in others:
-                value += reader.list(other, element, other_what)
-                sent += reader.sent[other]
+                if other in reader.params:
+                    value += reader.list(other, element, other_what)
+                    sent += reader.sent[other]
             reader.sent[name] = sent
             return tuple(dict.fromkeys(value))
 
