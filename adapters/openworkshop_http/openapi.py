@@ -14,6 +14,8 @@ import copy
 from importlib import metadata
 from typing import Any, Final
 
+import attrs
+
 from openworkshop import query
 from openworkshop.domain import MAX_STEAM_ID, ResourceType
 from openworkshop.errors import (
@@ -22,6 +24,7 @@ from openworkshop.errors import (
     InvalidParameter,
     PageSizeOutOfRange,
 )
+from openworkshop.ports import CatalogSummary
 from openworkshop.query import MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, Param
 from openworkshop.states import ModState
 from openworkshop_http.api import ENDPOINTS, Endpoint, Header, Ok
@@ -84,6 +87,9 @@ MICROS: Final[JSON] = _string(
     description="`YYYY-MM-DD HH:MM:SS.ffffff`, UTC",
     pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$",
 )
+
+
+_SUMMARY: Final = tuple(field.name for field in attrs.fields(CatalogSummary))
 
 
 def _schemas() -> JSON:
@@ -235,29 +241,7 @@ def _schemas() -> JSON:
             {"count": INT, "type": _string(), "date": _string(format="date")},
             ["count", "type", "date"],
         ),
-        "Summary": _obj(
-            {
-                name: INT
-                for name in (
-                    "mods",
-                    "games",
-                    "genres",
-                    "mods_tags",
-                    "mods_dependencies",
-                    "statistics_days",
-                    "mods_sent_count",
-                )
-            },
-            [
-                "mods",
-                "games",
-                "genres",
-                "mods_tags",
-                "mods_dependencies",
-                "statistics_days",
-                "mods_sent_count",
-            ],
-        ),
+        "Summary": _obj({name: INT for name in _SUMMARY}, list(_SUMMARY)),
         "TypeMap": _obj(
             {
                 "language": _string(enum=["ru", "en"]),
