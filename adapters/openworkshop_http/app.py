@@ -6,7 +6,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openworkshop import Workshop
 from openworkshop.errors import NotReady
+from openworkshop_http.api import ENDPOINTS
 from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
@@ -31,31 +31,6 @@ access_log = logging.getLogger("openworkshop.access")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-ENDPOINTS: Final = (
-    # (path as the original Open Workshop API writes it, handler name, statistics type)
-    ("/", "root", "/"),
-    ("/download/steam/{mod_id}", "download_steam", "/download/steam/"),
-    ("/download/{mod_id}", "download", "/download/"),
-    ("/update/steam/{mod_id}", "update_steam", "/update/steam/"),
-    ("/list/mods/", "list_mods", "/list/mods/"),
-    ("/list/games/", "list_games", "/list/games/"),
-    ("/list/tags/mods/{mods_ids_list}", "mod_tags", "/list/tags/mods/"),
-    ("/list/tags/{game_id}", "list_tags", "/list/tags/"),
-    ("/list/genres", "list_genres", "/list/genres/"),
-    ("/list/genres/games/{games_ids_list}", "game_genres", "/list/genres/games/"),
-    ("/list/resources_mods/{mods_list_id}", "list_resources", "/list/resources_mods/"),
-    ("/info/mod/{mod_id}", "mod_info", "/info/mod/"),
-    ("/info/game/{game_id}", "game_info", "/info/game/"),
-    ("/info/queue/size", "queue_size", "/info/queue/size/"),
-    ("/condition/mod/{ids_array}", "conditions", "/condition/mod/"),
-    ("/statistics/delay", "delay", "/statistics/delay/"),
-    ("/statistics/hour", "hour", "/statistics/hour/"),
-    ("/statistics/day", "day", "/statistics/day/"),
-    ("/statistics/info/all", "summary", "/statistics/info/all/"),
-    ("/statistics/info/type_map", "type_map", "/statistics/info/type_map/"),
-)
-"""Every endpoint of the original Open Workshop API; each is served at its path with and without a trailing slash."""
-
 
 def _spellings(path: str) -> list[str]:
     """A path with and without its trailing slash (api.md: both, no redirect)."""
@@ -63,11 +38,6 @@ def _spellings(path: str) -> list[str]:
         return [path]
     bare = path.rstrip("/")
     return [bare, bare + "/"]
-
-
-_ACTIONS: Final = frozenset({"download_steam", "update_steam"})
-"""Endpoints that may queue work or call Steam: a HEAD (added by Starlette to every GET
-route) must not do that as a side effect, so it is refused."""
 
 
 def _get_only(handler: Handler) -> Handler:
@@ -92,11 +62,11 @@ def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
 def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
     endpoints = Endpoints(workshop, settings)
     out: list[BaseRoute] = []
-    for path, handler_name, stat_type in ENDPOINTS:
-        handler = _counted(workshop, stat_type, getattr(endpoints, handler_name))
-        if handler_name in _ACTIONS:
+    for endpoint in ENDPOINTS:
+        handler = _counted(workshop, endpoint.statistics, getattr(endpoints, endpoint.handler))
+        if endpoint.action:  # a HEAD (Starlette adds one to every GET) must not queue work
             handler = _get_only(handler)
-        for spelling in _spellings(path):
+        for spelling in _spellings(endpoint.path):
             out.append(Route(spelling, handler, methods=["GET"]))
     openapi = openapi_endpoint(openapi_document())
     out += [

@@ -28,7 +28,9 @@ from openworkshop.query import (
     ResourcesQuery,
     require_id,
 )
+from openworkshop_http.api import STATISTICS_TYPES
 from openworkshop_http.errors import POLL_AFTER, TooManyRequests
+from openworkshop_http.language import choose_language
 from openworkshop_http.ratelimit import ClientRateLimit
 from openworkshop_http.responses import (
     ZIP,
@@ -248,7 +250,8 @@ class Endpoints:
         return JSONResponse(views.catalog_summary(await self.workshop.summary()))
 
     async def type_map(self, request: Request) -> Response:
-        language, result = self.workshop.type_map(request.headers.get("accept-language"))
+        language = choose_language(request.headers.get("accept-language"))
+        result = self.workshop.type_map(language, STATISTICS_TYPES)
         return JSONResponse({"language": language, "result": result})
 
     async def root(self, request: Request) -> Response:

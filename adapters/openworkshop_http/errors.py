@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from openworkshop.errors import (
     ApiError,
     CheckedRecently,
     ConflictingRequest,
+    DetailedError,
     EndHourOutOfRange,
     FilterTooComplex,
     InvalidParameter,
@@ -39,11 +41,11 @@ from openworkshop.errors import (
     StorageError,
     StorageUnavailable,
     UpstreamError,
-    UpstreamRateLimited,
 )
 
 __all__ = [
     "CORS_HEADERS",
+    "RETRY_AFTER",
     "STATUS",
     "HttpError",
     "InternalError",
@@ -58,6 +60,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("openworkshop.http")
+
+T = TypeVar("T")
 
 CORS_HEADERS: Final = {
     "Access-Control-Allow-Origin": "*",
@@ -76,15 +80,9 @@ STORAGE_RETRY: Final = 30
 # --- errors only the HTTP layer knows ---------------------------------------------------
 
 
-class HttpError(ApiError):
-    """An error of the HTTP layer, with the ``details`` it names."""
-
-    def __init__(self, message: str | None = None, *, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
-
-    def body(self) -> dict[str, object]:
-        return {**super().body(), "details": self.details}
+class HttpError(DetailedError):
+    """An error of the HTTP layer, with the ``details`` it names (every one is a 4xx or 5xx,
+    so its body always carries them: :func:`error_response`)."""
 
 
 class RouteNotFound(HttpError, LookupError):
@@ -186,28 +184,39 @@ STATUS: Final[dict[type[BaseException], int]] = {
 """Each error type's status code; a subclass takes its nearest ancestor's."""
 
 
+RETRY_AFTER: Final[dict[type[BaseException], float]] = {
+    AlreadyProcessing: POLL_AFTER,
+    ModStillLoading: POLL_AFTER,
+    CheckedRecently: 1,
+    TooManyRequests: 1,
+    NotReady: NOT_READY_RETRY,
+    UpstreamError: UPSTREAM_RETRY,
+    SteamUnavailable: UPSTREAM_RETRY,
+    StorageUnavailable: STORAGE_RETRY,
+    StorageBusy: STORAGE_RETRY,
+}
+"""The error types answered with ``Retry-After``: the error's own ``retry_after`` when it has
+one (the cooldown left, the rate limit's wait, Steam's), else these seconds; a subclass takes
+its nearest ancestor's."""
+
+
+def nearest(table: Mapping[type[BaseException], T], cls: type[BaseException]) -> T | None:
+    """The entry of ``cls`` or of its nearest ancestor in ``table``."""
+    for ancestor in cls.__mro__:
+        if ancestor in table:
+            return table[ancestor]
+    return None
+
+
 def status_of(exc: BaseException) -> int:
-    for cls in type(exc).__mro__:
-        status = STATUS.get(cls)
-        if status is not None:
-            return status
-    return 500
+    return nearest(STATUS, type(exc)) or 500
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    if isinstance(exc, AlreadyProcessing | ModStillLoading):
-        return POLL_AFTER
-    if isinstance(exc, CheckedRecently | TooManyRequests):
-        return exc.retry_after
-    if isinstance(exc, NotReady):
-        return NOT_READY_RETRY
-    if isinstance(exc, UpstreamRateLimited) and exc.retry_after:
-        return exc.retry_after
-    if isinstance(exc, UpstreamError | SteamUnavailable):
-        return UPSTREAM_RETRY
-    if isinstance(exc, StorageUnavailable | StorageBusy):
-        return STORAGE_RETRY
-    return None
+    seconds = nearest(RETRY_AFTER, type(exc))
+    if seconds is None:
+        return None
+    return getattr(exc, "retry_after", None) or seconds
 
 
 def error_response(exc: BaseException, headers: dict[str, str] | None = None) -> Response:

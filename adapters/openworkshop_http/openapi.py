@@ -1,8 +1,11 @@
-"""The OpenAPI 3.0 document of the API, written as data.
+"""The OpenAPI 3.0 document of the API, generated.
 
-It describes every endpoint of the seed with every parameter (types, ranges, sorts) and every
-response (status codes with their bodies), so Swagger UI at ``/docs`` can try them and
-schemathesis can check the server against it.
+Its paths come from the endpoint table (``api.py``): each parameter from its ``Param``
+declaration in ``openworkshop.query`` (types, ranges, sorts, limits, help text), each error
+response from the error classes the endpoint answers (their ``message`` and ``error_id``,
+their status from ``errors.STATUS``, ``Retry-After`` from ``errors.RETRY_AFTER``); the
+response bodies' schemas are declared once below. Swagger UI at ``/docs`` renders it and
+schemathesis checks the server against it.
 """
 
 from __future__ import annotations
@@ -11,21 +14,21 @@ import copy
 from importlib import metadata
 from typing import Any, Final
 
-from openworkshop.domain import MAX_STEAM_ID
-from openworkshop.query import (
-    ASSOCIATION_LIMIT,
-    GAME_SORT_ALIASES,
-    ID_LIST_LIMIT,
-    LIST_FILTER_LIMIT,
-    MAX_NAME_LENGTH,
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    MOD_SORT_ALIASES,
-    SOURCE_PATTERN,
-    GameSort,
-    ModSort,
+import attrs
+
+from openworkshop import query
+from openworkshop.domain import MAX_STEAM_ID, ResourceType
+from openworkshop.errors import (
+    ApiError,
+    FilterTooComplex,
+    InvalidParameter,
+    PageSizeOutOfRange,
 )
+from openworkshop.ports import CatalogSummary
+from openworkshop.query import MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, Param
 from openworkshop.states import ModState
+from openworkshop_http.api import ENDPOINTS, Endpoint, Header, Ok
+from openworkshop_http.errors import RETRY_AFTER, STATUS, nearest
 
 __all__ = ["openapi_document"]
 
@@ -84,6 +87,9 @@ MICROS: Final[JSON] = _string(
     description="`YYYY-MM-DD HH:MM:SS.ffffff`, UTC",
     pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$",
 )
+
+
+_SUMMARY: Final = tuple(field.name for field in attrs.fields(CatalogSummary))
 
 
 def _schemas() -> JSON:
@@ -235,29 +241,7 @@ def _schemas() -> JSON:
             {"count": INT, "type": _string(), "date": _string(format="date")},
             ["count", "type", "date"],
         ),
-        "Summary": _obj(
-            {
-                name: INT
-                for name in (
-                    "mods",
-                    "games",
-                    "genres",
-                    "mods_tags",
-                    "mods_dependencies",
-                    "statistics_days",
-                    "mods_sent_count",
-                )
-            },
-            [
-                "mods",
-                "games",
-                "genres",
-                "mods_tags",
-                "mods_dependencies",
-                "statistics_days",
-                "mods_sent_count",
-            ],
-        ),
+        "Summary": _obj({name: INT for name in _SUMMARY}, list(_SUMMARY)),
         "TypeMap": _obj(
             {
                 "language": _string(enum=["ru", "en"]),
@@ -268,86 +252,87 @@ def _schemas() -> JSON:
     }
 
 
-# --- parameters -------------------------------------------------------------------------
+# --- parameters: from the declarations --------------------------------------------------
+
+_ITEMS: Final[dict[Kind, JSON]] = {
+    Kind.IDS: UINT64,
+    Kind.STEAM_IDS: UINT64,
+    Kind.NAMES: _string(pattern=SOURCE_PATTERN),
+    Kind.RESOURCE_TYPES: _string(enum=[t.value for t in ResourceType]),
+}
+_LIST_FORMS: Final = " A JSON array (`[1,2]`), repeated (`x=1&x=2`) or comma-separated."
 
 
-def _query(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
-    """An optional query parameter; sent empty (``name=``), it counts as absent."""
-    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
-            "schema": schema, "description": description, **extra}  # fmt: skip
+def _range(declared: Param) -> JSON:
+    schema: JSON = {"type": "integer"}
+    if declared.minimum is not None:
+        schema["minimum"] = declared.minimum
+    if declared.maximum is not None:
+        schema["maximum"] = declared.maximum
+    schema["default"] = declared.default
+    return schema
 
 
-def _path(name: str, schema: JSON, description: str, **extra: Any) -> JSON:
-    return {"name": name, "in": "path", "required": True, "schema": schema,
-            "description": description, **extra}  # fmt: skip
+def _schema(declared: Param, max_items: int | None) -> JSON:
+    kind = declared.kind
+    if kind in query.LIST_KINDS:
+        if declared.single:
+            return _ITEMS[kind]
+        schema: JSON = {"type": "array", "items": _ITEMS[kind]}
+        if max_items is not None:
+            schema["maxItems"] = max_items
+        return schema
+    if kind in (Kind.INTEGER, Kind.PAGE_SIZE):
+        return _range(declared)
+    if kind is Kind.BOOLEAN:
+        return {**BOOL, "default": declared.default}
+    if kind is Kind.TEXT:
+        return _string(maxLength=MAX_NAME_LENGTH)
+    if kind is Kind.DATE:
+        return _string(format="date")
+    if kind is Kind.SORT:
+        return _string(enum=list(declared.choices))
+    if kind is Kind.STEAM_ID:
+        return UINT64
+    if kind is Kind.STEAM_ID_LIST:
+        return _string(pattern=ID_LIST_PATTERN)
+    raise AssertionError(kind)
 
 
-def _id_path(name: str, what: str) -> JSON:
-    return _path(name, UINT64, f"Steam id of the {what} (unsigned 64-bit).", example=2955709750)
+def _own_limit(declared: Param, params: type | None) -> int | None:
+    """A list's documented ``maxItems``: its own limit, or a limit that counts it alone."""
+    if declared.max_items is not None:
+        return declared.max_items
+    for limit in query.limits(params) if params is not None else ():
+        if limit.names == (declared.name,):
+            return limit.total
+    return None
 
 
-def _id_list_path(name: str, what: str, limit: int) -> JSON:
-    return _path(
-        name,
-        _string(pattern=ID_LIST_PATTERN),
-        f"JSON array of {what} ids, e.g. `[2955709750,3024527775]` (or `2955709750,3024527775`).",
-        example="[2955709750,3024527775]",
-    )
+def _parameter(declared: Param, params: type | None) -> JSON:
+    schema = _schema(declared, _own_limit(declared, params))
+    if declared.location == "path":
+        example: object = (
+            "[2955709750,3024527775]" if declared.kind is Kind.STEAM_ID_LIST else 2955709750
+        )
+        return {"name": declared.name, "in": "path", "required": True, "schema": schema,
+                "description": declared.help, "example": example}  # fmt: skip
+    out: JSON = {"name": declared.name, "in": "query", "required": False,
+                 "allowEmptyValue": True, "schema": schema}  # fmt: skip
+    # an optional query parameter; sent empty (``name=``), it counts as absent
+    if declared.kind in query.LIST_KINDS and not declared.single:
+        out.update(description=declared.help + _LIST_FORMS, style="form", explode=True)
+    else:
+        out["description"] = declared.help
+    return out
 
 
-def _list(name: str, items: JSON, description: str, max_items: int | None = None) -> JSON:
-    schema: JSON = {"type": "array", "items": items}
-    if max_items is not None:
-        schema["maxItems"] = max_items
-    return _query(
-        name,
-        schema,
-        description + " A JSON array (`[1,2]`), repeated (`x=1&x=2`) or comma-separated.",
-        style="form",
-        explode=True,
-    )
+def _header(header: Header) -> JSON:
+    return {"name": header.name, "in": "header", "required": False, "schema": _string(),
+            "description": header.help}  # fmt: skip
 
 
-def _flag(name: str, description: str, default: bool = False) -> JSON:
-    return _query(name, {**BOOL, "default": default}, description)
-
-
-PAGE_SIZE: Final = _query(
-    "page_size",
-    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 10},
-    "Items per page, 1 to 50 (outside: 413, error_id 1).",
-)
-PAGE: Final = _query(
-    "page",
-    {"type": "integer", "minimum": 0, "maximum": MAX_PAGE, "default": 0},
-    "Page number from 0; offset = page_size × page.",
-)
-
-
-def _sorts(enum: type[ModSort] | type[GameSort], aliases: dict[str, Any]) -> list[str]:
-    names = [e.value for e in enum] + list(aliases)
-    return names + ["i" + n for n in names]
-
-
-def _mod_field_flags() -> list[JSON]:
-    return [
-        _flag("general", "Add name, size, source and downloads.", True),
-        _flag("short_description", "Add the short description (at most 256 characters)."),
-        _flag("description", "Add the full description."),
-        _flag("dates", "Add date_creation and date_update."),
-    ]
-
-
-def _game_field_flags() -> list[JSON]:
-    return [
-        _flag("short_description", "Add the short description."),
-        _flag("description", "Add the description."),
-        _flag("dates", "Add creation_date."),
-        _flag("statistics", "Add mods_downloads and mods_count."),
-    ]
-
-
-# --- responses --------------------------------------------------------------------------
+# --- responses: from the error classes and the status table -------------------------------
 
 
 def _json(schema: JSON, description: str, headers: JSON | None = None) -> JSON:
@@ -364,17 +349,13 @@ def _error(description: str, headers: JSON | None = None) -> JSON:
     return _json(_ref("Error"), description, headers)
 
 
-RETRY_AFTER: Final[JSON] = {
+RETRY_AFTER_HEADER: Final[JSON] = {
     "Retry-After": {
         "description": "Seconds to wait before asking again.",
         "required": True,
         "schema": {"type": "integer", "minimum": 1},
     }
 }
-INVALID: Final = _error("A malformed parameter (error_id 4); `details` names each one.")
-TOO_COMPLEX_30: Final = f"the maximum complexity of filters is {LIST_FILTER_LIMIT} elements in sum"
-TOO_COMPLEX_80: Final = f"the maximum complexity of filters is {ASSOCIATION_LIMIT} elements in sum"
-PAGE_TOO_BIG: Final = "`incorrect page size` (error_id 1)"
 DEFAULT: Final = _error(
     "Any other error, in the same shape: 404 unknown path, 405 method not allowed, "
     "500 internal error (error_id is the HTTP status)."
@@ -390,25 +371,6 @@ _ARCHIVE_HEADERS: Final[JSON] = {
     },
     "Accept-Ranges": {"schema": _string(enum=["bytes"])},
 }
-_ARCHIVE_REQUEST_HEADERS: Final = [
-    {
-        "name": "Range",
-        "in": "header",
-        "required": False,
-        "schema": _string(),
-        "description": "`bytes=start-end`: a part of the archive (206). Several ranges "
-        "(`bytes=0-99,200-299`) are one `multipart/byteranges` answer (206), or the whole "
-        "archive (200) from a store with no local file. A malformed range is ignored; one "
-        "that starts past the end is 416.",
-    },
-    {
-        "name": "If-None-Match",
-        "in": "header",
-        "required": False,
-        "schema": _string(),
-        "description": "The ETag of a copy the client has: 304 if it is still current.",
-    },
-]
 
 
 def _archive_responses() -> JSON:
@@ -446,355 +408,95 @@ def _archive_responses() -> JSON:
     }
 
 
-def _operation(
-    summary: str,
-    description: str,
-    tag: str,
-    parameters: list[JSON],
-    responses: JSON,
-) -> JSON:
-    out: JSON = {"summary": summary, "description": description, "tags": [tag]}
+def _says(error: ApiError | type[ApiError], when: str) -> str:
+    """An error as a response's description names it: its message, error_id and when."""
+    text = f"`{error.message}` (error_id {error.error_id})"
+    return f"{text}: {when}" if when else text
+
+
+def _errors(endpoint: Endpoint) -> list[tuple[type[ApiError], ApiError | type[ApiError], str]]:
+    """Every error the endpoint answers: those its parameters' declarations imply (a
+    malformed value, a page size, the limits on lists), then its own."""
+    out: list[tuple[type[ApiError], ApiError | type[ApiError], str]] = []
+    parameters = endpoint.parameters
+    if any(p.kind is Kind.PAGE_SIZE for p in parameters):
+        out.append((PageSizeOutOfRange, PageSizeOutOfRange(), "`page_size` outside 1–50"))
+    if endpoint.params is not None:
+        for limit in query.limits(endpoint.params):
+            out.append((FilterTooComplex, FilterTooComplex(limit.total), " + ".join(limit.names)))
+    for declared in parameters:
+        if declared.max_items is not None and declared.kind in query.LIST_KINDS:
+            when = f"more than {declared.max_items} {declared.name}"
+            out.append((FilterTooComplex, FilterTooComplex(declared.max_items), when))
+    for cls, when in endpoint.errors.items():
+        out.append((cls, cls, when))
+    if parameters:
+        out.append((InvalidParameter, InvalidParameter(), "a malformed parameter; `details` "
+                    "names each one"))  # fmt: skip
+    return out
+
+
+def _responses(endpoint: Endpoint) -> JSON:
+    responses: JSON = _archive_responses() if endpoint.archive else {}
+    if endpoint.redirect:
+        responses["307"] = {
+            "description": "To the API documentation.",
+            "headers": {"Location": {"required": True, "schema": _string()}},
+        }
+    texts: dict[int, list[str]] = {}
+    retry: dict[int, bool] = {}
+    ok_schemas: dict[int, JSON] = {}
+    for status, ok in endpoint.ok.items():
+        ok_schemas[status] = _body(ok)
+        texts.setdefault(status, []).append(ok.description)
+        retry[status] = ok.retry_after
+    errors = _errors(endpoint)
+    for cls, error, when in errors:
+        status = nearest(STATUS, cls) or 500
+        texts.setdefault(status, []).append(_says(error, when))
+        retry[status] = retry.get(status, True) and nearest(RETRY_AFTER, cls) is not None
+    for status in sorted(texts):
+        description = " Or ".join(_sentence(t) for t in texts[status])
+        headers = RETRY_AFTER_HEADER if retry[status] else None
+        if status in ok_schemas and any(nearest(STATUS, c) == status for c, _, _ in errors):
+            schema: JSON = {"anyOf": [ok_schemas[status], _ref("Error")]}
+        else:
+            schema = ok_schemas.get(status, _ref("Error"))
+        responses[str(status)] = _json(schema, description, headers)
+    responses["default"] = DEFAULT
+    return dict(sorted(responses.items(), key=lambda item: item[0]))
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:] if text.startswith(("a ", "the ")) else text
+    return text if text.endswith(".") else text + "."
+
+
+def _body(ok: Ok) -> JSON:
+    schema = ok.schema
+    if isinstance(schema, str):
+        return _ref(schema)
+    assert schema is not None
+    if isinstance(schema.get("items"), str):
+        return {**schema, "items": _ref(schema["items"])}
+    return schema
+
+
+def _operation(endpoint: Endpoint) -> JSON:
+    out: JSON = {"summary": endpoint.summary}
+    if endpoint.description:
+        out["description"] = endpoint.description
+    out["tags"] = [endpoint.tag]
+    parameters = [_parameter(p, endpoint.params) for p in endpoint.parameters]
+    parameters += [_header(h) for h in endpoint.headers]
     if parameters:
         out["parameters"] = parameters
-    out["responses"] = {**responses, "default": DEFAULT}
+    out["responses"] = _responses(endpoint)
     return {"get": out}
 
 
 def _paths() -> JSON:
-    mod_sorts = _sorts(ModSort, MOD_SORT_ALIASES)
-    game_sorts = _sorts(GameSort, GAME_SORT_ALIASES)
-    rate_limited = _error(
-        "Too many requests from this client to the endpoints that can call Valve.",
-        RETRY_AFTER,
-    )
-    return {
-        "/": {
-            "get": {
-                "summary": "Redirect to /docs",
-                "tags": ["docs"],
-                "responses": {
-                    "307": {
-                        "description": "To the API documentation.",
-                        "headers": {"Location": {"required": True, "schema": _string()}},
-                    },
-                    "default": DEFAULT,
-                },
-            }
-        },
-        "/download/steam/{mod_id}": _operation(
-            "Download a mod, asking Steam for it if the server does not have it",
-            "The archive if the server has the mod; otherwise the mod is queued (202) and the "
-            "client polls `/info/mod/{mod_id}` or `/condition/mod/[...]` until its condition is "
-            "1 or 0. A cached mod last checked more than the update cooldown ago is compared "
-            "with Steam and queued again if Steam has a newer version (`updating: true`).",
-            "download",
-            [_id_path("mod_id", "mod"), *_ARCHIVE_REQUEST_HEADERS],
-            {
-                **_archive_responses(),
-                "202": _json(
-                    {"anyOf": [_ref("Queued"), _ref("Error")]},
-                    "`request added to queue` (error_id 0), or `your request is already being "
-                    "processed` (error_id 3).",
-                    RETRY_AFTER,
-                ),
-                "404": _error("`this mod was not found` (error_id 2), with the `reason`."),
-                "422": INVALID,
-                "429": rate_limited,
-                "503": _error(
-                    "`the server is not ready to process requests` (error_id 1): it cannot "
-                    "download at all (no steamcmd).",
-                    RETRY_AFTER,
-                ),
-            },
-        ),
-        "/download/{mod_id}": _operation(
-            "Download a mod the server has",
-            "The fastest download; never asks Steam. During an update the previous version is "
-            "served until the new one replaces it.",
-            "download",
-            [_id_path("mod_id", "mod"), *_ARCHIVE_REQUEST_HEADERS],
-            {
-                **_archive_responses(),
-                "202": _error("`this mod is still loading` (error_id 3).", RETRY_AFTER),
-                "404": _error(
-                    "`the mod is not on the server` (error_id 1), or `the mod is damaged` "
-                    "(error_id 2): its archive was missing and its record was removed."
-                ),
-                "422": INVALID,
-            },
-        ),
-        "/update/steam/{mod_id}": _operation(
-            "Check Steam for a newer version of a mod",
-            "For a mod in condition 0. The check is made at most once per cooldown (3 hours).",
-            "download",
-            [_id_path("mod_id", "mod")],
-            {
-                "202": _json(_ref("UpdateQueued"), "The newer version is queued.", RETRY_AFTER),
-                "208": _json(_ref("Error"), "`mod already update` (error_id 4)."),
-                "404": _error(
-                    "`mod not found on locale` (error_id 1: not in condition 0 here), or `mod "
-                    "not found on steam` (error_id 3)."
-                ),
-                "422": INVALID,
-                "425": _error("`check for relevance was made earlier` (error_id 2).", RETRY_AFTER),
-                "429": rate_limited,
-                "503": _error("Steam could not answer; try again later.", RETRY_AFTER),
-            },
-        ),
-        "/list/mods/": _operation(
-            "List the mods the server has",
-            "Mods in condition 1 or 0, filtered, sorted and paged. `offeset` (the README's "
-            "spelling) and `offset` carry the same number.",
-            "catalog",
-            [
-                PAGE_SIZE,
-                PAGE,
-                _query(
-                    "sort",
-                    _string(enum=mod_sorts),
-                    "Sort; the `i` prefix reverses it. Default DOWNLOADS (RELEVANCE with `q`).",
-                ),
-                _list("tags", UINT64, "Tag ids every listed mod has."),
-                _list("games", UINT64, "Game ids."),
-                _query("game", UINT64, "One game id (same as `games=[id]`)."),
-                _list("allowed_ids", UINT64, "Only these mods (at most 50).", ID_LIST_LIMIT),
-                _flag("dependencies", "Leave out mods that depend on other mods."),
-                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
-                _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
-                _query(
-                    "q",
-                    _string(maxLength=MAX_NAME_LENGTH),
-                    "Full-text search over name, descriptions and tags, every word required "
-                    "(our addition). RELEVANCE: mods with every word in the name first, then "
-                    "the others, the most downloaded first in each.",
-                ),
-                *_mod_field_flags(),
-            ],
-            {
-                "200": _json(_ref("ModPage"), "One page of mods."),
-                "413": _error(
-                    f"{PAGE_TOO_BIG}, or `{TOO_COMPLEX_30}` (error_id 2): tags + games + "
-                    "primary_sources, or more than 50 allowed_ids."
-                ),
-                "422": INVALID,
-            },
-        ),
-        "/list/games/": _operation(
-            "List the games the server has mods for",
-            "Filtered, sorted and paged.",
-            "catalog",
-            [
-                PAGE_SIZE,
-                PAGE,
-                _query(
-                    "sort",
-                    _string(enum=game_sorts),
-                    "Sort; the `i` prefix reverses it. Default MODS_DOWNLOADS.",
-                ),
-                _list("type_app", _string(pattern=SOURCE_PATTERN), "`game` or `app`."),
-                _list("genres", UINT64, "Genre ids."),
-                _list("primary_sources", _string(pattern=SOURCE_PATTERN), "Sources, e.g. `steam`."),
-                _query("name", _string(maxLength=MAX_NAME_LENGTH), "Part of the name."),
-                *_game_field_flags(),
-            ],
-            {
-                "200": _json(_ref("GamePage"), "One page of games."),
-                "413": _error(
-                    f"{PAGE_TOO_BIG}, or `{TOO_COMPLEX_30}` (error_id 2): type_app + genres + "
-                    "primary_sources."
-                ),
-                "422": INVALID,
-            },
-        ),
-        "/list/tags/{game_id}": _operation(
-            "List the tags of a game's mods",
-            "Paged.",
-            "catalog",
-            [_id_path("game_id", "game"), PAGE_SIZE, PAGE],
-            {
-                "200": _json(_ref("NamedPage"), "One page of tags."),
-                "413": _error(PAGE_TOO_BIG),
-                "422": INVALID,
-            },
-        ),
-        "/list/tags/mods/{mods_ids_list}": _operation(
-            "Tags of each of some mods",
-            "Only the mods that have tags appear.",
-            "catalog",
-            [
-                _id_list_path("mods_ids_list", "mod", ASSOCIATION_LIMIT),
-                _list("tags", UINT64, "Only these tags."),
-                _flag("only_ids", "Tag ids instead of `{id, name}` objects."),
-            ],
-            {
-                "200": _json(_ref("Associations"), "`{mod id: [tags]}`."),
-                "413": _error(f"`{TOO_COMPLEX_80}` (error_id 2): mods + tags."),
-                "422": INVALID,
-            },
-        ),
-        "/list/genres": _operation(
-            "List the genres of games",
-            "Paged.",
-            "catalog",
-            [PAGE_SIZE, PAGE],
-            {
-                "200": _json(_ref("NamedPage"), "One page of genres."),
-                "413": _error(PAGE_TOO_BIG),
-                "422": INVALID,
-            },
-        ),
-        "/list/genres/games/{games_ids_list}": _operation(
-            "Genres of each of some games",
-            "Only the games that have genres appear.",
-            "catalog",
-            [
-                _id_list_path("games_ids_list", "game", ASSOCIATION_LIMIT),
-                _list("genres", UINT64, "Only these genres."),
-                _flag("only_ids", "Genre ids instead of `{id, name}` objects."),
-            ],
-            {
-                "200": _json(_ref("Associations"), "`{game id: [genres]}`."),
-                "413": _error(f"`{TOO_COMPLEX_80}` (error_id 2): games + genres."),
-                "422": INVALID,
-            },
-        ),
-        "/list/resources_mods/{mods_list_id}": _operation(
-            "Logos and screenshots of some mods",
-            "Paged.",
-            "catalog",
-            [
-                _id_list_path("mods_list_id", "mod", ID_LIST_LIMIT),
-                PAGE_SIZE,
-                PAGE,
-                _list(
-                    "types_resources",
-                    _string(enum=["logo", "screenshot"]),
-                    "Only these types.",
-                    LIST_FILTER_LIMIT,
-                ),
-            ],
-            {
-                "200": _json(_ref("ResourcePage"), "One page of resources."),
-                "413": _error(
-                    f"{PAGE_TOO_BIG}, `{TOO_COMPLEX_30}` (error_id 2), or `the size of the "
-                    "array is not correct` (error_id 1): 1 to 50 mods."
-                ),
-                "422": INVALID,
-            },
-        ),
-        "/info/mod/{mod_id}": _operation(
-            "A mod and its condition",
-            "`result` is null when the server does not have the mod; `unsuccessful_attempts` "
-            "and `failure` then tell why a request for it failed.",
-            "catalog",
-            [
-                _id_path("mod_id", "mod"),
-                _flag("dependencies", "Add `dependencies` (at most 20) and `dependencies_count`."),
-                _flag("game", "Add `result.game` = `{id, name}`."),
-                *_mod_field_flags(),
-            ],
-            {"200": _json(_ref("ModInfo"), "The mod, or null."), "422": INVALID},
-        ),
-        "/info/game/{game_id}": _operation(
-            "A game",
-            "`result` is null when the server does not know the game.",
-            "catalog",
-            [_id_path("game_id", "game"), *_game_field_flags()],
-            {"200": _json(_ref("GameInfo"), "The game, or null."), "422": INVALID},
-        ),
-        "/info/queue/size": _operation(
-            "How many mods are waiting or downloading",
-            "-1 when the queue cannot be counted.",
-            "catalog",
-            [],
-            {"200": _json({"type": "integer", "minimum": -1}, "The queue's size.")},
-        ),
-        "/condition/mod/{ids_array}": _operation(
-            "Conditions of some mods",
-            "Only the mods the server has appear (a mod answered with 202 appears at once, "
-            "condition 3).",
-            "catalog",
-            [_id_list_path("ids_array", "mod", ID_LIST_LIMIT)],
-            {
-                "200": _json(_ref("Conditions"), "`{mod id: condition}`."),
-                "413": _error("`the size of the array is not correct` (error_id 1): 1 to 50 ids."),
-                "422": INVALID,
-            },
-        ),
-        "/statistics/delay": _operation(
-            "Average processing delays, in ms",
-            "Over the last 20 samples: `fast` (answered from the cache) and `full` (from the "
-            "request to condition 1). 0 when there are no samples.",
-            "statistics",
-            [],
-            {"200": _json(_ref("Delay"), "The averages.")},
-        ),
-        "/statistics/hour": _operation(
-            "Counters per hour of one day",
-            "Every type counted in each hour from start_hour to end_hour inclusive.",
-            "statistics",
-            [
-                _query("select_date", _string(format="date"), "The day (UTC); default today."),
-                _query(
-                    "start_hour",
-                    {"type": "integer", "minimum": 0, "maximum": 23, "default": 0},
-                    "From this hour.",
-                ),
-                _query(
-                    "end_hour",
-                    {"type": "integer", "minimum": 0, "maximum": 23, "default": 23},
-                    "To this hour.",
-                ),
-            ],
-            {
-                "200": _json({"type": "array", "items": _ref("HourRow")}, "The counters."),
-                "409": _error("`conflicting request` (error_id 3): start_hour > end_hour."),
-                "412": _error(
-                    "`start_hour exits 24 hour format` (error_id 1) or `end_hour exits 24 "
-                    "hour format` (error_id 2)."
-                ),
-                "422": INVALID,
-            },
-        ),
-        "/statistics/day": _operation(
-            "Counters per day",
-            "Every type counted on each day from start_date to end_date inclusive.",
-            "statistics",
-            [
-                _query(
-                    "start_date", _string(format="date"), "First day; default end_date − 7 days."
-                ),
-                _query("end_date", _string(format="date"), "Last day; default today (UTC)."),
-            ],
-            {
-                "200": _json({"type": "array", "items": _ref("DayRow")}, "The counters."),
-                "409": _error("`conflicting request` (error_id 3): start_date > end_date."),
-                "422": INVALID,
-            },
-        ),
-        "/statistics/info/all": _operation(
-            "Totals of the catalog",
-            "",
-            "statistics",
-            [],
-            {"200": _json(_ref("Summary"), "The totals.")},
-        ),
-        "/statistics/info/type_map": _operation(
-            "Translations of the statistics types",
-            "In the best language of `Accept-Language` among `ru` and `en`; `ru` otherwise.",
-            "statistics",
-            [
-                {
-                    "name": "Accept-Language",
-                    "in": "header",
-                    "required": False,
-                    "schema": _string(),
-                    "description": "e.g. `en-US,en;q=0.9,ru;q=0.8`",
-                }
-            ],
-            {"200": _json(_ref("TypeMap"), "The translations.")},
-        ),
-    }
+    return {endpoint.path: _operation(endpoint) for endpoint in ENDPOINTS}
 
 
 def _version() -> str:

@@ -15,6 +15,7 @@ __all__ = [
     "ArchiveError",
     "CheckedRecently",
     "ConflictingRequest",
+    "DetailedError",
     "EndHourOutOfRange",
     "FilterTooComplex",
     "IllegalTransition",
@@ -61,6 +62,21 @@ class ApiError(WorkshopError):
     def body(self) -> dict[str, object]:
         """The JSON body the seed defines for this error."""
         return {"message": self.message, "error_id": self.error_id}
+
+
+class DetailedError(ApiError):
+    """An error whose body names what was wrong, one entry per offending thing, in
+    ``details`` (left out of :meth:`body` when empty; the HTTP adapter then adds ``[]``)."""
+
+    def __init__(self, message: str | None = None, *, details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.details = list(details)
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        if self.details:
+            body["details"] = self.details
+        return body
 
 
 # --- /download/steam/{id}, /download/{id}, /update/steam/{id} ---------------------------
@@ -167,18 +183,8 @@ class AlreadyUpToDate(ApiError):
 # --- query validation ---------------------------------------------------------------
 
 
-class ParameterProblem(ApiError, ValueError):
+class ParameterProblem(DetailedError, ValueError):
     """A request parameter is malformed or out of range."""
-
-    def __init__(self, message: str | None = None, *, details: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.details = list(details)
-
-    def body(self) -> dict[str, object]:
-        body = super().body()
-        if self.details:
-            body["details"] = self.details
-        return body
 
 
 class PageSizeOutOfRange(ParameterProblem):
@@ -227,7 +233,7 @@ class ConflictingRequest(ParameterProblem):
 class InvalidParameter(ParameterProblem):
     """A value that cannot be read (not a number, not a list, unknown sort...)."""
 
-    message = "invalid parameter"
+    message = "invalid parameters"
     error_id = 4
 
 

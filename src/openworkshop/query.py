@@ -8,6 +8,12 @@ every offending parameter (a value with a NUL character, a list nested in a list
 out-of-range input raises the seed's own error. The seed's limits on lists count the
 elements as sent, repeats included (the original counted them before any de-duplication);
 the query objects hold each id once.
+
+Each parameter is declared once, as a :class:`Param` in the metadata of the query class's
+field that holds it (name as sent, kind, default, range, limit, help text, other names);
+the reading here, the OpenAPI document and the parameter tables of docs/http.md are all
+derived from those declarations (:func:`parameters`). Limits over several lists are
+declared on the class (:class:`Limit`).
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
 
@@ -49,14 +55,18 @@ __all__ = [
     "GameListQuery",
     "GameSort",
     "HourStatsQuery",
+    "Kind",
+    "Limit",
     "ModFields",
     "ModInfoQuery",
     "ModListQuery",
     "ModSort",
     "ModTagsQuery",
     "PageQuery",
+    "Param",
     "Params",
     "ResourcesQuery",
+    "parameters",
     "parse_id",
     "parse_id_list",
 ]
@@ -90,6 +100,110 @@ MOD_SORT_ALIASES: Final = {
 GAME_SORT_ALIASES: Final = {"MOD_DOWNLOADS": GameSort.MODS_DOWNLOADS}
 
 
+# --- declarations ---------------------------------------------------------------------
+
+
+class Kind(Enum):
+    """How a parameter's text is read (and documented)."""
+
+    INTEGER = "integer"
+    PAGE_SIZE = "page_size"
+    """An integer whose range is the seed's 413, checked after the malformed ones."""
+    BOOLEAN = "boolean"
+    TEXT = "text"
+    DATE = "date"
+    SORT = "sort"
+    IDS = "ids"
+    """A list of ids (0 to 2**64 - 1)."""
+    STEAM_IDS = "steam_ids"
+    NAMES = "names"
+    """A list of names of letters, digits and ``_.-`` (:data:`SOURCE_PATTERN`)."""
+    RESOURCE_TYPES = "resource_types"
+    STEAM_ID = "steam_id"
+    """A path's Steam id."""
+    STEAM_ID_LIST = "steam_id_list"
+    """A path's list of Steam ids."""
+
+
+LIST_KINDS: Final = frozenset({Kind.IDS, Kind.STEAM_IDS, Kind.NAMES, Kind.RESOURCE_TYPES})
+
+
+@attrs.frozen(kw_only=True)
+class Param:
+    """One parameter of a request, as the API names and documents it."""
+
+    name: str
+    kind: Kind
+    help: str
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    max_items: int | None = None
+    """A list's own limit (counted as sent)."""
+    what: str = ""
+    """What one element of a list is, for the error's details (``an id``)."""
+    sorts: Mapping[str, Enum] = attrs.field(factory=dict)
+    """Every accepted sort name (the enum's values and the aliases) with its member."""
+    aliases: tuple[Param, ...] = ()
+    """Other parameters read into the same field (``game`` for ``games``)."""
+    single: bool = False
+    """Documented as one value (an alias that takes one element)."""
+    location: str = "query"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The documented values of a sort: every name, then each reversed by ``i``."""
+        names = tuple(self.sorts)
+        return names + tuple("i" + n for n in names)
+
+
+@attrs.frozen
+class Limit:
+    """The seed's limit on the elements of some lists together, counted as sent."""
+
+    total: int
+    names: tuple[str, ...]
+
+
+_PARAM: Final = "openworkshop.param"
+_GROUP: Final = "openworkshop.group"
+
+
+def param(declaration: Param, *, default: Any = attrs.NOTHING) -> Any:
+    """A query class's field holding one parameter (``default``: the field's, when it is not
+    the parameter's)."""
+    value = declaration.default if default is attrs.NOTHING else default
+    return attrs.field(default=value, metadata={_PARAM: declaration})
+
+
+def group(cls: type) -> Any:
+    """A query class's field holding a group of parameters read from the same request."""
+    return attrs.field(default=cls(), metadata={_GROUP: cls})
+
+
+def parameters(cls: type) -> tuple[Param, ...]:
+    """Every parameter a query class reads, its path's first, in declaration order."""
+    out: list[Param] = []
+    path = getattr(cls, "path", None)
+    if isinstance(path, Param):
+        out.append(path)
+    for field in attrs.fields(cls):
+        if _GROUP in field.metadata:
+            out += parameters(field.metadata[_GROUP])
+        elif _PARAM in field.metadata:
+            declared: Param = field.metadata[_PARAM]
+            out += [declared, *declared.aliases]
+    return tuple(out)
+
+
+def limits(cls: type) -> tuple[Limit, ...]:
+    return tuple(getattr(cls, "limits", ()))
+
+
+def _query_names(cls: type) -> frozenset[str]:
+    return frozenset(p.name for p in parameters(cls) if p.location == "query")
+
+
 # --- reading raw parameters ------------------------------------------------------------
 
 E = TypeVar("E")
@@ -98,23 +212,27 @@ E = TypeVar("E")
 class _Reader:
     """Reads parameters one by one, collecting every problem before raising."""
 
-    def __init__(self, params: Params, known: Iterable[str]) -> None:
+    def __init__(self, params: Params, known: frozenset[str]) -> None:
         self.params = params
         self.problems: list[str] = []
         self.sent: dict[str, int] = {}
         """How many elements each list had as sent, repeats included (the seed's limits
         count these)."""
-        unknown = sorted(set(params) - set(known))
-        for name in unknown:
-            self.problems.append(f"{name}: unknown parameter")
+        if not known.issuperset(params):
+            for name in sorted(set(params) - known):
+                self.problems.append(f"{name}: unknown parameter")
 
     def values(self, name: str) -> list[str]:
         """Every non-empty value sent for ``name``; none if one has a NUL character (no text
         of the API has one, and SQLite would end the text there)."""
-        values = [v for v in self.params.get(name, ()) if v != ""]
-        if any("\x00" in v for v in values):
-            self._complain(name, "contains a NUL character")
+        sent = self.params.get(name)
+        if not sent:
             return []
+        values = [v for v in sent if v]
+        for value in values:
+            if "\x00" in value:
+                self._complain(name, "contains a NUL character")
+                return []
         return values
 
     def raw(self, name: str) -> str | None:
@@ -190,7 +308,8 @@ class _Reader:
         self.sent[name] = sent
         return tuple(dict.fromkeys(out))  # keep order, drop repeats
 
-    def sort(self, enum: type[Enum], aliases: Mapping[str, Any], default: Any) -> tuple[Any, bool]:
+    def sort(self, sorts: Mapping[str, Any], default: Any) -> tuple[Any, bool]:
+        """A sort by name (an alias too); ``i`` before it reverses it."""
         raw = self.raw("sort")
         if raw is None:
             return default, False
@@ -198,14 +317,11 @@ class _Reader:
         name = raw
         if name.startswith("i") and not name.startswith("I"):
             descending, name = True, name[1:]
-        choice = aliases.get(name)
+        choice = sorts.get(name)
         if choice is None:
-            try:
-                choice = enum(name)
-            except ValueError:
-                names = ", ".join(e.value for e in enum)
-                self._complain("sort", f"unknown sort {raw[:40]!r}; one of {names}, each with i")
-                return default, False
+            names = ", ".join(dict.fromkeys(e.value for e in sorts.values()))
+            self._complain("sort", f"unknown sort {raw[:40]!r}; one of {names}, each with i")
+            return default, False
         return choice, descending
 
     def date(self, name: str) -> dt.date | None:
@@ -220,7 +336,7 @@ class _Reader:
 
     def done(self) -> None:
         if self.problems:
-            raise InvalidParameter("invalid parameters", details=self.problems)
+            raise InvalidParameter(details=self.problems)
 
 
 _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
@@ -276,7 +392,7 @@ def _sent_ids(raw: str, name: str) -> list[int]:
     """The Steam ids of a path list as sent, repeats included; InvalidParameter if bad."""
     items = _split_list(raw)
     if items is None:
-        raise InvalidParameter("invalid parameters", details=[f"{name}: not a list: {raw[:40]!r}"])
+        raise InvalidParameter(details=[f"{name}: not a list: {raw[:40]!r}"])
     ids = []
     bad = []
     for element in items:
@@ -286,7 +402,7 @@ def _sent_ids(raw: str, name: str) -> list[int]:
         else:
             ids.append(value)
     if bad:
-        raise InvalidParameter("invalid parameters", details=bad[:20])
+        raise InvalidParameter(details=bad[:20])
     return ids
 
 
@@ -294,9 +410,7 @@ def require_id(raw: str, name: str) -> int:
     """A single Steam id from a path; InvalidParameter if malformed."""
     value = parse_id(raw)
     if value is None:
-        raise InvalidParameter(
-            "invalid parameters", details=[f"{name}: not a Steam id: {raw[:40]!r}"]
-        )
+        raise InvalidParameter(details=[f"{name}: not a Steam id: {raw[:40]!r}"])
     return value
 
 
@@ -330,6 +444,184 @@ def _check_complexity(limit: int, **sent: int) -> None:
         raise FilterTooComplex(limit, details=[f"{sizes} (sum {total})"])
 
 
+_ELEMENT: Final[dict[Kind, Callable[[str], Any]]] = {
+    Kind.IDS: _small_int,
+    Kind.STEAM_IDS: parse_id,
+    Kind.NAMES: _source,
+    Kind.RESOURCE_TYPES: _resource_type,
+}
+
+
+Step = Callable[["_Reader"], Any]
+
+
+def _step(declared: Param) -> Step:
+    """The function that reads one parameter (made once per declaration)."""
+    kind = declared.kind
+    name = declared.name
+    default = declared.default
+    if kind in LIST_KINDS:
+        element = _ELEMENT[kind]
+        what = declared.what
+        if not declared.aliases:
+            return lambda reader: reader.list(name, element, what)
+        others = tuple((alias.name, alias.what) for alias in declared.aliases)
+
+        def merged(reader: _Reader) -> tuple[Any, ...]:
+            value = reader.list(name, element, what)
+            sent = reader.sent[name]
+            for other, other_what in others:
+                if other in reader.params:
+                    value += reader.list(other, element, other_what)
+                    sent += reader.sent[other]
+            reader.sent[name] = sent
+            return tuple(dict.fromkeys(value))
+
+        return merged
+    if kind is Kind.BOOLEAN:
+        return lambda reader: reader.boolean(name, default)
+    if kind is Kind.PAGE_SIZE:
+        return lambda reader: reader.page_size()
+    if kind is Kind.INTEGER:
+        low = 0 if declared.minimum is None else declared.minimum
+        high = MAX_PAGE if declared.maximum is None else declared.maximum
+        return lambda reader: reader.integer(name, default, minimum=low, maximum=high)
+    if kind is Kind.TEXT:
+        return lambda reader: reader.text(name)
+    if kind is Kind.DATE:
+        return lambda reader: reader.date(name)
+    if kind is Kind.SORT:
+        sorts = declared.sorts
+        return lambda reader: reader.sort(sorts, default)
+    raise AssertionError(f"{name}: {kind} is not a query parameter")
+
+
+@attrs.frozen
+class _Plan:
+    """How a class reads its fields: each field's step, made once per class."""
+
+    known: frozenset[str]
+    steps: tuple[tuple[str, str | None, Any, Step], ...]
+    """Each field, the parameter it reads (None: always read, e.g. a group), the value when
+    that parameter is not sent, and the step that reads it."""
+    sort: Step | None
+    """A sort fills two fields, ``sort`` and ``descending``."""
+
+    def read(self, reader: _Reader) -> dict[str, Any]:
+        params = reader.params
+        values = {
+            field: step(reader) if name is None or name in params else absent
+            for field, name, absent, step in self.steps
+        }
+        if self.sort is not None:
+            values["sort"], values["descending"] = self.sort(reader)
+        return values
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _group_step(cls: type) -> Step:
+    inner = _plan(cls)
+    return lambda reader: cls(**inner.read(reader))
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        steps: list[tuple[str, str | None, Any, Step]] = []
+        sort: Step | None = None
+        for field in attrs.fields(cls):
+            if _GROUP in field.metadata:
+                steps.append((field.name, None, None, _group_step(field.metadata[_GROUP])))
+            elif _PARAM in field.metadata:
+                declared: Param = field.metadata[_PARAM]
+                if declared.kind is Kind.SORT:
+                    sort = _step(declared)
+                    continue
+                absent = () if declared.kind in LIST_KINDS else declared.default
+                if declared.kind is Kind.PAGE_SIZE:
+                    absent = DEFAULT_PAGE_SIZE
+                name = None if declared.aliases else declared.name
+                steps.append((field.name, name, absent, _step(declared)))
+        plan = _PLANS[cls] = _Plan(_query_names(cls), tuple(steps), sort)
+    return plan
+
+
+def _read_fields(cls: type, reader: _Reader) -> dict[str, Any]:
+    """The values of a class's fields as its declarations read them."""
+    return _plan(cls).read(reader)
+
+
+def _reader(cls: type, params: Params) -> _Reader:
+    return _Reader(params, _plan(cls).known)
+
+
+def _check_limits(cls: type, reader: _Reader) -> None:
+    """The class's limits on lists, counted as sent (after every malformed value)."""
+    sent = reader.sent
+    for limit in limits(cls):
+        _check_complexity(limit.total, **{name: sent.get(name, 0) for name in limit.names})
+
+
+def _page_size(text: str) -> Param:
+    return Param(
+        name="page_size",
+        kind=Kind.PAGE_SIZE,
+        default=DEFAULT_PAGE_SIZE,
+        minimum=1,
+        maximum=MAX_PAGE_SIZE,
+        help=text,
+    )
+
+
+def _ids(name: str, text: str) -> Any:
+    """A field holding a list of ids."""
+    return param(Param(name=name, kind=Kind.IDS, default=(), what="an id", help=text))
+
+
+def _names(name: str, what: str, text: str) -> Any:
+    """A field holding a list of names (sources, app types)."""
+    return param(Param(name=name, kind=Kind.NAMES, default=(), what=what, help=text))
+
+
+def _flag(name: str, text: str, default: bool = False) -> Any:
+    return param(Param(name=name, kind=Kind.BOOLEAN, default=default, help=text))
+
+
+def _path_ids(name: str, what: str, limit: int | None = None) -> Param:
+    """A path's list of Steam ids; ``limit``: 1 to that many, as sent (else 413 error_id 1)."""
+    return Param(
+        name=name,
+        kind=Kind.STEAM_ID_LIST,
+        location="path",
+        max_items=limit,
+        help=f"JSON array of {what} ids, e.g. `[2955709750,3024527775]` (or "
+        "`2955709750,3024527775`).",
+    )
+
+
+def _path_id(name: str, what: str) -> Param:
+    return Param(
+        name=name,
+        kind=Kind.STEAM_ID,
+        location="path",
+        help=f"Steam id of the {what} (unsigned 64-bit).",
+    )
+
+
+MOD_ID: Final = _path_id("mod_id", "mod")
+GAME_ID: Final = _path_id("game_id", "game")
+
+
+def _sources() -> Any:
+    return _names("primary_sources", "a source name", "Sources, e.g. `steam`.")
+
+
+def _name() -> Any:
+    return param(Param(name="name", kind=Kind.TEXT, help="Part of the name."))
+
+
 # --- query objects ----------------------------------------------------------------------
 
 
@@ -337,59 +629,101 @@ def _check_complexity(limit: int, **sent: int) -> None:
 class PageQuery(Paging):
     """``page_size`` and ``page`` of a request: a :class:`Paging` read from parameters."""
 
+    page_size: int = param(_page_size("Items per page, 1 to 50 (outside: 413, error_id 1)."))
+    page: int = param(
+        Param(
+            name="page",
+            kind=Kind.INTEGER,
+            default=0,
+            minimum=0,
+            maximum=MAX_PAGE,
+            help="Page number from 0; offset = page_size × page.",
+        )
+    )
+
     @classmethod
     def from_params(cls, params: Params) -> PageQuery:
-        reader = _Reader(params, ("page_size", "page"))
-        query = cls._read(reader)
+        reader = _reader(cls, params)
+        query = cls(**_read_fields(cls, reader))
         reader.done()
         _check_page_size(query.page_size)
         return query
-
-    @classmethod
-    def _read(cls, reader: _Reader) -> PageQuery:
-        return cls(page_size=reader.page_size(), page=reader.integer("page", 0))
 
 
 @attrs.frozen(kw_only=True)
 class ModFields:
     """Which groups of fields a mod row carries."""
 
-    general: bool = True
-    short_description: bool = False
-    description: bool = False
-    dates: bool = False
-
-    @classmethod
-    def _read(cls, reader: _Reader) -> ModFields:
-        return cls(
-            general=reader.boolean("general", True),
-            short_description=reader.boolean("short_description", False),
-            description=reader.boolean("description", False),
-            dates=reader.boolean("dates", False),
-        )
-
-
-_MOD_FIELD_NAMES: Final = ("general", "short_description", "description", "dates")
+    general: bool = _flag("general", "Add name, size, source and downloads.", True)
+    short_description: bool = _flag(
+        "short_description", "Add the short description (at most 256 characters)."
+    )
+    description: bool = _flag("description", "Add the full description.")
+    dates: bool = _flag("dates", "Add date_creation and date_update.")
 
 
 @attrs.frozen(kw_only=True)
 class ModListQuery:
     """``/list/mods/``."""
 
-    page: PageQuery = PageQuery()
-    sort: ModSort = ModSort.DOWNLOADS
+    limits: ClassVar = (Limit(LIST_FILTER_LIMIT, ("tags", "games", "primary_sources")),)
+
+    page: PageQuery = group(PageQuery)
+    sort: ModSort = param(
+        Param(
+            name="sort",
+            kind=Kind.SORT,
+            sorts={**{e.value: e for e in ModSort}, **MOD_SORT_ALIASES},
+            help="Sort; the `i` prefix reverses it. Default DOWNLOADS (RELEVANCE with `q`).",
+        ),
+        default=ModSort.DOWNLOADS,
+    )
     descending: bool = False
-    tags: tuple[int, ...] = ()
-    games: tuple[int, ...] = ()
-    allowed_ids: tuple[int, ...] = ()
-    exclude_dependent: bool = False
+    tags: tuple[int, ...] = _ids("tags", "Tag ids every listed mod has.")
+    games: tuple[int, ...] = param(
+        Param(
+            name="games",
+            kind=Kind.IDS,
+            default=(),
+            what="an id",
+            help="Game ids.",
+            aliases=(
+                Param(
+                    name="game",
+                    kind=Kind.IDS,
+                    what="an id",
+                    single=True,
+                    help="One game id (same as `games=[id]`).",
+                ),
+            ),
+        )
+    )
+    allowed_ids: tuple[int, ...] = param(
+        Param(
+            name="allowed_ids",
+            kind=Kind.STEAM_IDS,
+            default=(),
+            what="a Steam id",
+            max_items=ID_LIST_LIMIT,
+            help="Only these mods (at most 50).",
+        )
+    )
+    exclude_dependent: bool = _flag("dependencies", "Leave out mods that depend on other mods.")
     """``dependencies=true``: leave out mods that depend on other mods."""
-    primary_sources: tuple[str, ...] = ()
-    name: str | None = None
+    primary_sources: tuple[str, ...] = _sources()
+    name: str | None = _name()
     """Substring of the name, case-insensitive."""
-    q: str | None = None
+    q: str | None = param(
+        Param(
+            name="q",
+            kind=Kind.TEXT,
+            help="Full-text search over name, descriptions and tags, every word required "
+            "(our addition). RELEVANCE: mods with every word in the name first, then the "
+            "others, the most downloaded first in each.",
+        )
+    )
     """Ranked full-text search over name, descriptions and tags (our addition)."""
-    fields: ModFields = ModFields()
+    fields: ModFields = group(ModFields)
 
     @property
     def criteria(self) -> ModCriteria:
@@ -409,85 +743,55 @@ class ModListQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> ModListQuery:
-        reader = _Reader(
-            params,
-            (
-                "page_size", "page", "sort", "tags", "games", "game", "allowed_ids",
-                "dependencies", "primary_sources", "name", "q", *_MOD_FIELD_NAMES,
-            ),
-        )  # fmt: skip
-        page = PageQuery._read(reader)
-        q = reader.text("q")
+        reader = _reader(cls, params)
+        values = _read_fields(cls, reader)
+        q = values["q"]
         if q is not None and not q.strip():
-            q = None
-        sort, descending = reader.sort(ModSort, MOD_SORT_ALIASES, None)
-        if sort is None:
-            sort, descending = (ModSort.RELEVANCE, False) if q else (ModSort.DOWNLOADS, False)
-        elif sort is ModSort.RELEVANCE and not q:
+            values["q"] = q = None
+        if values["sort"] is None:
+            values["sort"] = ModSort.RELEVANCE if q else ModSort.DOWNLOADS
+        elif values["sort"] is ModSort.RELEVANCE and not q:
             reader._complain("sort", "RELEVANCE needs q")
-        games = reader.list("games", _small_int, "an id")
-        game = reader.list("game", _small_int, "an id")
-        query = cls(
-            page=page,
-            sort=sort,
-            descending=descending,
-            tags=reader.list("tags", _small_int, "an id"),
-            games=tuple(dict.fromkeys(games + game)),
-            allowed_ids=reader.list("allowed_ids", parse_id, "a Steam id"),
-            exclude_dependent=reader.boolean("dependencies", False),
-            primary_sources=reader.list("primary_sources", _source, "a source name"),
-            name=reader.text("name"),
-            q=q,
-            fields=ModFields._read(reader),
-        )
+        query = cls(**values)
         reader.done()
-        _check_page_size(page.page_size)
-        sent = reader.sent
-        _check_complexity(
-            LIST_FILTER_LIMIT,
-            tags=sent["tags"],
-            games=sent["games"] + sent["game"],
-            primary_sources=sent["primary_sources"],
-        )
-        if sent["allowed_ids"] > ID_LIST_LIMIT:
-            raise FilterTooComplex(
-                ID_LIST_LIMIT, details=[f"allowed_ids: {sent['allowed_ids']} ids"]
-            )
+        _check_page_size(query.page.page_size)
+        _check_limits(cls, reader)
+        allowed = reader.sent.get("allowed_ids", 0)
+        if allowed > ID_LIST_LIMIT:
+            raise FilterTooComplex(ID_LIST_LIMIT, details=[f"allowed_ids: {allowed} ids"])
         return query
 
 
 @attrs.frozen(kw_only=True)
 class GameFields:
-    short_description: bool = False
-    description: bool = False
-    dates: bool = False
-    statistics: bool = False
-
-    @classmethod
-    def _read(cls, reader: _Reader) -> GameFields:
-        return cls(
-            short_description=reader.boolean("short_description", False),
-            description=reader.boolean("description", False),
-            dates=reader.boolean("dates", False),
-            statistics=reader.boolean("statistics", False),
-        )
-
-
-_GAME_FIELD_NAMES: Final = ("short_description", "description", "dates", "statistics")
+    short_description: bool = _flag("short_description", "Add the short description.")
+    description: bool = _flag("description", "Add the description.")
+    dates: bool = _flag("dates", "Add creation_date.")
+    statistics: bool = _flag("statistics", "Add mods_downloads and mods_count.")
 
 
 @attrs.frozen(kw_only=True)
 class GameListQuery:
     """``/list/games/``."""
 
-    page: PageQuery = PageQuery()
-    sort: GameSort = GameSort.MODS_DOWNLOADS
+    limits: ClassVar = (Limit(LIST_FILTER_LIMIT, ("type_app", "genres", "primary_sources")),)
+
+    page: PageQuery = group(PageQuery)
+    sort: GameSort = param(
+        Param(
+            name="sort",
+            kind=Kind.SORT,
+            default=GameSort.MODS_DOWNLOADS,
+            sorts={**{e.value: e for e in GameSort}, **GAME_SORT_ALIASES},
+            help="Sort; the `i` prefix reverses it. Default MODS_DOWNLOADS.",
+        )
+    )
     descending: bool = False
-    type_app: tuple[str, ...] = ()
-    genres: tuple[int, ...] = ()
-    primary_sources: tuple[str, ...] = ()
-    name: str | None = None
-    fields: GameFields = GameFields()
+    type_app: tuple[str, ...] = _names("type_app", "an app type", "`game` or `app`.")
+    genres: tuple[int, ...] = _ids("genres", "Genre ids.")
+    primary_sources: tuple[str, ...] = _sources()
+    name: str | None = _name()
+    fields: GameFields = group(GameFields)
 
     @property
     def criteria(self) -> GameCriteria:
@@ -504,56 +808,44 @@ class GameListQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> GameListQuery:
-        reader = _Reader(
-            params,
-            (
-                "page_size", "page", "sort", "type_app", "genres", "primary_sources", "name",
-                *_GAME_FIELD_NAMES,
-            ),
-        )  # fmt: skip
-        page = PageQuery._read(reader)
-        sort, descending = reader.sort(GameSort, GAME_SORT_ALIASES, GameSort.MODS_DOWNLOADS)
-        query = cls(
-            page=page,
-            sort=sort,
-            descending=descending,
-            type_app=reader.list("type_app", _source, "an app type"),
-            genres=reader.list("genres", _small_int, "an id"),
-            primary_sources=reader.list("primary_sources", _source, "a source name"),
-            name=reader.text("name"),
-            fields=GameFields._read(reader),
-        )
+        reader = _reader(cls, params)
+        query = cls(**_read_fields(cls, reader))
         reader.done()
-        _check_page_size(page.page_size)
-        sent = reader.sent
-        _check_complexity(
-            LIST_FILTER_LIMIT,
-            type_app=sent["type_app"],
-            genres=sent["genres"],
-            primary_sources=sent["primary_sources"],
-        )
+        _check_page_size(query.page.page_size)
+        _check_limits(cls, reader)
         return query
+
+
+def _only_ids(what: str) -> Any:
+    return _flag("only_ids", f"{what} ids instead of `{{id, name}}` objects.")
+
+
+def _associations(cls: Any, raw: str, params: Params) -> Any:
+    """``/list/tags/mods`` and ``/list/genres/games``: ids in the path, one filter."""
+    sent_ids = _sent_ids(raw, cls.path.name)
+    reader = _reader(cls, params)
+    reader.sent[cls.path.name] = len(sent_ids)
+    ids = attrs.fields(cls)[0].name
+    query = cls(**{ids: tuple(dict.fromkeys(sent_ids))}, **_read_fields(cls, reader))
+    reader.done()
+    _check_limits(cls, reader)
+    return query
 
 
 @attrs.frozen(kw_only=True)
 class ModTagsQuery:
     """``/list/tags/mods/{mods_ids_list}``."""
 
+    path: ClassVar = _path_ids("mods_ids_list", "mod")
+    limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("mods_ids_list", "tags")),)
+
     mod_ids: tuple[int, ...]
-    tag_ids: tuple[int, ...] = ()
-    only_ids: bool = False
+    tag_ids: tuple[int, ...] = _ids("tags", "Only these tags.")
+    only_ids: bool = _only_ids("Tag")
 
     @classmethod
     def from_params(cls, mods_ids_list: str, params: Params) -> ModTagsQuery:
-        mod_ids = _sent_ids(mods_ids_list, "mods_ids_list")
-        reader = _Reader(params, ("tags", "only_ids"))
-        query = cls(
-            mod_ids=tuple(dict.fromkeys(mod_ids)),
-            tag_ids=reader.list("tags", _small_int, "an id"),
-            only_ids=reader.boolean("only_ids", False),
-        )
-        reader.done()
-        _check_complexity(ASSOCIATION_LIMIT, mods_ids_list=len(mod_ids), tags=reader.sent["tags"])
+        query: ModTagsQuery = _associations(cls, mods_ids_list, params)
         return query
 
 
@@ -561,67 +853,76 @@ class ModTagsQuery:
 class GameGenresQuery:
     """``/list/genres/games/{games_ids_list}``."""
 
+    path: ClassVar = _path_ids("games_ids_list", "game")
+    limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("games_ids_list", "genres")),)
+
     game_ids: tuple[int, ...]
-    genre_ids: tuple[int, ...] = ()
-    only_ids: bool = False
+    genre_ids: tuple[int, ...] = _ids("genres", "Only these genres.")
+    only_ids: bool = _only_ids("Genre")
 
     @classmethod
     def from_params(cls, games_ids_list: str, params: Params) -> GameGenresQuery:
-        game_ids = _sent_ids(games_ids_list, "games_ids_list")
-        reader = _Reader(params, ("genres", "only_ids"))
-        query = cls(
-            game_ids=tuple(dict.fromkeys(game_ids)),
-            genre_ids=reader.list("genres", _small_int, "an id"),
-            only_ids=reader.boolean("only_ids", False),
-        )
-        reader.done()
-        _check_complexity(
-            ASSOCIATION_LIMIT, games_ids_list=len(game_ids), genres=reader.sent["genres"]
-        )
+        query: GameGenresQuery = _associations(cls, games_ids_list, params)
         return query
+
+
+def _id_count(declared: Param, count: int) -> None:
+    """A path's list of ids: 1 to its limit as sent, else the seed's 413 error_id 1."""
+    if not 1 <= count <= (declared.max_items or ID_LIST_LIMIT):
+        raise ListSizeOutOfRange(
+            details=[f"{declared.name}: {count} ids, 1 to {declared.max_items}"]
+        )
 
 
 @attrs.frozen(kw_only=True)
 class ResourcesQuery:
     """``/list/resources_mods/{mods_list_id}``."""
 
+    path: ClassVar = _path_ids("mods_list_id", "mod", ID_LIST_LIMIT)
+    limits: ClassVar = (Limit(LIST_FILTER_LIMIT, ("types_resources",)),)
+
     mod_ids: tuple[int, ...]
-    types: tuple[ResourceType, ...] = ()
-    page: PageQuery = PageQuery()
+    page: PageQuery = group(PageQuery)
+    types: tuple[ResourceType, ...] = param(
+        Param(
+            name="types_resources",
+            kind=Kind.RESOURCE_TYPES,
+            default=(),
+            what="logo or screenshot",
+            help="Only these types.",
+        )
+    )
 
     @classmethod
     def from_params(cls, mods_list_id: str, params: Params) -> ResourcesQuery:
-        mod_ids = _sent_ids(mods_list_id, "mods_list_id")
-        reader = _Reader(params, ("page_size", "page", "types_resources"))
-        page = PageQuery._read(reader)
-        types = reader.list("types_resources", _resource_type, "logo or screenshot")
+        mod_ids = _sent_ids(mods_list_id, cls.path.name)
+        reader = _reader(cls, params)
+        values = _read_fields(cls, reader)
         reader.done()
-        _check_page_size(page.page_size)
-        _check_complexity(LIST_FILTER_LIMIT, types_resources=reader.sent["types_resources"])
-        if not 1 <= len(mod_ids) <= ID_LIST_LIMIT:
-            raise ListSizeOutOfRange(details=[f"mods_list_id: {len(mod_ids)} ids, 1 to 50"])
-        return cls(mod_ids=tuple(dict.fromkeys(mod_ids)), types=types, page=page)
+        _check_page_size(values["page"].page_size)
+        _check_limits(cls, reader)
+        _id_count(cls.path, len(mod_ids))
+        return cls(mod_ids=tuple(dict.fromkeys(mod_ids)), **values)
 
 
 @attrs.frozen(kw_only=True)
 class ModInfoQuery:
     """``/info/mod/{mod_id}``."""
 
+    path: ClassVar = MOD_ID
+
     mod_id: int
-    dependencies: bool = False
-    game: bool = False
-    fields: ModFields = ModFields()
+    dependencies: bool = _flag(
+        "dependencies", "Add `dependencies` (at most 20) and `dependencies_count`."
+    )
+    game: bool = _flag("game", "Add `result.game` = `{id, name}`.")
+    fields: ModFields = group(ModFields)
 
     @classmethod
     def from_params(cls, mod_id: str, params: Params) -> ModInfoQuery:
-        ident = require_id(mod_id, "mod_id")
-        reader = _Reader(params, ("dependencies", "game", *_MOD_FIELD_NAMES))
-        query = cls(
-            mod_id=ident,
-            dependencies=reader.boolean("dependencies", False),
-            game=reader.boolean("game", False),
-            fields=ModFields._read(reader),
-        )
+        ident = require_id(mod_id, cls.path.name)
+        reader = _reader(cls, params)
+        query = cls(mod_id=ident, **_read_fields(cls, reader))
         reader.done()
         return query
 
@@ -630,14 +931,16 @@ class ModInfoQuery:
 class GameInfoQuery:
     """``/info/game/{game_id}``."""
 
+    path: ClassVar = GAME_ID
+
     game_id: int
-    fields: GameFields = GameFields()
+    fields: GameFields = group(GameFields)
 
     @classmethod
     def from_params(cls, game_id: str, params: Params) -> GameInfoQuery:
-        ident = require_id(game_id, "game_id")
-        reader = _Reader(params, _GAME_FIELD_NAMES)
-        query = cls(game_id=ident, fields=GameFields._read(reader))
+        ident = require_id(game_id, cls.path.name)
+        reader = _reader(cls, params)
+        query = cls(game_id=ident, **_read_fields(cls, reader))
         reader.done()
         return query
 
@@ -646,31 +949,45 @@ class GameInfoQuery:
 class ConditionQuery:
     """``/condition/mod/{ids_array}``: 1 to 50 ids."""
 
+    path: ClassVar = _path_ids("ids_array", "mod", ID_LIST_LIMIT)
+
     mod_ids: tuple[int, ...]
 
     @classmethod
     def from_params(cls, ids_array: str, params: Params) -> ConditionQuery:
-        _Reader(params, ()).done()
+        _reader(cls, params).done()
         items = _split_list(ids_array)
-        if items is not None and not 1 <= len(items) <= ID_LIST_LIMIT:
-            raise ListSizeOutOfRange(details=[f"ids_array: {len(items)} ids, 1 to 50"])
-        return cls(mod_ids=parse_id_list(ids_array, "ids_array"))
+        if items is not None:
+            _id_count(cls.path, len(items))
+        return cls(mod_ids=parse_id_list(ids_array, cls.path.name))
+
+
+def _hour(name: str, default: int, text: str) -> Any:
+    return param(
+        Param(name=name, kind=Kind.INTEGER, default=default, minimum=0, maximum=23, help=text)
+    )
+
+
+_ANY_HOUR: Final = 10**9
+"""How far an hour is read as a number: outside 0..23 it is the seed's 412, not a 422."""
 
 
 @attrs.frozen(kw_only=True)
 class HourStatsQuery:
     """``/statistics/hour``; ``day`` None means today."""
 
-    day: dt.date | None = None
-    start_hour: int = 0
-    end_hour: int = 23
+    day: dt.date | None = param(
+        Param(name="select_date", kind=Kind.DATE, help="The day (UTC); default today.")
+    )
+    start_hour: int = _hour("start_hour", 0, "From this hour.")
+    end_hour: int = _hour("end_hour", 23, "To this hour.")
 
     @classmethod
     def from_params(cls, params: Params) -> HourStatsQuery:
-        reader = _Reader(params, ("select_date", "start_hour", "end_hour"))
+        reader = _reader(cls, params)
         day = reader.date("select_date")
-        start = reader.integer("start_hour", 0, minimum=-(10**9), maximum=10**9)
-        end = reader.integer("end_hour", 23, minimum=-(10**9), maximum=10**9)
+        start = reader.integer("start_hour", 0, minimum=-_ANY_HOUR, maximum=_ANY_HOUR)
+        end = reader.integer("end_hour", 23, minimum=-_ANY_HOUR, maximum=_ANY_HOUR)
         reader.done()
         if not 0 <= start <= 23:
             raise StartHourOutOfRange()
@@ -685,15 +1002,19 @@ class HourStatsQuery:
 class DayStatsQuery:
     """``/statistics/day``; ``end`` None means today, ``start`` None means end - 7 days."""
 
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: dt.date | None = param(
+        Param(name="start_date", kind=Kind.DATE, help="First day; default end_date − 7 days.")
+    )
+    end: dt.date | None = param(
+        Param(name="end_date", kind=Kind.DATE, help="Last day; default today (UTC).")
+    )
 
     @classmethod
     def from_params(cls, params: Params) -> DayStatsQuery:
-        reader = _Reader(params, ("start_date", "end_date"))
-        start = reader.date("start_date")
-        end = reader.date("end_date")
+        reader = _reader(cls, params)
+        values = _read_fields(cls, reader)
         reader.done()
+        start, end = values["start"], values["end"]
         if start is not None and end is not None and start > end:
             raise ConflictingRequest()
         return cls(start=start, end=end)

@@ -14,7 +14,7 @@ import logging
 import random
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -460,7 +460,7 @@ class Workshop:
     # --- statistics -------------------------------------------------------------------------
 
     async def count_request(self, endpoint: str) -> None:
-        """Count one request to an endpoint (a name of ``statistics.ENDPOINT_TYPES``)."""
+        """Count one request to an endpoint (its statistics type, e.g. ``/list/mods/``)."""
         await self.record.count(endpoint)
 
     async def _flush_for_reading(self) -> None:
@@ -497,9 +497,10 @@ class Workshop:
         return await self.statistics.summary()
 
     @staticmethod
-    def type_map(accept_language: str | None) -> tuple[str, dict[str, str]]:
-        language = stats.choose_language(accept_language)
-        return language, stats.type_map(language)
+    def type_map(language: str, request_types: Iterable[str]) -> dict[str, str]:
+        """Every statistics type in ``language``: the ``request_types`` an adapter counts
+        (one per endpoint, :meth:`count_request`) and the core's events."""
+        return stats.type_map(language, request_types)
 
     # --- for embedding and tests ----------------------------------------------------------
 

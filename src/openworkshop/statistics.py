@@ -1,48 +1,29 @@
-"""Statistics types, their translations, and the choice of language from ``Accept-Language``."""
+"""Statistics: the event types the core counts, the translations of every type, and the
+buffered :class:`Recorder`.
+
+The types of requests (one per endpoint) belong to the adapter that serves them (the HTTP
+adapter's endpoint table); :func:`type_map` translates those it is given with the events.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from typing import Final
 
 from openworkshop.errors import StorageError
 from openworkshop.ports import Clock, StatisticsStore
 
 __all__ = [
-    "ENDPOINT_TYPES",
+    "DEFAULT_LANGUAGE",
     "EVENT_TYPES",
     "FALLBACK_TEXT",
-    "TYPE_MAP",
+    "LANGUAGES",
     "Recorder",
-    "choose_language",
     "type_map",
 ]
-
-ENDPOINT_TYPES: Final = (
-    "/",
-    "/download/steam/",
-    "/download/",
-    "/update/steam/",
-    "/list/mods/",
-    "/list/games/",
-    "/list/tags/",
-    "/list/tags/mods/",
-    "/list/genres/",
-    "/list/genres/games/",
-    "/list/resources_mods/",
-    "/info/mod/",
-    "/info/game/",
-    "/info/queue/size/",
-    "/condition/mod/",
-    "/statistics/delay/",
-    "/statistics/hour/",
-    "/statistics/day/",
-    "/statistics/info/all/",
-    "/statistics/info/type_map/",
-)
-"""One counter per endpoint (the original's names, with a trailing slash)."""
 
 START = "start"
 FILES_SENT = "files_sent"
@@ -96,45 +77,14 @@ LANGUAGES: Final = ("ru", "en")
 DEFAULT_LANGUAGE: Final = "ru"
 
 
-def _build(language: str) -> dict[str, str]:
-    out = {t: _ENDPOINT_TEXT[language].format(t) for t in ENDPOINT_TYPES}
+def type_map(language: str, request_types: Iterable[str]) -> dict[str, str]:
+    """Every statistics type translated into ``language`` (``ru`` for any other): the types
+    of requests given (one per endpoint) and the core's events."""
+    if language not in LANGUAGES:
+        language = DEFAULT_LANGUAGE
+    out = {t: _ENDPOINT_TEXT[language].format(t) for t in request_types}
     out.update(_EVENT_TEXT[language])
     return out
-
-
-TYPE_MAP: Final = {language: _build(language) for language in LANGUAGES}
-
-
-def choose_language(accept_language: str | None) -> str:
-    """The best of our languages for an ``Accept-Language`` header; ``ru`` when none fits.
-
-    Malformed parts are skipped, never an error (a client cannot fix its browser's header).
-    """
-    if not accept_language:
-        return DEFAULT_LANGUAGE
-    choices: list[tuple[float, int, str]] = []
-    for index, part in enumerate(accept_language[:1000].split(",")):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()
-        quality = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = -1.0
-        if not tag or not 0 < quality <= 1:
-            continue
-        primary = tag.split("-")[0]
-        if primary in LANGUAGES:
-            choices.append((-quality, index, primary))
-    return min(choices)[2] if choices else DEFAULT_LANGUAGE
-
-
-def type_map(language: str) -> dict[str, str]:
-    """Every statistics type translated into ``language``."""
-    return dict(TYPE_MAP.get(language, TYPE_MAP[DEFAULT_LANGUAGE]))
 
 
 class Recorder:

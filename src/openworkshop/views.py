@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, Tag
 from openworkshop.ports import CatalogSummary, Page, StatRow
 from openworkshop.query import GameFields, ModFields
@@ -186,12 +188,5 @@ def stat_days(rows: Sequence[StatRow]) -> list[JSON]:
 
 
 def catalog_summary(summary: CatalogSummary) -> JSON:
-    return {
-        "mods": summary.mods,
-        "games": summary.games,
-        "genres": summary.genres,
-        "mods_tags": summary.mods_tags,
-        "mods_dependencies": summary.mods_dependencies,
-        "statistics_days": summary.statistics_days,
-        "mods_sent_count": summary.mods_sent_count,
-    }
+    """``/statistics/info/all``: each total under its field's name."""
+    return {field.name: getattr(summary, field.name) for field in attrs.fields(CatalogSummary)}

@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 
 from openworkshop import Workshop
-from openworkshop.statistics import ENDPOINT_TYPES
 from openworkshop.testing import FakeSteamSource, MemoryArchiveStore, MemoryStorage
 from openworkshop_http import HttpSettings, create_app
+from openworkshop_http.api import STATISTICS_TYPES
 from openworkshop_http.app import ENDPOINTS
 
 pytestmark = pytest.mark.anyio
 
 
 def test_every_statistics_endpoint_type_has_its_route() -> None:
-    assert sorted(stat for _, _, stat in ENDPOINTS) == sorted(ENDPOINT_TYPES)
+    assert sorted(endpoint.statistics for endpoint in ENDPOINTS) == sorted(STATISTICS_TYPES)
+    assert len(STATISTICS_TYPES) == 20 and all(t.endswith("/") for t in STATISTICS_TYPES)
+    assert len(set(STATISTICS_TYPES)) == len(STATISTICS_TYPES)
 
 
 async def _lifespan(app, events: list[str]) -> list[str]:

@@ -43,7 +43,7 @@ def _sample(schema: dict[str, Any]) -> str:
 
 def test_every_endpoint_is_documented_and_nothing_else() -> None:
     documented = set(openapi_document()["paths"])
-    routed = {path for path, _, _ in ENDPOINTS}
+    routed = {endpoint.path for endpoint in ENDPOINTS}
     assert documented == routed
 
 
@@ -280,3 +280,20 @@ def test_the_server_behaves_as_its_document_says(
         case.call_and_validate(timeout=30, excluded_checks=excluded)
 
     check()
+
+
+def test_each_error_an_endpoint_answers_is_documented_at_its_status() -> None:
+    """The document names each error of the endpoint table under the status the error table
+    gives it, with its message and error_id; Retry-After where the error carries one."""
+    from openworkshop_http.errors import RETRY_AFTER, STATUS, nearest
+
+    paths = openapi_document()["paths"]
+    for endpoint in ENDPOINTS:
+        responses = paths[endpoint.path]["get"]["responses"]
+        for error in endpoint.errors:
+            response = responses[str(nearest(STATUS, error))]
+            assert f"`{error.message}` (error_id {error.error_id})" in response["description"]
+            if nearest(RETRY_AFTER, error) is not None:
+                assert "Retry-After" in response["headers"], (endpoint.path, error)
+        if endpoint.parameters:
+            assert "`invalid parameters` (error_id 4)" in responses["422"]["description"]
