@@ -23,6 +23,7 @@ from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, s
 from openworkshop_http.endpoints import Endpoints
 from openworkshop_http.errors import HttpError, error_response, exception_handlers
 from openworkshop_http.openapi import openapi_document
+from openworkshop_web import web_routes
 
 __all__ = ["ENDPOINTS", "AccessLog", "create_app", "downloads_off"]
 
@@ -104,6 +105,8 @@ def routes(workshop: Workshop, settings: Settings) -> list[BaseRoute]:
         Route("/docs/", docs_page, methods=["GET"]),
         Mount(STATIC_PREFIX, app=swagger_assets()),
     ]
+    # the web pages (docs/web.md): not endpoints of the original API, so not counted
+    out += web_routes(workshop, endpoints._check_rate)
     return out
 
 
