@@ -17,8 +17,7 @@ from typing import Any, Final
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.templating import Jinja2Templates
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openworkshop import Workshop
 from openworkshop.criteria import GameCriteria, ModSort, Paging
@@ -38,6 +37,8 @@ from openworkshop.query import (
 from openworkshop_web.bbcode import render_bbcode, safe_url
 from openworkshop_web.labels import STATES, labels_for
 from openworkshop_web.plots import line_plot
+from openworkshop_web.recent import Recent
+from openworkshop_web.rows import human_date, human_size, mod_rows
 
 __all__ = ["CATALOG_PAGE_SIZE", "PREFIX", "Pages"]
 
@@ -49,21 +50,10 @@ CATALOG_PARAMS: Final = ("q", "game", "tags", "sort", "page")
 """What the catalog's form sends: the names of ``/list/mods/``'s parameters."""
 MOD_SORTS: Final = tuple(s.value for s in ModSort)
 STATS_DAYS: Final = 30
+FILTERS_MAX_AGE: Final = 10.0
+"""Seconds the games and tags offered as filters are kept before they are read again."""
 
 RateCheck = Callable[[Request], None]
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def _date(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else "—"
 
 
 def _environment() -> jinja2.Environment:
@@ -71,11 +61,12 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=True,
+        auto_reload=False,  # the templates are package data: no stat() per page
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["size"] = _size
-    env.filters["date"] = _date
+    env.filters["size"] = human_size
+    env.filters["date"] = human_date
     env.filters["bbcode"] = render_bbcode
     env.filters["safe_url"] = lambda url: safe_url(url or "")
     return env
@@ -88,7 +79,9 @@ class Pages:
     def __init__(self, workshop: Workshop, rate_check: RateCheck | None = None) -> None:
         self.workshop = workshop
         self.rate_check = rate_check
-        self.templates = Jinja2Templates(env=_environment())
+        self.env = _environment()
+        self._games: Recent[None, list[Game]] = Recent(FILTERS_MAX_AGE, workshop.clock.monotonic)
+        self._tags: Recent[int, list[Tag]] = Recent(FILTERS_MAX_AGE, workshop.clock.monotonic)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -97,25 +90,40 @@ class Pages:
         web = request.scope.get("root_path", "")
         api = request.scope.get("app_root_path", "")
         context.update(
-            t=words, lang=language, states=STATES[language], web=web, api=api, request=request
+            mod_rows=mod_rows,
+            t=words,
+            lang=language,
+            states=STATES[language],
+            web=web,
+            api=api,
+            request=request,
         )
-        response = self.templates.TemplateResponse(request, name, context, status_code=status)
-        response.headers["Content-Language"] = language
-        response.headers["Vary"] = "Accept-Language"
-        return response
+        body = self.env.get_template(name).render(context)
+        headers = {"Content-Language": language, "Vary": "Accept-Language"}
+        return HTMLResponse(body, status_code=status, headers=headers)
 
     async def _logos(self, mod_ids: list[int]) -> dict[int, str]:
+        """Each mod's logo, when it has one with an http(s) URL."""
         if not mod_ids:
             return {}
         query = ResourcesQuery(
             mod_ids=tuple(mod_ids), types=(ResourceType.LOGO,), page=PageQuery(page_size=50)
         )
         found = await self.workshop.list_resources(query)
-        return {r.owner_id: r.url for r in found.items}
+        return {r.owner_id: url for r in found.items if (url := safe_url(r.url))}
 
-    async def _games(self) -> list[Game]:
-        page = await self.workshop.list_games(GameCriteria(page=Paging(page_size=50)))
-        return page.items
+    async def _all_games(self) -> list[Game]:
+        async def load() -> list[Game]:
+            page = await self.workshop.list_games(GameCriteria(page=Paging(page_size=50)))
+            return page.items
+
+        return await self._games.get(None, load)
+
+    async def _game_tags(self, game_id: int) -> list[Tag]:
+        async def load() -> list[Tag]:
+            return (await self.workshop.list_tags(game_id, PageQuery(page_size=50))).items
+
+        return await self._tags.get(game_id, load)
 
     # --- the catalog -----------------------------------------------------------------------
 
@@ -124,6 +132,8 @@ class Pages:
         for name, value in request.query_params.multi_items():
             if name in CATALOG_PARAMS and value.strip():
                 params.setdefault(name, []).append(value.strip())
+        if "q" not in params and params.get("sort", [""])[-1].lstrip("i") == "RELEVANCE":
+            del params["sort"]  # the form offers it always; without a search it means the default
         reverse = request.query_params.get("reverse") == "1"
         if reverse and "sort" in params:
             params["sort"] = ["i" + params["sort"][-1].lstrip("i")]
@@ -133,10 +143,8 @@ class Pages:
         query = ModListQuery.from_params(params)
         found = await self.workshop.list_mods(query.criteria)
         logos = await self._logos([m.id for m in found.items])
-        games = await self._games()
-        tags = []
-        if len(query.games) == 1:
-            tags = (await self.workshop.list_tags(query.games[0], PageQuery(page_size=50))).items
+        games = await self._all_games()
+        tags = await self._game_tags(query.games[0]) if len(query.games) == 1 else []
         pages = max(1, math.ceil(found.total / CATALOG_PAGE_SIZE))
         return self._render(
             request,
@@ -209,8 +217,8 @@ class Pages:
     # --- games -----------------------------------------------------------------------------
 
     async def games(self, request: Request) -> Response:
-        games = await self._games()
-        return self._render(request, "games.html", games=games)
+        page = await self.workshop.list_games(GameCriteria(page=Paging(page_size=50)))
+        return self._render(request, "games.html", games=page.items)
 
     async def game(self, request: Request) -> Response:
         game_id = require_id(request.path_params["game_id"], "game_id")

@@ -5,6 +5,7 @@ acts only on POST, and that pages are not counted as API requests."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import attrs
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from openworkshop import ModState
 from openworkshop.query import HourStatsQuery, ModInfoQuery
 from openworkshop_web import PREFIX
+from openworkshop_web.pages import FILTERS_MAX_AGE
 from tests.http.conftest import Api, MakeApi
 
 pytestmark = pytest.mark.anyio
@@ -49,6 +51,9 @@ async def test_catalog_shows_what_the_api_lists_for_the_same_query(api: Api) -> 
     order = [page.text.index(f'data-mod-id="{r["id"]}"') for r in listed["results"]]
     assert order == sorted(order)
     assert f'Found: <span id="total">{listed["database_size"]}</span>' in page.text
+    # RELEVANCE without a search is the default order (the API would refuse it)
+    plain = await api.client.get(f"{PREFIX}/", params={"sort": "RELEVANCE", "reverse": "1"})
+    assert plain.status_code == 200 and 'id="total"' in plain.text
     bad = await api.client.get(f"{PREFIX}/", params={"sort": "NOPE"})
     assert bad.status_code == 422  # the API's error for the same parameter
 
@@ -64,6 +69,7 @@ async def test_steam_text_reaches_the_page_escaped(api: Api) -> None:
     hostile = attrs.evolve(
         mod,
         name='<script>alert("name")</script>',
+        short_description='<b onmouseover="alert(4)">short</b>',
         description="[b]bold[/b]<img src=x onerror=alert(1)>[url=javascript:alert(2)]x[/url]"
         '[url=https://a.org/" onclick="alert(3)]y[/url]',
     )
@@ -71,7 +77,8 @@ async def test_steam_text_reaches_the_page_escaped(api: Api) -> None:
     for path in (f"/mods/{mod_id}", "/"):
         page = (await api.client.get(PREFIX + path, headers=EN)).text
         assert "<script>alert" not in page and "<img src=x" not in page
-        assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;" in page
+        assert "<b onmouseover" not in page
+        assert re.search(r"&lt;script&gt;alert\((&#34;|&quot;)name\1\)&lt;/script&gt;", page)
     page = (await api.client.get(f"{PREFIX}/mods/{mod_id}", headers=EN)).text
     assert "<strong>bold</strong>&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'href="javascript' not in page and 'onclick="alert' not in page
@@ -143,3 +150,19 @@ async def test_assets_are_served_from_the_package(api: Api) -> None:
     # nothing on a page comes from another host but Steam's pictures (img, escaped URLs)
     assert "//cdn" not in page and '<script src="http' not in page
     assert isinstance(httpx.URL(f"http://x{PREFIX}/static/style.css"), httpx.URL)
+
+
+async def test_the_games_offered_as_filters_are_read_again_after_ten_seconds(api: Api) -> None:
+    """The catalog keeps its list of games for FILTERS_MAX_AGE seconds (of the workshop's
+    clock): a game that arrives meanwhile is offered once they have passed."""
+    by_game: dict[int, int] = {}
+    for mod_id in api.mod_ids():
+        by_game.setdefault(api.catalog.items[mod_id].details.app_id, mod_id)
+    (first_game, first), (second_game, second) = list(by_game.items())[:2]
+    await api.cache([first])
+    page = (await api.client.get(f"{PREFIX}/")).text
+    assert f'<option value="{first_game}"' in page
+    await api.cache([second])
+    assert f'<option value="{second_game}"' not in (await api.client.get(f"{PREFIX}/")).text
+    api.clock.advance(FILTERS_MAX_AGE)
+    assert f'<option value="{second_game}"' in (await api.client.get(f"{PREFIX}/")).text
