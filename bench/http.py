@@ -8,6 +8,9 @@ SQLite adapter is installed, else the in-memory storage) answers:
   requests/s and p99 latency;
 - ``/download/{id}`` of a 100 MB archive at 16 concurrent clients: MB/s, next to nginx
   (Debian's package) serving the same file in the same run;
+- the catalog page (``/web/``, docs/web.md) next to the JSON ``/list/mods/`` for the same
+  query (20 a page; all mods, a search, one game) at 32 concurrent clients: the page's mean
+  time per request over the JSON's (target, issue 17: at most 2x);
 - the server's peak RSS during all of it.
 
 The load generator is ``wrk`` (Debian's package) when installed, else an aiohttp client in a
@@ -46,6 +49,12 @@ BENCH_GAMES = (294100, 322330, 281990)
 SMALL_KEY = "bench/small.zip"
 BIG_KEY = "bench/big.zip"
 BIG_MOD_ID = 1999999999
+CATALOG_PAGE_SIZE = 20  # openworkshop_web.pages.CATALOG_PAGE_SIZE
+CATALOG_QUERIES = (
+    ("all mods", ""),
+    ("q=Better", "q=Better"),
+    (f"game={BENCH_GAMES[1]}", f"game={BENCH_GAMES[1]}"),
+)
 
 
 # --- the server process ---------------------------------------------------------------------
@@ -390,8 +399,24 @@ def bench_server(server: str, data_dir: Path, args: argparse.Namespace) -> dict[
             load(base, "/list/mods/?page_size=50", 32, 2, mods=args.mods)  # warm up
             listing = load(base, "/list/mods/?page_size=50", 32, args.duration, mods=args.mods)
             info = load(base, "/info/mod/{random}", 32, args.duration, mods=args.mods)
-            download = load(base, f"/download/{BIG_MOD_ID}", 16, args.duration)
+            download = (
+                load(base, f"/download/{BIG_MOD_ID}", 16, args.duration)
+                if not args.no_download
+                else Load(0.0, 0.0, 0.0, 0)
+            )
+            pages = {}
+            for label, query in CATALOG_QUERIES:
+                json_path = f"/list/mods/?page_size={CATALOG_PAGE_SIZE}" + (
+                    f"&{query}" if query else ""
+                )
+                page_path = "/web/" + (f"?{query}" if query else "")
+                load(base, page_path, 32, 1, mods=args.mods)  # warm up
+                pages[label] = (
+                    load(base, json_path, 32, args.duration, mods=args.mods),
+                    load(base, page_path, 32, args.duration, mods=args.mods),
+                )
         return {
+            "pages": pages,
             "server": server,
             "list_mods": listing,
             "info_mod": info,
@@ -417,6 +442,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--no-download", action="store_true", help="skip the 100 MB download run (and nginx)"
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child, args.port, args.data_dir, args.mods, args.archive_mb)
@@ -430,8 +458,11 @@ def main() -> None:
         print(f"{os.cpu_count()} CPUs; storage {kind}; {args.mods} mods; load from {tool}; "
               f"{args.duration:.0f} s per run")  # fmt: skip
         results = [bench_server(s.strip(), data_dir, args) for s in args.servers.split(",")]
-        with nginx(data_dir / "archives", Path(tmp) / "nginx") as nginx_base:
-            reference = load(nginx_base, "/" + BIG_KEY, 16, args.duration) if nginx_base else None
+        reference = None
+        if not args.no_download:
+            with nginx(data_dir / "archives", Path(tmp) / "nginx") as nginx_base:
+                if nginx_base:
+                    reference = load(nginx_base, "/" + BIG_KEY, 16, args.duration)
 
         print()
         print(f"{'':10} {'/list/mods/?page_size=50':>26} {'/info/mod/{id}':>22} "
@@ -449,8 +480,20 @@ def main() -> None:
         if reference:
             print(f"{'nginx':10} {'':12} {'':12} {'':10} {'':10} {reference.mb_per_s:10.0f} "
                   f"{'100%':>10}")  # fmt: skip
+        print()
+        print(f"{'catalog':10} {'query':>16} {'JSON req/s':>11} {'page req/s':>11} "
+              f"{'JSON p99':>9} {'page p99':>9} {'page/JSON time':>15}")  # fmt: skip
+        for r in results:
+            for label, (as_json, as_page) in r["pages"].items():
+                ratio = as_json.requests_per_s / max(as_page.requests_per_s, 1e-9)
+                print(
+                    f"{r['server']:10} {label:>16} {as_json.requests_per_s:11.0f} "
+                    f"{as_page.requests_per_s:11.0f} {as_json.p99_ms:9.1f} "
+                    f"{as_page.p99_ms:9.1f} {ratio:14.2f}x"
+                )
         errors = {
             r["server"]: [r[k].errors for k in ("list_mods", "info_mod", "download")]
+            + [e.errors for pair in r["pages"].values() for e in pair]
             for r in results
         }
         if any(any(e) for e in errors.values()):
@@ -459,7 +502,16 @@ def main() -> None:
             print(
                 json.dumps(
                     [
-                        {k: attrs.asdict(v) if attrs.has(type(v)) else v for k, v in r.items()}
+                        {
+                            k: attrs.asdict(v)
+                            if attrs.has(type(v))
+                            else {
+                                label: [attrs.asdict(x) for x in pair] for label, pair in v.items()
+                            }
+                            if k == "pages"
+                            else v
+                            for k, v in r.items()
+                        }
                         for r in results
                     ]
                 )

@@ -17,13 +17,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openworkshop import Workshop
 from openworkshop.errors import NotReady
-from openworkshop_http.api import ENDPOINTS
+from openworkshop_http.api import ENDPOINTS, STATISTICS_TYPES
 from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
 from openworkshop_http.errors import HttpError, error_response, exception_handlers
+from openworkshop_http.language import choose_language
 from openworkshop_http.openapi import openapi_document
 from openworkshop_http.settings import HttpSettings
+from openworkshop_web import web_routes
 
 __all__ = ["ENDPOINTS", "AccessLog", "create_app", "downloads_off"]
 
@@ -75,6 +77,13 @@ def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
         Route("/docs/", docs_page, methods=["GET"]),
         Mount(STATIC_PREFIX, app=swagger_assets()),
     ]
+    # the web pages (docs/web.md): not endpoints of the original API, so not counted
+    out += web_routes(
+        workshop,
+        endpoints._check_rate,
+        language=choose_language,
+        request_types=STATISTICS_TYPES,
+    )
     return out
 
 
