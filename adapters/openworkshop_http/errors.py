@@ -90,6 +90,7 @@ class RouteNotFound(HttpError, LookupError):
 
     message = "unknown path"
     error_id = 404
+    when = "no such endpoint"
 
 
 class MethodNotAllowed(HttpError):
@@ -97,6 +98,7 @@ class MethodNotAllowed(HttpError):
 
     message = "method not allowed"
     error_id = 405
+    when = "not GET or HEAD; `Allow` names the methods"
 
 
 class TooManyRequests(HttpError):
@@ -104,6 +106,7 @@ class TooManyRequests(HttpError):
 
     message = "too many requests"
     error_id = 429
+    when = "the per-client limit on `/download/steam` and `/update/steam`"
 
     def __init__(self, retry_after: float, per_minute: int) -> None:
         super().__init__(
@@ -120,6 +123,7 @@ class RangeNotSatisfiable(HttpError):
 
     message = "range not satisfiable"
     error_id = 416
+    when = "a `Range` starting past the end of the archive; `Content-Range` gives the size"
 
     def __init__(self, size: int) -> None:
         super().__init__(details=[f"the archive has {size} bytes"])
@@ -131,6 +135,7 @@ class SteamUnavailable(HttpError):
 
     message = "steam is not available, try again later"
     error_id = 503
+    when = "`/update/steam` while Steam cannot answer"
 
 
 class StorageBusy(HttpError):
@@ -139,6 +144,7 @@ class StorageBusy(HttpError):
 
     message = "the server cannot store data now, try again later"
     error_id = 503
+    when = "any request that must write while the database's disk is full (SQLITE_FULL) or its file is locked or failing; nothing counted is lost"
 
 
 class InternalError(HttpError):
@@ -146,6 +152,7 @@ class InternalError(HttpError):
 
     message = "internal server error"
     error_id = 500
+    when = "a bug, or a damaged database file (logged; no traceback in the answer)"
 
 
 STATUS: Final[dict[type[BaseException], int]] = {

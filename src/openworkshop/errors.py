@@ -53,6 +53,9 @@ class ApiError(WorkshopError):
 
     message: ClassVar[str] = "internal error"
     error_id: ClassVar[int] = 0
+    when: ClassVar[str] = ""
+    """When a client gets it, in the API's terms: docs/http.md's Errors table is generated
+    from it (with ``message``, ``error_id`` and the adapter's status)."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.message)
@@ -87,6 +90,7 @@ class NotReady(ApiError):
 
     message = "the server is not ready to process requests"
     error_id = 1
+    when = "no steamcmd, and the server does not have the mod (the original's 103)"
 
 
 class ModNotFound(ApiError, LookupError):
@@ -95,6 +99,7 @@ class ModNotFound(ApiError, LookupError):
 
     message = "this mod was not found"
     error_id = 2
+    when = "`/download/steam`: Steam's details said, within the last update cooldown, that it is missing, private, banned or a collection; no other failure. Adds `reason`: `not_found` or `banned`"
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__()
@@ -114,6 +119,7 @@ class AlreadyProcessing(ApiError):
 
     message = "your request is already being processed"
     error_id = 3
+    when = "`/download/steam`: the mod is queued or downloading (the original's 102). Adds `unsuccessful_attempts` and `reason` while it waits out a failure's cool-off"
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__()
@@ -132,6 +138,7 @@ class ModNotOnServer(ApiError, LookupError):
 
     message = "the mod is not on the server"
     error_id = 1
+    when = "`/download`: the server does not have the mod"
 
 
 class ModDamaged(ApiError):
@@ -139,6 +146,7 @@ class ModDamaged(ApiError):
 
     message = "the mod is damaged"
     error_id = 2
+    when = "`/download`: its archive was missing; the record is removed"
 
 
 class ModStillLoading(ApiError):
@@ -146,6 +154,7 @@ class ModStillLoading(ApiError):
 
     message = "this mod is still loading"
     error_id = 3
+    when = "`/download`: state 3 or 2, no earlier version"
 
 
 class NotUpdatable(ApiError, LookupError):
@@ -153,6 +162,7 @@ class NotUpdatable(ApiError, LookupError):
 
     message = "mod not found on locale"
     error_id = 1
+    when = "`/update/steam`: not in condition 0 here"
 
 
 class CheckedRecently(ApiError):
@@ -160,6 +170,7 @@ class CheckedRecently(ApiError):
 
     message = "check for relevance was made earlier"
     error_id = 2
+    when = "`/update/steam` within the update cooldown (3 h)"
 
     def __init__(self, retry_after: float = 0.0) -> None:
         super().__init__()
@@ -171,6 +182,7 @@ class ModNotOnSteam(ApiError, LookupError):
 
     message = "mod not found on steam"
     error_id = 3
+    when = "`/update/steam`: Steam's details say it is missing, private or banned"
 
 
 class AlreadyUpToDate(ApiError):
@@ -178,6 +190,7 @@ class AlreadyUpToDate(ApiError):
 
     message = "mod already update"
     error_id = 4
+    when = "`/update/steam`: Steam has nothing newer"
 
 
 # --- query validation ---------------------------------------------------------------
@@ -192,12 +205,14 @@ class PageSizeOutOfRange(ParameterProblem):
 
     message = "incorrect page size"
     error_id = 1
+    when = "`page_size` outside 1–50"
 
 
 class FilterTooComplex(ParameterProblem):
     """The filters together name more elements than the endpoint's limit."""
 
     error_id = 2
+    when = "each list counted as sent, repeats included"
 
     def __init__(self, limit: int, *, details: Sequence[str] = ()) -> None:
         super().__init__(
@@ -211,16 +226,19 @@ class ListSizeOutOfRange(ParameterProblem):
 
     message = "the size of the array is not correct"
     error_id = 1
+    when = "`/condition/mod`, `/list/resources_mods`: not 1–50 ids as sent"
 
 
 class StartHourOutOfRange(ParameterProblem):
     message = "start_hour exits 24 hour format"
     error_id = 1
+    when = "`/statistics/hour`: `start_hour` outside 0–23"
 
 
 class EndHourOutOfRange(ParameterProblem):
     message = "end_hour exits 24 hour format"
     error_id = 2
+    when = "`/statistics/hour`: `end_hour` outside 0–23"
 
 
 class ConflictingRequest(ParameterProblem):
@@ -228,6 +246,7 @@ class ConflictingRequest(ParameterProblem):
 
     message = "conflicting request"
     error_id = 3
+    when = "`/statistics/hour`, `/statistics/day`: start after end"
 
 
 class InvalidParameter(ParameterProblem):
@@ -235,6 +254,7 @@ class InvalidParameter(ParameterProblem):
 
     message = "invalid parameters"
     error_id = 4
+    when = "a malformed value: not a number, id or list (a nested list too), unknown sort, bad date or boolean, a NUL character, unknown parameter"
 
 
 # --- internal errors (never shown to a client as such) ------------------------------
