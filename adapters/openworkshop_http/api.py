@@ -4,7 +4,7 @@ parameters class that reads its request, its success responses and the errors it
 ``app.py`` routes from this table, ``openapi.py`` writes the OpenAPI document from it (the
 parameters from the ``Param`` declarations of ``openworkshop.query``; each error's status
 from ``errors.STATUS``, its text from the error class's ``message`` and ``error_id``), and
-``docs/http.md``'s parameter tables are generated from it (``docs_tables.py``).
+``docs/http.md``'s parameter tables are generated from it (``reference.py``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ schemathesis checks the server against it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from typing import Any, Final
 
@@ -25,8 +26,9 @@ from openworkshop.errors import (
     PageSizeOutOfRange,
 )
 from openworkshop.ports import CatalogSummary
-from openworkshop.query import MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, Param
+from openworkshop.query import MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, ModFields, Param
 from openworkshop.states import ModState
+from openworkshop.views import GAME_GROUPS, GAME_KEYS, MOD_GROUPS, Key
 from openworkshop_http.api import ENDPOINTS, Endpoint, Header, Ok
 from openworkshop_http.errors import RETRY_AFTER, STATUS, nearest
 
@@ -92,26 +94,37 @@ MICROS: Final[JSON] = _string(
 _SUMMARY: Final = tuple(field.name for field in attrs.fields(CatalogSummary))
 
 
+def _key(key: Key) -> JSON:
+    """A row's key as ``views`` declares it (its group's table)."""
+    schema: JSON = {
+        "string": _string(),
+        "integer": INT,
+        "seconds": _nullable(SECONDS),
+        "micros": _nullable(MICROS),
+    }[key.type]
+    if key.help:
+        schema = {**schema, "description": key.help}
+    if key.max_length is not None:
+        schema = {**schema, "maxLength": key.max_length}
+    return schema
+
+
+def _keys(keys: Iterable[Key]) -> JSON:
+    return {key.name: _key(key) for key in keys}
+
+
+def _groups(groups: Mapping[str, object], defaults: object) -> str:
+    """The groups' names, as the row's description lists them (the flags on by default)."""
+    return ", ".join(
+        f"`{name}`" + (" (default on)" if getattr(defaults, name) else "") for name in groups
+    )
+
+
 def _schemas() -> JSON:
     named = _obj({"id": INT, "name": _string()}, ["id", "name"])
-    mod_general = {"name": _string(), "size": INT, "source": _string(), "downloads": INT}
-    mod_optional = {
-        "description": _string(),
-        "short_description": _string(maxLength=256),
-        "date_creation": _nullable(SECONDS),
-        "date_update": _nullable(SECONDS),
-    }
-    game_fields = {
-        "name": _string(),
-        "type": _string(description="`game` or `app`"),
-        "logo": _string(description="URL of the game's logo"),
-        "source": _string(),
-        "short_description": _string(),
-        "description": _string(),
-        "mods_downloads": INT,
-        "mods_count": INT,
-        "creation_date": _nullable(MICROS),
-    }
+    mod_fields = _keys(key for group in MOD_GROUPS.values() for key in group)
+    game_fields = _keys((*GAME_KEYS, *(key for group in GAME_GROUPS.values() for key in group)))
+    game_required = [key.name for key in GAME_KEYS]
     page = {"database_size": INT, "offeset": INT, "offset": INT}
     return {
         "Error": _obj(
@@ -145,16 +158,15 @@ def _schemas() -> JSON:
             ["message", "error_id"],
         ),
         "Mod": _obj(
-            {"id": UINT64, **mod_general, **mod_optional},
+            {"id": UINT64, **mod_fields},
             ["id"],
-            description="Fields by group: `general` (default on), `description`, "
-            "`short_description`, `dates`.",
+            description="Fields by group: " + _groups(MOD_GROUPS, ModFields()) + ".",
         ),
         "ModPage": _obj(
             {**page, "results": {"type": "array", "items": _ref("Mod")}},
             ["database_size", "offeset", "offset", "results"],
         ),
-        "Game": _obj({"id": UINT64, **game_fields}, ["id", "name", "type", "logo", "source"]),
+        "Game": _obj({"id": UINT64, **game_fields}, ["id", *game_required]),
         "GamePage": _obj(
             {**page, "results": {"type": "array", "items": _ref("Game")}},
             ["database_size", "offeset", "offset", "results"],
@@ -200,8 +212,7 @@ def _schemas() -> JSON:
                 "result": _nullable(
                     _obj(
                         {
-                            **mod_general,
-                            **mod_optional,
+                            **mod_fields,
                             "condition": {"type": "integer", "enum": [int(s) for s in ModState]},
                             "game": _nullable(
                                 _obj({"id": UINT64, "name": _nullable(_string())}, ["id"])
@@ -225,7 +236,7 @@ def _schemas() -> JSON:
             ["result"],
         ),
         "GameInfo": _obj(
-            {"result": _nullable(_obj(game_fields, ["name", "type", "logo", "source"]))},
+            {"result": _nullable(_obj(game_fields, game_required))},
             ["result"],
         ),
         "Conditions": {

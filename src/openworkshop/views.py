@@ -7,8 +7,8 @@ library) uses these, so the field groups, key names and date formats are the sam
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
 
 import attrs
 
@@ -17,6 +17,10 @@ from openworkshop.ports import CatalogSummary, Page, StatRow
 from openworkshop.query import GameFields, ModFields
 
 __all__ = [
+    "GAME_GROUPS",
+    "GAME_KEYS",
+    "MOD_GROUPS",
+    "Key",
     "catalog_summary",
     "failure_body",
     "game_info",
@@ -48,6 +52,99 @@ def micros(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+# --- the field groups: each group's keys, declared once -------------------------------
+
+
+@attrs.frozen
+class Key:
+    """One JSON key of a mod or game row: the value's attribute it shows, and how."""
+
+    name: str
+    type: str = "string"
+    """``string``, ``integer``, ``seconds`` (:func:`seconds`, or null) or ``micros``
+    (:func:`micros`, or null); ``openapi.py`` gives each its schema."""
+    help: str = ""
+    max_length: int | None = None
+    attribute: str = attrs.field(default=attrs.Factory(lambda self: self.name, takes_self=True))
+
+
+MOD_GROUPS: Final[Mapping[str, tuple[Key, ...]]] = {
+    "general": (Key("name"), Key("size", "integer"), Key("source"), Key("downloads", "integer")),
+    "description": (Key("description"),),
+    "short_description": (Key("short_description", max_length=256),),
+    "dates": (Key("date_creation", "seconds"), Key("date_update", "seconds")),
+}
+"""The keys of a mod row (after its ``id``) by the ``ModFields`` flag that asks for them, in
+the order they are written."""
+
+GAME_KEYS: Final[tuple[Key, ...]] = (
+    Key("name"),
+    Key("type", help="`game` or `app`"),
+    Key("logo", help="URL of the game's logo"),
+    Key("source"),
+)
+"""The keys every game row has (after its ``id``)."""
+
+GAME_GROUPS: Final[Mapping[str, tuple[Key, ...]]] = {
+    "short_description": (Key("short_description"),),
+    "description": (Key("description"),),
+    "statistics": (Key("mods_downloads", "integer"), Key("mods_count", "integer")),
+    "dates": (Key("creation_date", "micros"),),
+}
+"""The keys of a game row by the ``GameFields`` flag that asks for them, in order."""
+
+_FORMATS: Final[Mapping[str, Callable[[Any], Any]]] = {"seconds": seconds, "micros": micros}
+
+Row = Callable[[Any], JSON]
+
+
+def _builder(keys: Sequence[Key]) -> Row:
+    """A function writing a row of ``keys`` as one dict display, generated from the keys (as
+    attrs and cattrs generate theirs): the listing's rows cost one call each, no loop over
+    the keys. Made once per choice of groups."""
+    parts = []
+    for key in keys:
+        assert key.attribute.isidentifier(), key
+        value = f"value.{key.attribute}"
+        parts.append(
+            f"{key.name!r}: " + (f"{key.type}({value})" if key.type in _FORMATS else value)
+        )
+    source = "def row(value):\n    return {" + ", ".join(parts) + "}\n"
+    namespace: dict[str, Any] = dict(_FORMATS)
+    exec(compile(source, "<openworkshop.views row>", "exec"), namespace)
+    built: Row = namespace["row"]
+    return built
+
+
+_ID: Final = Key("id", "integer")
+_ROWS: dict[tuple[object, bool], Row] = {}
+
+
+def _row(
+    fields: ModFields | GameFields,
+    with_id: bool,
+    base: tuple[Key, ...],
+    groups: Mapping[str, tuple[Key, ...]],
+) -> Row:
+    try:
+        return _ROWS[fields, with_id]
+    except KeyError:
+        keys = ((_ID,) if with_id else ()) + base
+        keys += tuple(
+            key for flag, group in groups.items() if getattr(fields, flag) for key in group
+        )
+        built = _ROWS[fields, with_id] = _builder(keys)
+        return built
+
+
+def _mod_row(fields: ModFields, with_id: bool) -> Row:
+    return _row(fields, with_id, (), MOD_GROUPS)
+
+
+def _game_row(fields: GameFields, with_id: bool) -> Row:
+    return _row(fields, with_id, GAME_KEYS, GAME_GROUPS)
+
+
 def _paged(page: Page[Any], results: list[JSON], *, offeset: bool = False) -> JSON:
     """A page in the seed's envelope. ``offeset`` (README's spelling, beside the ``offset``
     the original server sent) only where the README shows it: /list/mods and /list/games."""
@@ -59,23 +156,10 @@ def _paged(page: Page[Any], results: list[JSON], *, offeset: bool = False) -> JS
     return body
 
 
-def _mod_fields(mod: Mod, fields: ModFields) -> JSON:
-    row: JSON = {}
-    if fields.general:
-        row.update(name=mod.name, size=mod.size, source=mod.source, downloads=mod.downloads)
-    if fields.description:
-        row["description"] = mod.description
-    if fields.short_description:
-        row["short_description"] = mod.short_description
-    if fields.dates:
-        row["date_creation"] = seconds(mod.date_creation)
-        row["date_update"] = seconds(mod.date_update)
-    return row
-
-
 def mod_list(page: Page[Mod], fields: ModFields) -> JSON:
     """``/list/mods/``: ``offeset`` as the README spells it, and ``offset`` as the server sent."""
-    return _paged(page, [{"id": m.id, **_mod_fields(m, fields)} for m in page.items], offeset=True)
+    row = _mod_row(fields, with_id=True)
+    return _paged(page, [row(m) for m in page.items], offeset=True)
 
 
 def update_queued() -> JSON:
@@ -105,7 +189,7 @@ def mod_info(
     """``/info/mod/{id}``: ``result`` is the mod or null; ``failure`` tells why it is not here."""
     body: JSON = {"result": None}
     if mod is not None:
-        result = _mod_fields(mod, fields)
+        result = _mod_row(fields, with_id=False)(mod)
         result["condition"] = int(mod.state)
         if with_game:
             result["game"] = (
@@ -124,26 +208,13 @@ def mod_info(
     return body
 
 
-def _game_fields(game: Game, fields: GameFields) -> JSON:
-    row: JSON = {"name": game.name, "type": game.type, "logo": game.logo, "source": game.source}
-    if fields.short_description:
-        row["short_description"] = game.short_description
-    if fields.description:
-        row["description"] = game.description
-    if fields.statistics:
-        row["mods_downloads"] = game.mods_downloads
-        row["mods_count"] = game.mods_count
-    if fields.dates:
-        row["creation_date"] = micros(game.creation_date)
-    return row
-
-
 def game_list(page: Page[Game], fields: GameFields) -> JSON:
-    return _paged(page, [{"id": g.id, **_game_fields(g, fields)} for g in page.items], offeset=True)
+    row = _game_row(fields, with_id=True)
+    return _paged(page, [row(g) for g in page.items], offeset=True)
 
 
 def game_info(game: Game | None, fields: GameFields) -> JSON:
-    return {"result": None if game is None else _game_fields(game, fields)}
+    return {"result": None if game is None else _game_row(fields, with_id=False)(game)}
 
 
 def _named(page: Page[Tag] | Page[Genre]) -> JSON:
