@@ -197,31 +197,30 @@ def openworkshop_process(
                 process.wait()
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def running_demo(folder: Path, *, cached_within: float) -> Iterator[str]:
     """``openworkshop demo`` as a real process on 127.0.0.1 (the fake Steam, SQLite, archives
-    on disk, the default server), with the sample mods cached; its base URL. No rate limit,
-    so tools that explore the API are not stopped by it."""
-    folder = tmp_path_factory.mktemp("demo")
+    on disk, the default server) in ``folder``, once its sample mods are cached (within
+    ``cached_within`` seconds); its base URL. No rate limit, so tools that explore the API
+    are not stopped by it."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    args = [
-        "demo",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(folder / "data"),
-        "--log-level",
-        "warning",
-    ]
+    args = ["demo", "--port", str(port), "--data-dir", str(folder / "data")]
     with openworkshop_process(
-        args,
+        [*args, "--log-level", "warning"],
         {"OPENWORKSHOP_CLIENT_RATE": "0"},
         ready_url=base + "/info/queue/size",
         log=folder / "server.log",
     ):
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + cached_within
         while httpx.get(base + "/info/queue/size").json() != 0:
             assert time.monotonic() < deadline, "the demo did not cache its sample mods"
             time.sleep(0.1)
+        yield base
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo server shared by the tests that only read from it (:func:`running_demo`)."""
+    with running_demo(tmp_path_factory.mktemp("demo"), cached_within=60) as base:
         yield base

@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from openworkshop.testing import sample_catalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
-from tests.http.conftest import free_port, openworkshop_process
+from tests.http.conftest import running_demo
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -54,20 +52,7 @@ def ordinary_mods() -> list[int]:
 def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``openworkshop demo`` on 127.0.0.1 with the sample mods cached (all but the last one,
     which the demo leaves for a person to ask for); its base URL."""
-    folder = tmp_path_factory.mktemp("web-demo")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    args = ["demo", "--port", str(port), "--data-dir", str(folder / "data")]
-    with openworkshop_process(
-        [*args, "--log-level", "warning"],
-        {"OPENWORKSHOP_CLIENT_RATE": "0"},
-        ready_url=base + "/info/queue/size",
-        log=folder / "server.log",
-    ):
-        deadline = time.monotonic() + 90
-        while httpx.get(base + "/info/queue/size").json() != 0:
-            assert time.monotonic() < deadline, "the demo did not cache its sample mods"
-            time.sleep(0.1)
+    with running_demo(tmp_path_factory.mktemp("web-demo"), cached_within=90) as base:
         yield base
 
 
