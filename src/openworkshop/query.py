@@ -207,6 +207,7 @@ def _query_names(cls: type) -> frozenset[str]:
 # --- reading raw parameters ------------------------------------------------------------
 
 E = TypeVar("E")
+C = TypeVar("C", ModCriteria, GameCriteria)
 
 
 class _Reader:
@@ -728,18 +729,7 @@ class ModListQuery:
     @property
     def criteria(self) -> ModCriteria:
         """What storage is asked for: the filters, the order and the page, without the view."""
-        return ModCriteria(
-            page=self.page,
-            sort=self.sort,
-            descending=self.descending,
-            tags=self.tags,
-            games=self.games,
-            allowed_ids=self.allowed_ids,
-            exclude_dependent=self.exclude_dependent,
-            primary_sources=self.primary_sources,
-            name=self.name,
-            q=self.q,
-        )
+        return _criteria(self, ModCriteria)
 
     @classmethod
     def from_params(cls, params: Params) -> ModListQuery:
@@ -796,15 +786,7 @@ class GameListQuery:
     @property
     def criteria(self) -> GameCriteria:
         """What storage is asked for: the filters, the order and the page, without the view."""
-        return GameCriteria(
-            page=self.page,
-            sort=self.sort,
-            descending=self.descending,
-            type_app=self.type_app,
-            genres=self.genres,
-            primary_sources=self.primary_sources,
-            name=self.name,
-        )
+        return _criteria(self, GameCriteria)
 
     @classmethod
     def from_params(cls, params: Params) -> GameListQuery:
@@ -814,6 +796,12 @@ class GameListQuery:
         _check_page_size(query.page.page_size)
         _check_limits(cls, reader)
         return query
+
+
+def _criteria(query: object, criteria: type[C]) -> C:
+    """The criteria a listing query carries: each field of ``criteria`` taken from the query
+    by name (a field added to the criteria is read with it, never left at its default)."""
+    return criteria(**{f.name: getattr(query, f.name) for f in attrs.fields(criteria)})
 
 
 def _only_ids(what: str) -> Any:
