@@ -30,7 +30,15 @@ from openworkshop.ports import CatalogReader, Clock, DownloadQueue, ItemMemory, 
 from openworkshop.states import ModState
 from openworkshop.upstream import DetailsBatcher, UpstreamGate
 
-__all__ = ["PLAN_LIMIT", "Cycle", "Plan", "PlanEntry", "Planner"]
+__all__ = [
+    "PLAN_LIMIT",
+    "CollectionInfo",
+    "CollectionItem",
+    "Cycle",
+    "Plan",
+    "PlanEntry",
+    "Planner",
+]
 
 PLAN_LIMIT = 500
 """The most mods one plan holds (asked for, or pulled in): past it, ``PlanTooLarge``."""
@@ -82,6 +90,24 @@ class Plan:
         """Whether every entry's dependencies are known (else ask again once the server
         has fetched those whose are not)."""
         return all(e.dependencies is not None or e.missing for e in self.entries)
+
+
+@attrs.frozen(kw_only=True)
+class CollectionItem:
+    """One item of a collection and the server's state of it (``None``: not there)."""
+
+    id: int
+    condition: ModState | None
+    name: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CollectionInfo:
+    """``/info/collection/{id}``: a collection's items, in Steam's order."""
+
+    id: int
+    name: str
+    items: tuple[CollectionItem, ...]
 
 
 @attrs.frozen(kw_only=True)

@@ -39,7 +39,7 @@ from openworkshop.errors import (
     UpstreamError,
 )
 from openworkshop.pipeline import Pipeline, is_newer
-from openworkshop.plans import Plan, Planner
+from openworkshop.plans import CollectionInfo, CollectionItem, Plan, Planner
 from openworkshop.ports import (
     ArchiveStore,
     CatalogReader,
@@ -99,24 +99,6 @@ class Queued:
         if self.reason is not None:
             body["reason"] = self.reason
         return body
-
-
-@attrs.frozen(kw_only=True)
-class CollectionItem:
-    """One item of a collection and the server's state of it (``None``: not there)."""
-
-    id: int
-    condition: ModState | None
-    name: str = ""
-
-
-@attrs.frozen(kw_only=True)
-class CollectionInfo:
-    """``/info/collection/{id}``: a collection's items, in Steam's order."""
-
-    id: int
-    name: str
-    items: tuple[CollectionItem, ...]
 
 
 @attrs.frozen(kw_only=True)
