@@ -50,10 +50,8 @@ def test_every_endpoint_is_documented_and_nothing_else() -> None:
 def test_every_operation_documents_its_errors_and_schemas() -> None:
     document = openapi_document()
     schemas = document["components"]["schemas"]
-    for path, item, operation in [
-        (path, item, operation)
-        for path, item in document["paths"].items()
-        for operation in item.values()
+    for path, operation in [
+        (path, operation) for path, item in document["paths"].items() for operation in item.values()
     ]:
         assert operation["summary"], path
         assert "default" in operation["responses"], path

@@ -8,8 +8,8 @@ import pytest
 from openworkshop import ModState
 from openworkshop.testing import SteamCatalog, sample_catalog
 from openworkshop_http.openapi import openapi_document
-from tests.http.conftest import Api, MakeApi, assert_error
 from tests.gathering import AllRequestsIn
+from tests.http.conftest import Api, MakeApi, assert_error
 from tests.steam.catalogs import make_item
 
 pytestmark = pytest.mark.anyio
