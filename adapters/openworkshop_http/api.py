@@ -317,6 +317,7 @@ ENDPOINTS: Final = (
         ok={200: Ok(schema="Plan", description="The plan, dependencies first.")},
         errors={
             PlanTooLarge: "",
+            TooManyRequests: _RATE_LIMITED,
             NotReady: "`queue=true`, and it cannot download at all (no steamcmd)",
             SteamUnavailable: "Steam could not answer for mods the server does not know",
         },
@@ -334,6 +335,7 @@ ENDPOINTS: Final = (
         ok={200: Ok(schema="Plan", description="The plan, dependencies first.")},
         errors={
             PlanTooLarge: "",
+            TooManyRequests: _RATE_LIMITED,
             NotReady: "`queue: true`, and it cannot download at all (no steamcmd)",
             SteamUnavailable: "Steam could not answer for mods the server does not know",
         },
@@ -350,7 +352,7 @@ ENDPOINTS: Final = (
         tag="launcher",
         params=query.CollectionQuery,
         ok={200: Ok(schema="CollectionInfo", description="The collection, or null.")},
-        errors={SteamUnavailable: "Steam could not answer"},
+        errors={TooManyRequests: _RATE_LIMITED, SteamUnavailable: "Steam could not answer"},
     ),
     Endpoint(
         path="/statistics/delay",

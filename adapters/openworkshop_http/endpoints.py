@@ -241,15 +241,18 @@ class Endpoints:
 
     async def plan(self, request: Request) -> Response:
         query = PlanQuery.from_params(request.path_params["ids_array"], query_params(request))
+        self._check_rate(request)  # it may call Valve for mods the server does not know
         return JSONResponse(views.plan(await self.workshop.plan(query)))
 
     async def plan_body(self, request: Request) -> Response:
         query = PlanBody.from_json(await request.body(), query_params(request))
+        self._check_rate(request)
         return JSONResponse(views.plan(await self.workshop.plan(query)))
 
     async def collection_info(self, request: Request) -> Response:
         raw = request.path_params["collection_id"]
         query = CollectionQuery.from_params(raw, query_params(request))
+        self._check_rate(request)
         return JSONResponse(views.collection_info(await self.workshop.collection_info(query)))
 
     # --- statistics -------------------------------------------------------------------------
