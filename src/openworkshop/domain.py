@@ -51,7 +51,8 @@ class FailureReason(str, Enum):
 
     ACCESS_DENIED = "access_denied"
     NOT_FOUND = "not_found"
-    """Steam's details: missing, private or friends-only, or a collection (never steamcmd's)."""
+    """Steam's details: missing, private or friends-only (never steamcmd's); also a
+    collection when no ``ItemMemory`` is there to hold its items."""
     BANNED = "banned"
     """Steam's details: banned."""
     FILE_NOT_FOUND = "file_not_found"

@@ -100,7 +100,7 @@ class ModNotFound(ApiError, LookupError):
 
     message = "this mod was not found"
     error_id = 2
-    when = "`/download/steam`: Steam's details said, within the last update cooldown, that it is missing, private, banned or a collection; no other failure. Adds `reason`: `not_found` or `banned`"
+    when = "`/download/steam`: Steam's details said, within the last update cooldown, that it is missing, private or banned; no other failure. Adds `reason`: `not_found` or `banned`"
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__()
