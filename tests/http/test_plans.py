@@ -134,3 +134,18 @@ def test_the_document_describes_the_launcher_endpoints() -> None:
     assert set(paths["/plan/{ids_array}"]) == {"get"}
     assert "413" in paths["/plan/{ids_array}"]["get"]["responses"]
     assert "/info/collection/{collection_id}" in paths
+
+
+async def test_a_browser_may_post_a_plan(api: Api) -> None:
+    """The CORS preflight of ``POST /plan`` with a JSON body allows it."""
+    answer = await api.client.options(
+        "/plan",
+        headers={
+            "Origin": "https://launcher.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert answer.status_code == 204
+    assert "POST" in answer.headers["access-control-allow-methods"]
+    assert answer.headers["access-control-allow-headers"] == "content-type"
