@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from openworkshop import Settings, Workshop
@@ -127,3 +128,34 @@ async def test_a_collection_is_recognised_and_expanded_in_batched_calls(
     info = await workshop.collection_info(CollectionQuery(collection_id=COLLECTION))
     assert info is not None and [i.id for i in info.items] == [mod(3, 0), mod(4, 3)]
     assert dict(fake.calls) == {}
+
+
+async def test_the_fake_answers_a_collection_without_content(fake: FakeSteam) -> None:
+    """GetPublishedFileDetails of a collection: no size, no depot manifest, no file and no
+    ``file_type`` (the keyless answer cannot say); GetCollectionDetails of a mod: result 9
+    inside ``collectiondetails``."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{fake.api_url}/ISteamRemoteStorage/GetPublishedFileDetails/v1/",
+            data=f"itemcount=1&publishedfileids[0]={COLLECTION}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as answer:
+            item = (await answer.json())["response"]["publishedfiledetails"][0]
+        async with http.post(
+            f"{fake.api_url}/ISteamRemoteStorage/GetCollectionDetails/v1/",
+            data=f"collectioncount=1&publishedfileids[0]={mod(0, 0)}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as answer:
+            response = (await answer.json())["response"]
+    assert (item["result"], item["file_size"], item["hcontent_file"], item["file_url"]) == (
+        1,
+        "0",
+        "",
+        "",
+    )
+    assert "file_type" not in item and "filetype" not in item
+    assert response == {
+        "result": 1,
+        "resultcount": 0,
+        "collectiondetails": [{"publishedfileid": str(mod(0, 0)), "result": 9}],
+    }
