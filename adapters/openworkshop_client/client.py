@@ -60,6 +60,11 @@ COLLECTION_HINT = (
     "which cannot expand collections; name the collection's mods instead"
 )
 
+MAX_PLAN_ROUNDS = 50
+"""How many times a plan is asked for while the server learns required items (one round per
+level of an unknown chain, without a Web API key)."""
+STEAM_LACKS = "Steam does not list it (missing, private or banned)"
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -211,15 +216,33 @@ class Client:
         roots = list(dict.fromkeys(ids))
         if not roots:
             return Plan(())
-        entries = await self.api.plan(roots)
-        if entries is None:
+        answer = await self.api.plan(roots)
+        if answer is None:
             return await self._plan_original(roots, report)
-        failures = await self._wait_until(
-            [e.id for e in entries if e.condition not in READY], READY, report
+        for _ in range(MAX_PLAN_ROUNDS):
+            failures: dict[int, ClientError] = {}
+            for entry in answer.entries:
+                if entry.missing:
+                    failures[entry.id] = ModRefused(entry.id, "not_found", STEAM_LACKS)
+                    report(Failed(mod_id=entry.id, reason="not_found", message=STEAM_LACKS))
+            if failures:
+                raise InstallFailed(failures)
+            # a mod whose required items are not known yet is waited for until its page is
+            # read (condition 0); then the plan is asked for again
+            wanted = READY if answer.complete else (PARSED,)
+            lacking = [e.id for e in answer.entries if e.condition not in wanted]
+            if not lacking:
+                return Plan(answer.entries)
+            failures = await self._wait_until(lacking, wanted, report)
+            if failures:
+                raise InstallFailed(failures)
+            fresh = await self.api.plan(roots)
+            if fresh is None:  # the server went back to the original API meanwhile
+                return await self._plan_original(roots, report)
+            answer = fresh
+        raise InstallFailed(
+            {r: ModRefused(r, "unknown", "the server's plan did not settle") for r in roots}
         )
-        if failures:
-            raise InstallFailed(failures)
-        return Plan(tuple(entries))
 
     async def _plan_original(self, roots: list[int], report: Progress) -> Plan:
         """The plan from the original API: ``/info/mod?dependencies=true`` level by level,
@@ -385,7 +408,12 @@ class Client:
             failures = await self._stage(plan, manifest, staged, report)
             if failures:
                 raise InstallFailed(failures)
-            asked = set(ids) if direct is None else direct
+            # a collection's items stand where it stood: asked for
+            asked = (
+                set(ids) | {e.id for e in plan.entries if e.parent is None}
+                if direct is None
+                else direct
+            )
             return self._commit(plan, manifest, staged, asked, report)
         finally:
             for item in staged.values():

@@ -28,12 +28,16 @@ __all__ = [
     "CheckResult",
     "PlanEntry",
     "ServerApi",
+    "ServerPlan",
     "ServerProgress",
     "etag_sha256",
 ]
 
 CONDITION_BATCH = 50
 """Ids per ``/condition/mod`` request (the original API's limit)."""
+PLAN_GET_IDS = 50
+"""Up to this many ids a plan is asked for with ``GET /plan/[ids]``; more go in a
+``POST /plan`` body (a URL stays short)."""
 CHECK_BATCH = 1000
 """Mods per ``POST /check/mods``."""
 MAX_RETRY_AFTER = 300.0
@@ -76,8 +80,26 @@ class PlanEntry:
     sha256: str | None = None
     version: str = ""
     parent: int | None = None
-    """``None`` when asked for; else the first mod that pulled it in."""
+    """``None`` when asked for (or an item of a collection asked for); else the first mod
+    that pulled it in."""
     dependencies: tuple[int, ...] = ()
+    dependencies_known: bool = True
+    """False while the server has not read the mod's page (``dependencies: null``): the
+    plan is asked for again once the server has the mod."""
+    collection: int | None = None
+    """The collection it came from, when it came from one."""
+    missing: bool = False
+    """Steam does not list it (missing, private, banned)."""
+
+
+@attrs.frozen(kw_only=True)
+class ServerPlan:
+    """``/plan``'s answer: the entries, dependencies first, and whether every entry's
+    dependencies are known (``complete``)."""
+
+    entries: tuple[PlanEntry, ...]
+    complete: bool = True
+    collections: Mapping[int, tuple[int, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -208,15 +230,18 @@ class ServerApi:
             raise
         return answer.body
 
-    async def plan(self, ids: Sequence[int]) -> list[PlanEntry] | None:
-        """``GET /plan/{ids}``: the closure of ``ids`` under required items, dependencies
-        first; ``None`` when the server has no such endpoint."""
-        body = await self._launcher("plan", "GET", f"/plan/{ids_path(ids)}")
+    async def plan(self, ids: Sequence[int]) -> ServerPlan | None:
+        """``GET /plan/[ids]`` (``POST /plan`` with a JSON body past ``PLAN_GET_IDS`` ids):
+        the closure of ``ids`` under required items, dependencies first; ``None`` when the
+        server has no such endpoint."""
+        if len(ids) > PLAN_GET_IDS:
+            body = await self._launcher("plan", "POST", "/plan", {"ids": list(ids)})
+        else:
+            body = await self._launcher("plan", "GET", f"/plan/{ids_path(ids)}")
         if body is None:
             return None
-        found = body.get("results", body.get("plan")) if isinstance(body, dict) else body
-        rows: list[dict[str, Any]] = list(found or ())
-        return [
+        rows: list[dict[str, Any]] = list(body.get("results") or ())
+        entries = tuple(
             PlanEntry(
                 id=int(row["id"]),
                 name=str(row.get("name") or ""),
@@ -226,9 +251,18 @@ class ServerApi:
                 version=str(row.get("date_update") or ""),
                 parent=row.get("parent"),
                 dependencies=tuple(int(d) for d in row.get("dependencies") or ()),
+                dependencies_known=row.get("dependencies") is not None,
+                collection=row.get("collection"),
+                missing=bool(row.get("missing")),
             )
             for row in rows
-        ]
+        )
+        collections = {
+            int(k): tuple(int(i) for i in v) for k, v in dict(body.get("collections") or {}).items()
+        }
+        return ServerPlan(
+            entries=entries, complete=bool(body.get("complete", True)), collections=collections
+        )
 
     async def check(self, versions: Mapping[int, str]) -> dict[int, CheckResult] | None:
         """``POST /check/mods`` with ``{id: sha256}``; ``None`` without the endpoint."""

@@ -30,6 +30,7 @@ from openworkshop.errors import (
     ModStillLoading,
     NotReady,
     NotUpdatable,
+    PlanTooLarge,
     StartHourOutOfRange,
 )
 from openworkshop.query import Param
@@ -78,6 +79,9 @@ class Endpoint:
     trailing slash)."""
 
     path: str
+    method: str = "GET"
+    """``GET`` (and ``HEAD``, unless ``action``), or ``POST`` with a JSON body whose fields
+    are the parameters class's ``body`` parameters."""
     handler: str
     """The name of the ``Endpoints`` method that answers it."""
     summary: str
@@ -130,7 +134,10 @@ ENDPOINTS: Final = (
         description="The archive if the server has the mod; otherwise the mod is queued (202) "
         "and the client polls `/info/mod/{mod_id}` or `/condition/mod/[...]` until its "
         "condition is 1 or 0. A cached mod last checked more than the update cooldown ago is "
-        "compared with Steam and queued again if Steam has a newer version (`updating: true`).",
+        "compared with Steam and queued again if Steam has a newer version (`updating: true`). "
+        "A Steam collection the server knows (from `/plan`, `/info/collection` or an earlier "
+        "request) is never downloaded itself: every item of it the server lacks is queued, "
+        "and the 202 lists them (`collection`, `items`, `queued`).",
         tag="download",
         path_param=query.MOD_ID,
         headers=(RANGE, IF_NONE_MATCH),
@@ -294,6 +301,60 @@ ENDPOINTS: Final = (
         errors={ListSizeOutOfRange: "1 to 50 ids"},
     ),
     Endpoint(
+        path="/plan/{ids_array}",
+        handler="plan",
+        summary="An install plan: the mods asked for and everything they require",
+        description="The closure of the mods (or collections: their items) under their "
+        "required items, recursively, ordered so that every dependency comes before what "
+        "requires it. Cycles are reported (`cycles`) and broken by leaving out the "
+        "requirement that closes each. What the server has parsed, and what Steam said within "
+        "the update cooldown, costs Valve nothing; anything else is looked up in batched "
+        "calls, one per level. Without a Web API key a mod's required items are known once "
+        "the server has its page: such entries have `dependencies: null` and `complete` is "
+        "false (ask again once they are in condition 0). Our addition, for launchers.",
+        tag="launcher",
+        params=query.PlanQuery,
+        ok={200: Ok(schema="Plan", description="The plan, dependencies first.")},
+        errors={
+            PlanTooLarge: "",
+            TooManyRequests: _RATE_LIMITED,
+            NotReady: "`queue=true`, and it cannot download at all (no steamcmd)",
+            SteamUnavailable: "Steam could not answer for mods the server does not know",
+        },
+        action=True,
+    ),
+    Endpoint(
+        path="/plan",
+        method="POST",
+        handler="plan_body",
+        summary="An install plan, for long lists: the ids in a JSON body",
+        description='The same as `GET /plan/{ids_array}`, with the body `{"ids": [...], '
+        '"queue": false}`. Our addition, for launchers.',
+        tag="launcher",
+        params=query.PlanBody,
+        ok={200: Ok(schema="Plan", description="The plan, dependencies first.")},
+        errors={
+            PlanTooLarge: "",
+            TooManyRequests: _RATE_LIMITED,
+            NotReady: "`queue: true`, and it cannot download at all (no steamcmd)",
+            SteamUnavailable: "Steam could not answer for mods the server does not know",
+        },
+        action=True,
+        statistics="/plan/",
+    ),
+    Endpoint(
+        path="/info/collection/{collection_id}",
+        handler="collection_info",
+        summary="A Steam collection's items and their conditions",
+        description="`result` is null when Steam says the id is not a (visible) collection. "
+        "What Steam said is kept for the update cooldown: asking again costs Valve nothing. "
+        "`/download/steam/{collection_id}` queues its items. Our addition, for launchers.",
+        tag="launcher",
+        params=query.CollectionQuery,
+        ok={200: Ok(schema="CollectionInfo", description="The collection, or null.")},
+        errors={TooManyRequests: _RATE_LIMITED, SteamUnavailable: "Steam could not answer"},
+    ),
+    Endpoint(
         path="/statistics/delay",
         handler="delay",
         summary="Average processing delays, in ms",
@@ -346,5 +407,6 @@ ENDPOINTS: Final = (
 )
 """Every endpoint of the original Open Workshop API."""
 
-STATISTICS_TYPES: Final = tuple(endpoint.statistics for endpoint in ENDPOINTS)
-"""One counter per endpoint (the original's names, with a trailing slash)."""
+STATISTICS_TYPES: Final = tuple(dict.fromkeys(endpoint.statistics for endpoint in ENDPOINTS))
+"""One counter per endpoint (the original's names, with a trailing slash); ``GET`` and
+``POST /plan`` share theirs."""

@@ -66,10 +66,10 @@ def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
     out: list[BaseRoute] = []
     for endpoint in ENDPOINTS:
         handler = _counted(workshop, endpoint.statistics, getattr(endpoints, endpoint.handler))
-        if endpoint.action:  # a HEAD (Starlette adds one to every GET) must not queue work
-            handler = _get_only(handler)
+        if endpoint.action and endpoint.method == "GET":
+            handler = _get_only(handler)  # a HEAD (Starlette adds one to GETs) must not queue
         for spelling in _spellings(endpoint.path):
-            out.append(Route(spelling, handler, methods=["GET"]))
+            out.append(Route(spelling, handler, methods=[endpoint.method]))
     openapi = openapi_endpoint(openapi_document())
     out += [
         Route("/openapi.json", openapi, methods=["GET"]),

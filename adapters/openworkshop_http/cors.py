@@ -29,7 +29,7 @@ class CORSHeaders:
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             preflight = {
                 **CORS_HEADERS,
-                "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",  # POST /plan
                 "Access-Control-Allow-Headers": headers.get("access-control-request-headers", "*")[
                     :1000
                 ],

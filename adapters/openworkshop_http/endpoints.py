@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError
 from openworkshop.query import (
+    CollectionQuery,
     ConditionQuery,
     DayStatsQuery,
     GameGenresQuery,
@@ -25,9 +26,12 @@ from openworkshop.query import (
     ModListQuery,
     ModTagsQuery,
     PageQuery,
+    PlanBody,
+    PlanQuery,
     ResourcesQuery,
     require_id,
 )
+from openworkshop.service import CollectionQueued
 from openworkshop_http.api import STATISTICS_TYPES
 from openworkshop_http.errors import POLL_AFTER, TooManyRequests
 from openworkshop_http.language import choose_language
@@ -95,7 +99,7 @@ class Endpoints:
         mod_id = require_id(request.path_params["mod_id"], "mod_id")
         self._check_rate(request)
         answer = await self.workshop.request_download(mod_id)
-        if isinstance(answer, Queued):
+        if isinstance(answer, Queued | CollectionQueued):
             return JSONResponse(answer.body(), 202, headers={"Retry-After": str(POLL_AFTER)})
         return await self._archive(request, answer)
 
@@ -232,6 +236,24 @@ class Endpoints:
         query = ConditionQuery.from_params(request.path_params["ids_array"], query_params(request))
         states = await self.workshop.conditions(query)
         return JSONResponse({str(mod_id): int(state) for mod_id, state in states.items()})
+
+    # --- launcher endpoints: install plans and collections -----------------------------------
+
+    async def plan(self, request: Request) -> Response:
+        query = PlanQuery.from_params(request.path_params["ids_array"], query_params(request))
+        self._check_rate(request)  # it may call Valve for mods the server does not know
+        return JSONResponse(views.plan(await self.workshop.plan(query)))
+
+    async def plan_body(self, request: Request) -> Response:
+        query = PlanBody.from_json(await request.body(), query_params(request))
+        self._check_rate(request)
+        return JSONResponse(views.plan(await self.workshop.plan(query)))
+
+    async def collection_info(self, request: Request) -> Response:
+        raw = request.path_params["collection_id"]
+        query = CollectionQuery.from_params(raw, query_params(request))
+        self._check_rate(request)
+        return JSONResponse(views.collection_info(await self.workshop.collection_info(query)))
 
     # --- statistics -------------------------------------------------------------------------
 

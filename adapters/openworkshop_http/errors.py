@@ -37,6 +37,7 @@ from openworkshop.errors import (
     NotReady,
     NotUpdatable,
     PageSizeOutOfRange,
+    PlanTooLarge,
     StartHourOutOfRange,
     StorageError,
     StorageUnavailable,
@@ -177,6 +178,8 @@ STATUS: Final[dict[type[BaseException], int]] = {
     EndHourOutOfRange: 412,
     ConflictingRequest: 409,
     InvalidParameter: 422,
+    # /plan (our addition)
+    PlanTooLarge: 413,
     # the HTTP layer's own
     RouteNotFound: 404,
     MethodNotAllowed: 405,

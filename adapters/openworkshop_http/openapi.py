@@ -92,6 +92,43 @@ MICROS: Final[JSON] = _string(
 
 
 _SUMMARY: Final = tuple(field.name for field in attrs.fields(CatalogSummary))
+_IDS: Final[JSON] = {"type": "array", "items": UINT64}
+_CONDITION: Final[JSON] = {
+    "type": "integer",
+    "enum": [int(s) for s in ModState],
+    "nullable": True,
+    "description": "The server's state of the mod; null: the server does not have it.",
+}
+_PLAN_ENTRY: Final[JSON] = _obj(
+    {
+        "id": UINT64,
+        "name": _string(),
+        "condition": _CONDITION,
+        "size": _nullable({**INT, "description": "Bytes, unpacked (Steam's file_size)."}),
+        "sha256": _nullable(_string(description="The archive's, when the server has one.")),
+        "date_update": _nullable(SECONDS),
+        "dependencies": _nullable(
+            {**_IDS, "description": "Its required items in Steam's order; null until known."}
+        ),
+        "parent": _nullable(
+            {**UINT64, "description": "Null when asked for; else the first mod that needs it."}
+        ),
+        "collection": _nullable({**UINT64, "description": "The collection it came from."}),
+        "missing": {**BOOL, "description": "Steam does not list it (missing, private, banned)."},
+    },
+    [
+        "id",
+        "name",
+        "condition",
+        "size",
+        "sha256",
+        "date_update",
+        "dependencies",
+        "parent",
+        "collection",
+        "missing",
+    ],
+)
 
 
 def _key(key: Key) -> JSON:
@@ -147,6 +184,15 @@ def _schemas() -> JSON:
                 "unsuccessful_attempts": BOOL,
                 "updating": BOOL,
                 "reason": _string(description="The last failure's reason, after one."),
+                "collection": {
+                    **UINT64,
+                    "description": "For a Steam collection: its id (the rest lists its items).",
+                },
+                "items": {
+                    "type": "array",
+                    "items": _obj({"id": UINT64, "condition": _CONDITION}, ["id", "condition"]),
+                },
+                "queued": _IDS,
             },
             ["message", "error_id", "unsuccessful_attempts", "updating"],
         ),
@@ -244,6 +290,53 @@ def _schemas() -> JSON:
             "description": "Each requested mod the server has, with its state.",
             "additionalProperties": {"type": "integer", "enum": [int(s) for s in ModState]},
         },
+        "Plan": _obj(
+            {
+                "results": {"type": "array", "items": _PLAN_ENTRY},
+                "cycles": {
+                    "type": "array",
+                    "description": "Each ring of mods requiring each other: `ids` in the "
+                    "order met (each requires the next, the last the first), `broken` the "
+                    "requirement left out to order them.",
+                    "items": _obj(
+                        {"ids": _IDS, "broken": {**_IDS, "minItems": 2, "maxItems": 2}},
+                        ["ids", "broken"],
+                    ),
+                },
+                "collections": {
+                    "type": "object",
+                    "description": "Each collection met, with its items.",
+                    "additionalProperties": _IDS,
+                },
+                "queued": {**_IDS, "description": "The mods this request queued."},
+                "complete": {
+                    **BOOL,
+                    "description": "Whether every entry's dependencies are known.",
+                },
+            },
+            ["results", "cycles", "collections", "queued", "complete"],
+        ),
+        "CollectionInfo": _obj(
+            {
+                "result": _nullable(
+                    _obj(
+                        {
+                            "id": UINT64,
+                            "name": _string(),
+                            "items": {
+                                "type": "array",
+                                "items": _obj(
+                                    {"id": UINT64, "name": _string(), "condition": _CONDITION},
+                                    ["id", "name", "condition"],
+                                ),
+                            },
+                        },
+                        ["id", "name", "items"],
+                    )
+                )
+            },
+            ["result"],
+        ),
         "Delay": _obj({"fast": INT, "full": INT}, ["fast", "full"]),
         "HourRow": _obj(
             {"count": INT, "type": _string(), "date_time": MICROS}, ["count", "type", "date_time"]
@@ -498,16 +591,35 @@ def _operation(endpoint: Endpoint) -> JSON:
     if endpoint.description:
         out["description"] = endpoint.description
     out["tags"] = [endpoint.tag]
-    parameters = [_parameter(p, endpoint.params) for p in endpoint.parameters]
+    sent = [p for p in endpoint.parameters if p.location != "body"]
+    parameters = [_parameter(p, endpoint.params) for p in sent]
     parameters += [_header(h) for h in endpoint.headers]
     if parameters:
         out["parameters"] = parameters
+    body = [p for p in endpoint.parameters if p.location == "body"]
+    if body:
+        out["requestBody"] = _request_body(body)
     out["responses"] = _responses(endpoint)
-    return {"get": out}
+    return {endpoint.method.lower(): out}
+
+
+def _request_body(fields: Iterable[Param]) -> JSON:
+    """A JSON object body whose properties are the body parameters' declarations."""
+    properties: JSON = {}
+    for declared in fields:
+        schema = _schema(declared, declared.max_items)
+        if declared.kind in query.LIST_KINDS:
+            schema["minItems"] = 1
+        properties[declared.name] = {**schema, "description": declared.help}
+    schema = _obj(properties, [n for n in properties if n == "ids"], additionalProperties=False)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _paths() -> JSON:
-    return {endpoint.path: _operation(endpoint) for endpoint in ENDPOINTS}
+    paths: JSON = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault(endpoint.path, {}).update(_operation(endpoint))
+    return paths
 
 
 def _version() -> str:
@@ -536,6 +648,10 @@ def openapi_document() -> JSON:
                 {"name": "download", "description": "Mods from Steam, through the server."},
                 {"name": "catalog", "description": "What the server has."},
                 {"name": "statistics", "description": "How the server is used."},
+                {
+                    "name": "launcher",
+                    "description": "Our additions for launchers: install plans, collections.",
+                },
                 {"name": "docs", "description": "This documentation."},
             ],
             "paths": _paths(),

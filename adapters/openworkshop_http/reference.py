@@ -90,7 +90,7 @@ def _help(text: str) -> str:
 
 def _table(endpoint: Endpoint) -> str:
     rows = [
-        f"### `GET {endpoint.path}`",
+        f"### `{endpoint.method} {endpoint.path}`",
         "",
         "| parameter | in | type | default | limit | meaning |",
         "|---|---|---|---|---|---|",

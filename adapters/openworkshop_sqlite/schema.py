@@ -53,9 +53,31 @@ __all__ = [
     "schema_version",
 ]
 
-VERSION: Final = 6
+VERSION: Final = 7
 """The schema version of the files this release makes and opens (1 to 5: development
-builds, refused)."""
+builds, refused; 6 is brought up to date by :data:`MIGRATIONS`)."""
+
+_KNOWN_ITEMS: Final = """
+    CREATE TABLE known_items (
+        id INTEGER PRIMARY KEY,
+        found INTEGER NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        is_collection INTEGER NOT NULL DEFAULT 0,
+        children TEXT,
+        checked INTEGER NOT NULL
+    )
+"""
+"""What Steam said of items the catalog may lack (``ItemMemory``): ``children`` a JSON array
+of ids (a collection's items, a mod's required items) or NULL when not known."""
+
+FIRST_RELEASED: Final = 6
+"""The first released schema: older versions are refused, newer ones migrated."""
+
+MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
+    6: (_KNOWN_ITEMS,),
+}
+"""The statements that take a file from a version to the next one."""
 
 
 MOD_SORT_INDEXES: Final = {
@@ -249,6 +271,7 @@ _CATALOG = [
     """,
     "CREATE INDEX delays_by_kind ON delays (kind, id)",
     "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    _KNOWN_ITEMS,
     # every word of every name ever written (a superset of the listed names' words)
     "CREATE TABLE name_vocabulary (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)",
     """
@@ -669,10 +692,10 @@ def create(db: Database) -> None:
                 f"the database has schema version {version}, newer than this release "
                 f"knows ({VERSION}); upgrade Open Workshop"
             )
-        if 0 < version < VERSION:
+        if 0 < version < FIRST_RELEASED:
             raise StorageError(
                 f"the database has schema version {version}, from a development build of "
-                f"Open Workshop before the first release (schema {VERSION}), and cannot be "
+                f"Open Workshop before the first release (schema {FIRST_RELEASED}), and cannot be "
                 "upgraded: move the file away (with its -wal and -shm files) and start "
                 "again; a new one is created, and the catalog and archives fill again as "
                 "mods are requested"
@@ -680,6 +703,11 @@ def create(db: Database) -> None:
         if version == 0:
             for statement in SCHEMA:
                 db.execute(statement)
+            db.execute(f"PRAGMA user_version = {VERSION}")
+        elif version < VERSION:
+            for step in range(version, VERSION):
+                for statement in MIGRATIONS[step]:
+                    db.execute(statement)
             db.execute(f"PRAGMA user_version = {VERSION}")
         db.execute("COMMIT")
     except BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -12,7 +13,16 @@ from sqlite_utils import Database
 
 from openworkshop.clock import utc
 from openworkshop.criteria import GameCriteria, ModCriteria, Paging
-from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
+from openworkshop.domain import (
+    Failure,
+    Game,
+    Genre,
+    KnownItem,
+    Mod,
+    Resource,
+    ResourceType,
+    Tag,
+)
 from openworkshop.errors import StorageError
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
@@ -35,6 +45,7 @@ from openworkshop_sqlite.records import (
     mod_params,
     resource_from_row,
     time_in,
+    time_out,
     unique,
 )
 from openworkshop_sqlite.schema import add_vocabulary, fold_term_counts
@@ -799,3 +810,58 @@ class SqliteStorage:
                 dependencies={} if dependencies is None else dependencies,
             )
         )
+
+    # --- what Steam said of items ---------------------------------------------------------
+
+    async def remember_items(self, items: Sequence[KnownItem]) -> None:
+        rows = [
+            (
+                id_in(item.id),
+                int(item.found),
+                item.name,
+                item.size,
+                int(item.is_collection),
+                None if item.children is None else json.dumps(list(item.children)),
+                time_in(item.checked),
+            )
+            for item in items
+        ]
+
+        def work(db: Database) -> None:
+            db.conn.executemany(
+                "INSERT INTO known_items (id, found, name, size, is_collection, children, "
+                "checked) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "found = excluded.found, name = excluded.name, size = excluded.size, "
+                "is_collection = excluded.is_collection, children = excluded.children, "
+                "checked = excluded.checked",
+                rows,
+            )
+
+        if rows:
+            await self._write(work)
+
+    async def known_items(self, ids: Sequence[int]) -> dict[int, KnownItem]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, KnownItem]:
+            found: dict[int, KnownItem] = {}
+            for batch in chunks(wanted):
+                for row in db.execute(
+                    "SELECT id, found, name, size, is_collection, children, checked "
+                    f"FROM known_items WHERE id IN ({marks(len(batch))})",
+                    [id_in(i) for i in batch],
+                ):
+                    checked = time_out(row[6])
+                    assert checked is not None
+                    found[id_out(row[0])] = KnownItem(
+                        id=id_out(row[0]),
+                        found=bool(row[1]),
+                        name=row[2],
+                        size=row[3],
+                        is_collection=bool(row[4]),
+                        children=None if row[5] is None else tuple(json.loads(row[5])),
+                        checked=checked,
+                    )
+            return found
+
+        return await self._read(work) if wanted else {}

@@ -30,6 +30,7 @@ __all__ = [
     "Genre",
     "ItemDetails",
     "ItemExtras",
+    "KnownItem",
     "Mod",
     "Resource",
     "ResourceType",
@@ -50,7 +51,8 @@ class FailureReason(str, Enum):
 
     ACCESS_DENIED = "access_denied"
     NOT_FOUND = "not_found"
-    """Steam's details: missing, private or friends-only, or a collection (never steamcmd's)."""
+    """Steam's details: missing, private or friends-only (never steamcmd's); also a
+    collection when no ``ItemMemory`` is there to hold its items."""
     BANNED = "banned"
     """Steam's details: banned."""
     FILE_NOT_FOUND = "file_not_found"
@@ -337,6 +339,34 @@ class ItemDetails:
 
     def version(self) -> tuple[int, str]:
         return (self.time_updated, self.hcontent_file)
+
+    @property
+    def may_be_collection(self) -> bool:
+        """Whether only ``GetCollectionDetails`` can tell if this is a collection: the keyed
+        details say so (``file_type`` 2); the keyless ones do not, and an item with no
+        content (no depot manifest, no legacy file) is the one kind that can be one."""
+        return self.is_collection or (
+            self.extras is None and not self.hcontent_file and not self.file_url
+        )
+
+
+@attrs.frozen(kw_only=True)
+class KnownItem:
+    """What Steam said of an item the catalog may not hold, kept for the update cooldown so
+    that asking again costs Valve nothing: its name and size, whether it is a collection
+    (and its items) or a mod (and its required items), or that Steam does not list it."""
+
+    id: int
+    found: bool = True
+    """False: Steam's details do not list it (missing, private, banned)."""
+    name: str = ""
+    size: int = 0
+    is_collection: bool = False
+    children: tuple[int, ...] | None = None
+    """A collection's items (nested collections expanded, in order); a mod's required items
+    (the keyed details'); ``None``: not known (a mod's come with its page)."""
+    checked: dt.datetime
+    """When Steam said so."""
 
 
 @attrs.frozen(kw_only=True)

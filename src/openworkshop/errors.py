@@ -31,6 +31,7 @@ __all__ = [
     "NotUpdatable",
     "PageSizeOutOfRange",
     "ParameterProblem",
+    "PlanTooLarge",
     "StartHourOutOfRange",
     "SteamConfigurationError",
     "StorageCorrupt",
@@ -99,7 +100,7 @@ class ModNotFound(ApiError, LookupError):
 
     message = "this mod was not found"
     error_id = 2
-    when = "`/download/steam`: Steam's details said, within the last update cooldown, that it is missing, private, banned or a collection; no other failure. Adds `reason`: `not_found` or `banned`"
+    when = "`/download/steam`: Steam's details said, within the last update cooldown, that it is missing, private or banned; no other failure. Adds `reason`: `not_found` or `banned`"
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__()
@@ -191,6 +192,18 @@ class AlreadyUpToDate(ApiError):
     message = "mod already update"
     error_id = 4
     when = "`/update/steam`: Steam has nothing newer"
+
+
+# --- /plan -----------------------------------------------------------------------------
+
+
+class PlanTooLarge(DetailedError):
+    """An install plan would hold more mods than the bound (500): asked for, or pulled in by
+    required items and collections."""
+
+    message = "an install plan holds at most 500 mods"
+    error_id = 413
+    when = "`/plan`: more than 500 mods asked for, or in the closure under required items and collections"
 
 
 # --- query validation ---------------------------------------------------------------

@@ -17,7 +17,7 @@ import logging
 import random
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openworkshop import statistics as stats
@@ -31,6 +31,7 @@ from openworkshop.domain import (
     Genre,
     ItemDetails,
     ItemExtras,
+    KnownItem,
     Mod,
     ResourceType,
 )
@@ -49,6 +50,7 @@ from openworkshop.ports import (
     Clock,
     DownloadQueue,
     GameRegistry,
+    ItemMemory,
     PageContent,
     SteamSource,
     Transition,
@@ -95,8 +97,12 @@ class Pipeline:
         downloads_dir: Path | None,
         record: stats.Recorder,
         rng: random.Random | None = None,
+        memory: ItemMemory | None = None,
     ) -> None:
         self.queue = queue
+        self.memory = memory
+        """Where a collection met in the queue is remembered with its items (without one, a
+        collection fails as ``not_found``)."""
         self.games = games
         self.steam = steam
         self.archives = archives
@@ -279,6 +285,11 @@ class Pipeline:
         except UpstreamError as exc:
             await self._retry_all(mods, _reason_of(exc), str(exc))
             return
+        try:
+            collections = await self._collections(mods, found)
+        except UpstreamError as exc:
+            await self._retry_all(mods, _reason_of(exc), str(exc))
+            return
         to_fetch: list[tuple[Mod, ItemDetails]] = []
         for mod in mods:
             details = found.get(mod.id)
@@ -286,6 +297,8 @@ class Pipeline:
                 await self._fail(mod, FailureReason.UNKNOWN, "Steam's answer left this item out")
             elif details is None:
                 await self._fail(mod, FailureReason.NOT_FOUND, "Steam does not list this item")
+            elif details.may_be_collection and mod.id in collections:
+                await self._expand(mod, details, collections[mod.id])
             elif details.is_collection:
                 await self._fail(mod, FailureReason.NOT_FOUND, "a collection, not a mod")
             elif details.banned:
@@ -308,6 +321,41 @@ class Pipeline:
             for i in range(0, len(to_fetch), self.steam.max_download_batch)
         ]
         await asyncio.gather(*(self._download_group(group) for group in groups))
+
+    async def _collections(
+        self, mods: Sequence[Mod], found: Mapping[int, ItemDetails | None]
+    ) -> dict[int, tuple[int, ...]]:
+        """The items of those queued ids that are collections: one batched
+        ``collection_children`` call for the items that may be one (none for mods with
+        content, which never are)."""
+        if self.memory is None:
+            return {}
+        candidates = [
+            m.id for m in mods if (d := found.get(m.id)) is not None and d.may_be_collection
+        ]
+        if not candidates:
+            return {}
+        answer = await self.gate.call(lambda: self.steam.collection_children(candidates))
+        return {i: items for i in candidates if (items := answer.get(i)) is not None}
+
+    async def _expand(self, mod: Mod, details: ItemDetails, items: tuple[int, ...]) -> None:
+        """A collection is not a mod (never given to steamcmd): it is remembered with its
+        items, each item the server lacks is queued, and its own row goes (no failure)."""
+        assert self.memory is not None
+        now = self.clock.now()
+        await self.memory.remember_items(
+            [
+                KnownItem(
+                    id=mod.id, name=details.title, is_collection=True, children=items, checked=now
+                )
+            ]
+        )
+        present = await self.queue.get_mods(items)
+        for item in items:
+            if item not in present:
+                await self.queue.apply(Transition.of(None, Mod.requested(item, now=now)))
+        await self.queue.apply(Transition.of(mod, mod.failed(now=now)))
+        self.wakeup.set()
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
         assert self.downloads_dir is not None, "the pipeline's download folder is not set"

@@ -25,6 +25,7 @@ from openworkshop.domain import (
     Genre,
     ItemDetails,
     ItemExtras,
+    KnownItem,
     Mod,
     Resource,
     ResourceType,
@@ -40,6 +41,7 @@ __all__ = [
     "Clock",
     "DownloadQueue",
     "GameRegistry",
+    "ItemMemory",
     "Lifecycle",
     "Page",
     "PageContent",
@@ -180,6 +182,10 @@ class SteamSource(Protocol):
 
     async def app(self, app_id: int) -> AppDetails | None:
         """A game's store details; ``None`` for an unknown app."""
+
+    async def collection_children(self, ids: Sequence[int]) -> Mapping[int, tuple[int, ...] | None]:
+        """The items of each collection, nested collections expanded (each once), in
+        Steam's order, in batched calls; ``None`` for an id that is not a visible collection."""
 
     async def extras(self, item: ItemDetails) -> ItemExtras | None:
         """What the workshop page adds (dependencies, screenshots, tags, description).
@@ -393,6 +399,19 @@ class SharedFlags(Protocol):
 
 
 @runtime_checkable
+class ItemMemory(Protocol):
+    """What Steam said of items the catalog may lack (collections and their items, required
+    items, "not listed"), so a second install plan or collection look-up within the update
+    cooldown costs Valve nothing. Used by the ``Planner`` and the pipeline."""
+
+    async def remember_items(self, items: Sequence[KnownItem]) -> None:
+        """Insert or replace each item's record."""
+
+    async def known_items(self, ids: Sequence[int]) -> dict[int, KnownItem]:
+        """The records of those ids that have one (however old: the caller judges)."""
+
+
+@runtime_checkable
 class Storage(
     Lifecycle,
     DownloadQueue,
@@ -401,6 +420,7 @@ class Storage(
     CatalogWriter,
     StatisticsStore,
     SharedFlags,
+    ItemMemory,
     Protocol,
 ):
     """Every storage role in one object, for wiring: an adapter implements them all (the

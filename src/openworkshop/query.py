@@ -43,10 +43,13 @@ from openworkshop.errors import (
     InvalidParameter,
     ListSizeOutOfRange,
     PageSizeOutOfRange,
+    PlanTooLarge,
     StartHourOutOfRange,
 )
+from openworkshop.plans import PLAN_LIMIT
 
 __all__ = [
+    "CollectionQuery",
     "ConditionQuery",
     "DayStatsQuery",
     "GameFields",
@@ -65,6 +68,8 @@ __all__ = [
     "PageQuery",
     "Param",
     "Params",
+    "PlanBody",
+    "PlanQuery",
     "ResourcesQuery",
     "parameters",
     "parse_id",
@@ -1014,3 +1019,118 @@ class DayStatsQuery:
         if start > end:
             raise ConflictingRequest()
         return start, end
+
+
+# --- install plans and collections (launcher endpoints) -----------------------------------
+
+PLAN_BODY_LIMIT: Final = 1 << 20
+"""The largest ``POST /plan`` body read (500 ids take about 11 KB)."""
+
+
+def _plan_ids(ids: Sequence[int], name: str) -> tuple[int, ...]:
+    """1 to ``PLAN_LIMIT`` ids as sent, each once."""
+    if not ids:
+        raise InvalidParameter(details=[f"{name}: at least one id"])
+    if len(ids) > PLAN_LIMIT:
+        raise PlanTooLarge(details=[f"{name}: {len(ids)} ids, at most {PLAN_LIMIT}"])
+    return tuple(dict.fromkeys(ids))
+
+
+_QUEUE_HELP: Final = (
+    "Queue every mod of the plan the server does not have (and Steam lists), in one batch."
+)
+
+
+@attrs.frozen(kw_only=True)
+class PlanQuery:
+    """``GET /plan/{ids_array}``: mods or collections, 1 to 500 as sent."""
+
+    path: ClassVar = Param(
+        name="ids_array",
+        kind=Kind.STEAM_ID_LIST,
+        location="path",
+        help="JSON array of mod or collection ids, e.g. `[2955709750,3024527775]` (or "
+        "`2955709750,3024527775`); 1 to 500 as sent (more: 413).",
+    )
+
+    mod_ids: tuple[int, ...]
+    queue: bool = _flag("queue", _QUEUE_HELP)
+
+    @classmethod
+    def from_params(cls, ids_array: str, params: Params) -> PlanQuery:
+        reader = _reader(cls, params)
+        queue = reader.boolean("queue", False)
+        reader.done()
+        return cls(mod_ids=_plan_ids(_sent_ids(ids_array, cls.path.name), "ids_array"), queue=queue)
+
+
+@attrs.frozen(kw_only=True)
+class PlanBody:
+    """``POST /plan``: the same as ``GET /plan/{ids_array}``, in a JSON body (long lists)."""
+
+    mod_ids: tuple[int, ...] = param(
+        Param(
+            name="ids",
+            kind=Kind.STEAM_IDS,
+            location="body",
+            what="a Steam id",
+            help="Mod or collection ids (numbers or digit strings), 1 to 500 as sent (more: 413).",
+        ),
+        default=(),
+    )
+    queue: bool = param(
+        Param(name="queue", kind=Kind.BOOLEAN, location="body", default=False, help=_QUEUE_HELP)
+    )
+
+    @classmethod
+    def from_json(cls, raw: bytes, params: Params) -> PlanQuery:
+        """The body ``{"ids": [...], "queue": false}``; InvalidParameter for anything else."""
+        _Reader(params, frozenset()).done()  # no query parameters
+        if len(raw) > PLAN_BODY_LIMIT:
+            raise InvalidParameter(details=[f"body: larger than {PLAN_BODY_LIMIT} bytes"])
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise InvalidParameter(details=["body: not JSON"]) from None
+        if not isinstance(body, dict):
+            raise InvalidParameter(details=['body: not an object {"ids": [...]}'])
+        problems = [f"{key}: unknown parameter" for key in sorted(set(body) - {"ids", "queue"})]
+        queue = body.get("queue", False)
+        if not isinstance(queue, bool):
+            problems.append("queue: not a boolean (true/false)")
+        ids = body.get("ids")
+        sent: list[int] = []
+        if not isinstance(ids, list):
+            problems.append("ids: not a list of ids")
+        else:
+            for element in ids:
+                value = None
+                if isinstance(element, int) and not isinstance(element, bool):
+                    value = element if 0 <= element <= MAX_STEAM_ID else None
+                elif isinstance(element, str):
+                    value = parse_id(element)
+                if value is None:
+                    problems.append(f"ids: not a Steam id: {str(element)[:40]!r}")
+                else:
+                    sent.append(value)
+        if problems:
+            raise InvalidParameter(details=problems[:20])
+        return PlanQuery(mod_ids=_plan_ids(sent, "ids"), queue=queue)
+
+
+COLLECTION_ID: Final = _path_id("collection_id", "collection")
+
+
+@attrs.frozen(kw_only=True)
+class CollectionQuery:
+    """``/info/collection/{collection_id}``."""
+
+    path: ClassVar = COLLECTION_ID
+
+    collection_id: int
+
+    @classmethod
+    def from_params(cls, collection_id: str, params: Params) -> CollectionQuery:
+        ident = require_id(collection_id, cls.path.name)
+        _reader(cls, params).done()
+        return cls(collection_id=ident)

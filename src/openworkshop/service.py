@@ -39,12 +39,14 @@ from openworkshop.errors import (
     UpstreamError,
 )
 from openworkshop.pipeline import Pipeline, is_newer
+from openworkshop.plans import CollectionInfo, CollectionItem, Plan, Planner
 from openworkshop.ports import (
     ArchiveStore,
     CatalogReader,
     CatalogSummary,
     Clock,
     DownloadQueue,
+    ItemMemory,
     Page,
     StatisticsStore,
     StatRow,
@@ -53,6 +55,7 @@ from openworkshop.ports import (
     Transition,
 )
 from openworkshop.query import (
+    CollectionQuery,
     ConditionQuery,
     DayStatsQuery,
     GameGenresQuery,
@@ -60,13 +63,14 @@ from openworkshop.query import (
     HourStatsQuery,
     ModInfoQuery,
     ModTagsQuery,
+    PlanQuery,
     ResourcesQuery,
 )
 from openworkshop.settings import Settings
 from openworkshop.states import ModState
 from openworkshop.upstream import DetailsBatcher, UpstreamGate
 
-__all__ = ["ArchiveHandle", "ModInfo", "Queued", "Workshop"]
+__all__ = ["ArchiveHandle", "CollectionInfo", "CollectionQueued", "ModInfo", "Queued", "Workshop"]
 
 log = logging.getLogger("openworkshop")
 
@@ -95,6 +99,28 @@ class Queued:
         if self.reason is not None:
             body["reason"] = self.reason
         return body
+
+
+@attrs.frozen(kw_only=True)
+class CollectionQueued:
+    """``/download/steam/{collection_id}``: every item the server lacked is queued (202)."""
+
+    collection: CollectionInfo
+    queued: tuple[int, ...]
+
+    def body(self) -> dict[str, object]:
+        return {
+            "message": "request added to queue",
+            "error_id": 0,
+            "unsuccessful_attempts": False,
+            "updating": False,
+            "collection": self.collection.id,
+            "items": [
+                {"id": i.id, "condition": None if i.condition is None else int(i.condition)}
+                for i in self.collection.items
+            ],
+            "queued": list(self.queued),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -163,6 +189,8 @@ class Workshop:
         """The catalog's read model (an HTTP adapter may read it directly)."""
         self.statistics: StatisticsStore = storage
         """Counters and samples, read here (written by ``record``, the ``Recorder``)."""
+        self.memory: ItemMemory = storage
+        """What Steam said of items the catalog lacks (plans, collections)."""
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.downloads_dir: Path | None = downloads_dir
         """steamcmd's download folders; without one, a temporary folder made by ``start()``."""
@@ -187,6 +215,17 @@ class Workshop:
             downloads_dir=downloads_dir,
             record=self.record,
             rng=rng,
+            memory=storage,
+        )
+        self.planner = Planner(
+            queue=storage,
+            catalog=storage,
+            memory=storage,
+            steam=steam,
+            gate=self.gate,
+            batcher=self.batcher,
+            clock=self.clock,
+            cooldown=self.settings.update_cooldown,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
@@ -271,7 +310,7 @@ class Workshop:
 
     # --- downloads ----------------------------------------------------------------------
 
-    async def request_download(self, mod_id: int) -> ArchiveHandle | Queued:
+    async def request_download(self, mod_id: int) -> ArchiveHandle | Queued | CollectionQueued:
         """``/download/steam/{id}``: the cached archive, or the mod queued for download.
 
         A cached mod checked within the update cooldown costs Steam nothing. After a failed
@@ -294,6 +333,14 @@ class Workshop:
             handle = await self._handle(mod)
             await self.record.delay("fast", max(1, round((time.perf_counter() - started) * 1000)))
             return handle
+        if mod is None:
+            collection = await self._known_collection(mod_id, now)
+            if collection is not None:
+                return await self._queue_collection(collection, now)
+        return await self._request_new(mod_id, now)
+
+    async def _request_new(self, mod_id: int, now: dt.datetime) -> Queued:
+        """Queue a mod the server does not have (after a failure, as its reason says)."""
         failure = await self.queue.get_failure(mod_id)
         not_before = None
         if failure is not None:
@@ -314,6 +361,91 @@ class Workshop:
             updating=False,
             reason=None if failure is None else failure.reason.value,
         )
+
+    async def _known_collection(self, mod_id: int, now: dt.datetime) -> CollectionInfo | None:
+        """A collection Steam described within the update cooldown (a plan, a look-up or
+        the pipeline met it), with its items: asking for it again costs Valve nothing."""
+        known = (await self.memory.known_items([mod_id])).get(mod_id)
+        if known is None or not known.is_collection or known.children is None:
+            return None
+        if (now - known.checked).total_seconds() >= self.settings.update_cooldown:
+            return None
+        return await self._collection_info(mod_id, known.name, known.children)
+
+    async def _collection_info(
+        self, collection_id: int, name: str, items: Sequence[int]
+    ) -> CollectionInfo:
+        rows = await self.queue.get_mods(items)
+        return CollectionInfo(
+            id=collection_id,
+            name=name,
+            items=tuple(
+                CollectionItem(
+                    id=i,
+                    condition=rows[i].state if i in rows else None,
+                    name=rows[i].name if i in rows else "",
+                )
+                for i in items
+            ),
+        )
+
+    async def _queue_collection(
+        self, collection: CollectionInfo, now: dt.datetime
+    ) -> CollectionQueued:
+        """Queue every item of a collection the server does not have (a collection is not a
+        mod: it is never given to steamcmd)."""
+        if not self.steam.can_download:
+            raise NotReady()
+        queued = await self._queue_missing(
+            [i.id for i in collection.items if i.condition is None], now
+        )
+        fresh = await self._collection_info(
+            collection.id, collection.name, [i.id for i in collection.items]
+        )
+        return CollectionQueued(collection=fresh, queued=queued)
+
+    async def _queue_missing(self, ids: Sequence[int], now: dt.datetime) -> tuple[int, ...]:
+        """Queue each of ``ids`` the server lacks (one wake-up of the worker for all); those
+        a failure's cool-off or a concurrent request keeps out are left as they are."""
+        queued: list[int] = []
+        for mod_id in ids:
+            try:
+                await self._request_new(mod_id, now)
+            except (AlreadyProcessing, ModNotFound):
+                continue
+            queued.append(mod_id)
+        return tuple(queued)
+
+    # --- install plans and collections ----------------------------------------------------
+
+    async def plan(self, query: PlanQuery) -> Plan:
+        """``/plan``: the closure of the mods (and collections) under their required items,
+        dependencies first; with ``queue``, every mod of it the server lacks (and Steam
+        lists) is queued. Raises PlanTooLarge, and NotReady for ``queue`` without steamcmd."""
+        plan = await self.planner.plan(query.mod_ids)
+        if not query.queue:
+            return plan
+        if not self.steam.can_download:
+            raise NotReady()
+        lacking = [e.id for e in plan.entries if e.condition is None and not e.missing]
+        queued = await self._queue_missing(lacking, self.clock.now())
+        if not queued:
+            return attrs.evolve(plan, queued=queued)
+        again = await self.queue.get_mods(queued)
+        entries = tuple(
+            attrs.evolve(e, condition=again[e.id].state) if e.id in again else e
+            for e in plan.entries
+        )
+        return attrs.evolve(plan, entries=entries, queued=queued)
+
+    async def collection_info(self, query: CollectionQuery) -> CollectionInfo | None:
+        """``/info/collection/{id}``: its items and their conditions; ``None`` when Steam
+        says it is not a (visible) collection. Costs Valve nothing within the cooldown."""
+        items = await self.planner.collection(query.collection_id)
+        if items is None:
+            return None
+        known = (await self.memory.known_items([query.collection_id])).get(query.collection_id)
+        return await self._collection_info(query.collection_id, known.name if known else "", items)
 
     def retry_after_failure(self, failure: Failure) -> dt.datetime:
         """When a mod may cost Steam a call again after its final failure: at once after a

@@ -13,6 +13,7 @@ from typing import Any, Final
 import attrs
 
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, Tag
+from openworkshop.plans import CollectionInfo, Plan, PlanEntry
 from openworkshop.ports import CatalogSummary, Page, StatRow
 from openworkshop.query import GameFields, ModFields
 
@@ -22,12 +23,15 @@ __all__ = [
     "MOD_GROUPS",
     "Key",
     "catalog_summary",
+    "collection_info",
     "failure_body",
     "game_info",
     "game_list",
     "genre_list",
     "mod_info",
     "mod_list",
+    "plan",
+    "plan_entry",
     "resource_list",
     "stat_days",
     "stat_hours",
@@ -261,3 +265,55 @@ def stat_days(rows: Sequence[StatRow]) -> list[JSON]:
 def catalog_summary(summary: CatalogSummary) -> JSON:
     """``/statistics/info/all``: each total under its field's name."""
     return {field.name: getattr(summary, field.name) for field in attrs.fields(CatalogSummary)}
+
+
+# --- launcher endpoints: install plans and collections ------------------------------------
+
+
+def plan_entry(entry: PlanEntry) -> JSON:
+    """One mod of ``/plan``: what a launcher needs to install it, and where it came from."""
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "condition": None if entry.condition is None else int(entry.condition),
+        "size": entry.size,
+        "sha256": entry.sha256,
+        "date_update": seconds(entry.date_update),
+        "dependencies": None if entry.dependencies is None else list(entry.dependencies),
+        "parent": entry.parent,
+        "collection": entry.collection,
+        "missing": entry.missing,
+    }
+
+
+def plan(result: Plan) -> JSON:
+    """``/plan``: the entries, dependencies first; the cycles broken; the collections met;
+    the mods queued; whether every entry's dependencies are known."""
+    return {
+        "results": [plan_entry(e) for e in result.entries],
+        "cycles": [{"ids": list(c.ids), "broken": list(c.broken)} for c in result.cycles],
+        "collections": {str(k): list(v) for k, v in result.collections.items()},
+        "queued": list(result.queued),
+        "complete": result.complete,
+    }
+
+
+def collection_info(info: CollectionInfo | None) -> JSON:
+    """``/info/collection/{id}``: its items with their conditions (``None``: not here), or a
+    null result when it is not a collection."""
+    if info is None:
+        return {"result": None}
+    return {
+        "result": {
+            "id": info.id,
+            "name": info.name,
+            "items": [
+                {
+                    "id": i.id,
+                    "name": i.name,
+                    "condition": None if i.condition is None else int(i.condition),
+                }
+                for i in info.items
+            ],
+        }
+    }

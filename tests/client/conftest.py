@@ -35,6 +35,12 @@ CLI = (4000000016, 4000000017)
 COLLECTION = 4000000020
 PARALLEL = (4000000030, 4000000031, 4000000032)
 DISK_FULL = 4000000040
+PLAN_CHAIN = (4000000051, 4000000052, 4000000053)
+"""Like ``CHAIN``, for the ``/plan`` tests (another module's tests install ``CHAIN``)."""
+PLAN_COLLECTION = 4000000060
+"""A collection of two mods and a nested collection of one more."""
+PLAN_NESTED = 4000000063
+PLAN_ITEMS = (4000000061, 4000000062, 4000000064)
 
 
 def _item(
@@ -71,6 +77,20 @@ def client_catalog() -> SteamCatalog:
     for mod_id in PARALLEL:
         catalog.add_item(_item(mod_id, blob=100_000))
     catalog.add_item(_item(COLLECTION, deps=(UPDATED, UNCHANGED), blob=0, is_collection=True))
+    catalog.add_item(_item(PLAN_CHAIN[0], deps=(PLAN_CHAIN[1],)))
+    catalog.add_item(_item(PLAN_CHAIN[1], deps=(PLAN_CHAIN[2],)))
+    catalog.add_item(_item(PLAN_CHAIN[2]))
+    for mod_id in PLAN_ITEMS:
+        catalog.add_item(_item(mod_id))
+    catalog.add_item(_item(PLAN_NESTED, deps=(PLAN_ITEMS[2],), blob=0, is_collection=True))
+    catalog.add_item(
+        _item(
+            PLAN_COLLECTION,
+            deps=(PLAN_ITEMS[0], PLAN_NESTED, PLAN_ITEMS[1]),
+            blob=0,
+            is_collection=True,
+        )
+    )
     return catalog
 
 
@@ -156,8 +176,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         steam.stop()
 
 
+LAUNCHER_PATHS = ("/plan", "/info/collection")
+"""The launcher endpoints the ``proxy`` hides: through it the server looks like one of the
+original Open Workshop API, so the client's fallback is what those tests exercise."""
+
+
 @pytest.fixture
 async def proxy(server: Server) -> AsyncIterator[Proxy]:
+    """A recording proxy in front of the server that hides the launcher endpoints."""
+    async with running_proxy(server.port, hidden=LAUNCHER_PATHS) as running:
+        yield running
+
+
+@pytest.fixture
+async def launcher_proxy(server: Server) -> AsyncIterator[Proxy]:
+    """A recording proxy that hides nothing: the client uses ``/plan``."""
     async with running_proxy(server.port) as running:
         yield running
 

@@ -43,6 +43,9 @@ class Proxy:
     """Mods whose archive is replaced by these bytes (with their sha256 as the ETag)."""
     hold: dict[int, asyncio.Event] = attrs.field(factory=dict)
     """Mods whose archive stops after its first 1 KiB until the event is set."""
+    hidden: tuple[str, ...] = ()
+    """Path prefixes answered ``404 unknown path`` as a server of the original Open Workshop
+    API answers them (the launcher endpoints it lacks), without asking the server."""
     tasks: set[asyncio.Task[None]] = attrs.field(factory=set)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -88,6 +91,16 @@ class Proxy:
         mod_id = int(match[1]) if match else None
         record = Sent(method, path, mod_id, headers.get("range"), headers.get("if-range"))
         self.sent.append(record)
+        if any(path.split("?")[0].startswith(prefix) for prefix in self.hidden):
+            data = b'{"message":"unknown path","error_id":404,"details":[]}'
+            writer.write(
+                b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                + f"Connection: close\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                + data
+            )
+            record.status, record.body_bytes = 404, len(data)
+            await writer.drain()
+            return
         if mod_id is not None and mod_id in self.replace and method == "GET":
             data = self.replace[mod_id]
             etag = hashlib.sha256(data).hexdigest()
@@ -164,8 +177,8 @@ class Proxy:
 
 
 @contextlib.asynccontextmanager
-async def running_proxy(upstream_port: int) -> AsyncIterator[Proxy]:
-    proxy = Proxy(upstream_port)
+async def running_proxy(upstream_port: int, hidden: tuple[str, ...] = ()) -> AsyncIterator[Proxy]:
+    proxy = Proxy(upstream_port, hidden=hidden)
     server = await asyncio.start_server(proxy._handle, "127.0.0.1", 0)
     proxy.port = server.sockets[0].getsockname()[1]
     try:

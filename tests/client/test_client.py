@@ -1,8 +1,10 @@
 """The client against a real server process with the fake Steam, through a recording proxy:
 dependency chains, resumed transfers, refused archives, updates, progress, cancellation.
 
-The server has only the original Open Workshop API, so these run the client's fallback path
-(``/info/mod`` dependencies, ``/download/steam`` + ``/condition/mod``, ``/download``)."""
+Through the ``proxy`` the server looks like one of the original Open Workshop API (the
+launcher endpoints hidden), so those run the client's fallback path (``/info/mod``
+dependencies, ``/download/steam`` + ``/condition/mod``, ``/download``); test_plans.py runs the
+launcher path (``/plan``)."""
 
 from __future__ import annotations
 
@@ -98,11 +100,11 @@ async def test_install_puts_a_dependency_chain_in_place_dependencies_first(
     assert {e.mod_id for e in again if isinstance(e, Skipped)} == set(CHAIN)
 
 
-async def test_a_collection_needs_the_launcher_endpoints(server: Server, tmp_path: Path) -> None:
+async def test_a_collection_needs_the_launcher_endpoints(proxy: Proxy, tmp_path: Path) -> None:
     """The original API cannot expand a collection: the client says so, with the server's
     reason, and installs nothing (the collection endpoints are the launcher endpoints')."""
     folder = tmp_path / "mods"
-    async with Client(server.url) as client:
+    async with Client(proxy.url) as client:
         with pytest.raises(InstallFailed) as raised:
             await client.install([COLLECTION], into=folder)
     error = raised.value.failures[COLLECTION]

@@ -12,6 +12,7 @@ from openworkshop.ports import (
     CatalogWriter,
     DownloadQueue,
     GameRegistry,
+    ItemMemory,
     Lifecycle,
     SharedFlags,
     StatisticsStore,
@@ -23,6 +24,7 @@ from tests.contract.support import T0
 pytestmark = pytest.mark.anyio
 
 PARTS = [DownloadQueue, CatalogReader, GameRegistry, CatalogWriter, StatisticsStore, SharedFlags]
+PARTS += [ItemMemory]
 ROLES = [Lifecycle, *PARTS, Storage]
 
 

@@ -201,14 +201,15 @@ def openworkshop_process(
 def running_demo(folder: Path, *, cached_within: float) -> Iterator[str]:
     """``openworkshop demo`` as a real process on 127.0.0.1 (the fake Steam, SQLite, archives
     on disk, the default server) in ``folder``, once its sample mods are cached (within
-    ``cached_within`` seconds); its base URL. No rate limit, so tools that explore the API
-    are not stopped by it."""
+    ``cached_within`` seconds); its base URL. No rate limit, and no ceiling on calls to the
+    (fake) Steam, so tools that explore the API are not stopped by them (a plan of ids never
+    seen costs a details call each time)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     args = ["demo", "--port", str(port), "--data-dir", str(folder / "data")]
     with openworkshop_process(
         [*args, "--log-level", "warning"],
-        {"OPENWORKSHOP_CLIENT_RATE": "0"},
+        {"OPENWORKSHOP_CLIENT_RATE": "0", "OPENWORKSHOP_UPSTREAM_PER_MINUTE": "1000000"},
         ready_url=base + "/info/queue/size",
         log=folder / "server.log",
     ):

@@ -115,6 +115,19 @@ BAD = {
     "path list nested 999 deep": ("/condition/mod/" + "[" * 999 + "]" * 999, 422),
     "tags of mods nested 999 deep": ("/list/tags/mods/" + "[" * 999 + "1" + "]" * 999, 422),
     "list nested 30,000 deep": ("/list/games/?genres=" + "[" * 30_000 + "]" * 30_000, 422),
+    # install plans and collections (our additions)
+    "empty plan": ("/plan/[]", 422),
+    "text in plan": ("/plan/[abc]", 422),
+    "2**64 in plan": (f"/plan/[{HUGE}]", 422),
+    "nested plan list": ("/plan/[[1]]", 422),
+    "10k plan": (f"/plan/{TEN_THOUSAND}", 413),
+    "501 plan": ("/plan/" + ",".join(["7"] * 501), 413),
+    "plan queue not a boolean": ("/plan/[1]?queue=maybe", 422),
+    "plan unknown parameter": ("/plan/[1]?dependencies=true", 422),
+    "plan without ids": ("/plan", 405),
+    "non-numeric collection": ("/info/collection/abc", 422),
+    "2**64 collection": (f"/info/collection/{HUGE}", 422),
+    "collection unknown parameter": ("/info/collection/1?items=true", 422),
     # paths that do not exist
     "unknown path": ("/nope", 404),
     "download without id": ("/download/steam/", 422),
@@ -135,6 +148,46 @@ async def test_bad_input_is_a_4xx_in_the_seed_shape(api: Api, url: str, status: 
     if status == 422:
         assert body["error_id"] == 4
         assert body["details"], body
+
+
+BAD_PLAN_BODIES = {
+    "not JSON": (b"[1,2", 422),
+    "a list": (b"[1,2]", 422),
+    "ids missing": (b'{"queue": true}', 422),
+    "ids not a list": (b'{"ids": "1,2"}', 422),
+    "empty ids": (b'{"ids": []}', 422),
+    "a boolean id": (b'{"ids": [true]}', 422),
+    "a negative id": (b'{"ids": [-1]}', 422),
+    "2**64": (b'{"ids": [' + HUGE.encode() + b"]}", 422),
+    "a float id": (b'{"ids": [1.5]}', 422),
+    "a nested list": (b'{"ids": [[1]]}', 422),
+    "queue not a boolean": (b'{"ids": [1], "queue": "yes"}', 422),
+    "unknown key": (b'{"ids": [1], "depth": 3}', 422),
+    "nested 30,000 deep": (b'{"ids": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", 422),
+    "501 ids": (b'{"ids": [' + b",".join([b"7"] * 501) + b"]}", 413),
+    "10k ids": (b'{"ids": ' + TEN_THOUSAND.encode() + b"}", 413),
+    "over a MiB": (b'{"ids": [1], "x": "' + b"a" * (1 << 20) + b'"}', 422),
+}
+
+
+@pytest.mark.parametrize(("body", "status"), BAD_PLAN_BODIES.values(), ids=BAD_PLAN_BODIES.keys())
+async def test_bad_plan_bodies_are_a_4xx_in_the_seed_shape(
+    api: Api, body: bytes, status: int
+) -> None:
+    """``POST /plan`` with a body that is not ``{"ids": [...], "queue": bool}``: a 4xx
+    naming what was wrong, never a 500."""
+    answer = await api.client.post(
+        "/plan", content=body, headers={"Content-Type": "application/json"}
+    )
+    body_json = assert_error(answer, status)
+    assert body_json["details"], body_json
+    if status == 413:
+        assert body_json["error_id"] == 413
+
+
+async def test_a_plan_query_on_post_is_refused(api: Api) -> None:
+    answer = await api.client.post("/plan?queue=true", json={"ids": [1]})
+    assert assert_error(answer, 422)["details"] == ["queue: unknown parameter"]
 
 
 def _repeated(element: str, count: int) -> dict[str, str]:

@@ -126,7 +126,7 @@ async def test_file_is_in_wal_mode_at_the_latest_version(storage: SqliteStorage)
     with sqlite3.connect(storage.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA user_version").fetchone() == (VERSION,)
-    assert VERSION == 6
+    assert VERSION == 7
 
 
 @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
@@ -149,6 +149,34 @@ async def test_a_file_of_a_development_schema_is_refused_as_it_is(
         tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         assert tables == [("mods",)]
         assert conn.execute("SELECT * FROM mods").fetchall() == [(1, 0)]
+
+
+async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    """Schema 6 (the first release) lacks ``known_items``: opening it adds the table and
+    sets version 7, and the rows it had stay as they were."""
+    from openworkshop.domain import KnownItem
+    from openworkshop_sqlite.schema import MIGRATIONS
+
+    path = tmp_path / "v6.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    await fill(first)
+    await first.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE known_items")
+        conn.execute("PRAGMA user_version = 6")
+    assert set(MIGRATIONS) == {6}
+    again = SqliteStorage(path)
+    await again.open()
+    try:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone() == (VERSION,)
+        assert (await again.get_mod(1)) is not None
+        item = KnownItem(id=5, children=(1,), checked=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        await again.remember_items([item])
+        assert await again.known_items([5]) == {5: item}
+    finally:
+        await again.close()
 
 
 async def test_a_file_of_the_schema_opens_again_and_audits_clean(tmp_path: Path) -> None:

@@ -488,9 +488,10 @@ class FakeSteam:
             "creator_app_id": d.app_id,
             "consumer_app_id": d.app_id,
             "filename": self._legacy_name(item) if d.file_url else "",
-            "file_size": str(d.file_size),
+            # a collection has no content: no size, no depot manifest, no file
+            "file_size": "0" if d.is_collection else str(d.file_size),
             "file_url": self._file_url(item),
-            "hcontent_file": d.hcontent_file,
+            "hcontent_file": "" if d.is_collection else d.hcontent_file,
             "preview_url": d.preview_url,
             "hcontent_preview": _hcontent_preview(item),
             "title": d.title,

@@ -130,7 +130,8 @@ class FakeSteamSource:
                 out[mod_id] = None
             elif self.with_key:
                 extras = ItemExtras(
-                    dependencies=item.dependencies,
+                    # a collection's children are its items, not required items
+                    dependencies=() if item.details.is_collection else item.dependencies,
                     screenshots=item.screenshots,
                     tags=item.details.tags,
                     description=item.details.description,
@@ -146,6 +147,48 @@ class FakeSteamSource:
         self._raise_fault("app")
         app = self.catalog.apps.get(app_id)
         return None if app is None else app.details
+
+    async def collection_children(self, ids: Sequence[int]) -> Mapping[int, tuple[int, ...] | None]:
+        """As GetCollectionDetails answers level by level: one call per level of nesting
+        (of up to ``max_details_batch`` ids), each collection expanded once."""
+        wanted = list(dict.fromkeys(ids))
+        known: dict[int, tuple[int, ...] | None] = {}
+        pending = wanted
+        while pending:
+            for start in range(0, len(pending), self.max_details_batch):
+                self.calls["collection"] += 1
+                await asyncio.sleep(0)
+                self._raise_fault("collection")
+                for cid in pending[start : start + self.max_details_batch]:
+                    item = self.catalog.items.get(cid)
+                    ok = item is not None and item.visible and item.details.is_collection
+                    known[cid] = item.dependencies if ok and item is not None else None
+            pending = list(
+                dict.fromkeys(
+                    child
+                    for children in known.values()
+                    for child in children or ()
+                    if child not in known and self._is_collection(child)
+                )
+            )
+
+        def expand(cid: int, seen: frozenset[int]) -> list[int]:
+            members: list[int] = []
+            for child in known.get(cid) or ():
+                if not self._is_collection(child):
+                    members.append(child)
+                elif child not in seen:
+                    members.extend(expand(child, seen | {child}))
+            return members
+
+        return {
+            cid: None if known[cid] is None else tuple(dict.fromkeys(expand(cid, frozenset({cid}))))
+            for cid in wanted
+        }
+
+    def _is_collection(self, mod_id: int) -> bool:
+        item = self.catalog.items.get(mod_id)
+        return item is not None and item.details.is_collection
 
     async def extras(self, item: ItemDetails) -> ItemExtras | None:
         if item.extras is not None:

@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 import attrs
 
 from openworkshop.criteria import GameCriteria, GameSort, ModCriteria, ModSort, Paging
-from openworkshop.domain import Failure, Game, Genre, Mod, Resource, ResourceType, Tag
+from openworkshop.domain import (
+    Failure,
+    Game,
+    Genre,
+    KnownItem,
+    Mod,
+    Resource,
+    ResourceType,
+    Tag,
+)
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
 
@@ -108,6 +117,7 @@ class MemoryStorage:
         self._delays: dict[str, list[int]] = defaultdict(list)
         self._flags: dict[str, str] = {}
         self._slots: tuple[dt.datetime | None, int] = (None, 0)
+        self._known: dict[int, KnownItem] = {}
         self._ids = itertools.count(1)
 
     async def open(self) -> None:
@@ -453,3 +463,13 @@ class MemoryStorage:
                 return False
             self._slots = (minute, self._slots[1] + 1)
             return True
+
+    # --- what Steam said of items ---------------------------------------------------------
+
+    async def remember_items(self, items: Sequence[KnownItem]) -> None:
+        async with self._lock:
+            for item in items:
+                self._known[item.id] = item
+
+    async def known_items(self, ids: Sequence[int]) -> dict[int, KnownItem]:
+        return {i: self._known[i] for i in ids if i in self._known}
