@@ -5,7 +5,9 @@
 new file at once create it once. A file of any other version is refused with a
 ``StorageError`` that says why and what to do, rather than guessed at: a newer one (from a
 later release), and an older one (versions 1 to 5 were development builds, whose schema was
-squashed into this one before the first release; they are rebuilt, not upgraded).
+squashed into version 6 before the first release; they are rebuilt, not upgraded). A file of
+a released version older than ``VERSION`` is brought up to it by ``MIGRATIONS``, in the same
+transaction (6 → 7: the events feed).
 
 When the released schema changes, bump ``VERSION`` and add the step from the previous
 version here (a migration), with a test that opens a file of the previous version.
@@ -39,6 +41,8 @@ from openworkshop_sqlite.search import (
 )
 
 __all__ = [
+    "EVENTS",
+    "MIGRATIONS",
     "MOD_SORT_INDEXES",
     "SCHEMA",
     "SEARCH_INDEXES",
@@ -53,9 +57,33 @@ __all__ = [
     "schema_version",
 ]
 
-VERSION: Final = 6
+VERSION: Final = 7
 """The schema version of the files this release makes and opens (1 to 5: development
-builds, refused)."""
+builds, refused; 6, the first release's, is migrated: :data:`MIGRATIONS`)."""
+
+EVENTS: Final[tuple[str, ...]] = (
+    # the events feed (openworkshop.events): written in the same transaction as the change
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        mod_id INTEGER,
+        game_id INTEGER,
+        name TEXT NOT NULL DEFAULT '',
+        sha256 TEXT,
+        size INTEGER,
+        date_update INTEGER,
+        reason TEXT
+    )
+    """,
+    "CREATE INDEX events_by_mod ON events (mod_id, seq) WHERE mod_id IS NOT NULL",
+)
+"""Version 7's addition: the events feed. ``AUTOINCREMENT`` keeps every ``seq`` unused
+once trimmed (``sqlite_sequence`` holds the newest)."""
+
+MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {6: EVENTS}
+"""The statements that bring a file of each released version to the next one."""
 
 
 MOD_SORT_INDEXES: Final = {
@@ -570,7 +598,13 @@ _SEARCH = [
     """,
 ]
 
-SCHEMA: Final[tuple[str, ...]] = (*_CATALOG, *_sort_indexes(), *_COUNTERS, *_SEARCH)
+SCHEMA: Final[tuple[str, ...]] = (
+    *_CATALOG,
+    *_sort_indexes(),
+    *_COUNTERS,
+    *_SEARCH,
+    *EVENTS,
+)
 """Every statement of the schema, in order."""
 
 
@@ -669,6 +703,11 @@ def create(db: Database) -> None:
                 f"the database has schema version {version}, newer than this release "
                 f"knows ({VERSION}); upgrade Open Workshop"
             )
+        while version in MIGRATIONS:
+            for statement in MIGRATIONS[version]:
+                db.execute(statement)
+            version += 1
+            db.execute(f"PRAGMA user_version = {version}")
         if 0 < version < VERSION:
             raise StorageError(
                 f"the database has schema version {version}, from a development build of "

@@ -11,6 +11,7 @@ from openworkshop.ports import (
     CatalogReader,
     CatalogWriter,
     DownloadQueue,
+    EventLog,
     GameRegistry,
     Lifecycle,
     SharedFlags,
@@ -22,7 +23,15 @@ from tests.contract.support import T0
 
 pytestmark = pytest.mark.anyio
 
-PARTS = [DownloadQueue, CatalogReader, GameRegistry, CatalogWriter, StatisticsStore, SharedFlags]
+PARTS = [
+    DownloadQueue,
+    CatalogReader,
+    GameRegistry,
+    CatalogWriter,
+    StatisticsStore,
+    SharedFlags,
+    EventLog,
+]
 ROLES = [Lifecycle, *PARTS, Storage]
 
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlite_utils import Database
 
@@ -126,7 +127,7 @@ async def test_file_is_in_wal_mode_at_the_latest_version(storage: SqliteStorage)
     with sqlite3.connect(storage.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA user_version").fetchone() == (VERSION,)
-    assert VERSION == 6
+    assert VERSION == 7
 
 
 @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
@@ -149,6 +150,33 @@ async def test_a_file_of_a_development_schema_is_refused_as_it_is(
         tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         assert tables == [("mods",)]
         assert conn.execute("SELECT * FROM mods").fetchall() == [(1, 0)]
+
+
+async def test_a_file_of_version_6_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    """Version 6 (the first release's schema, without the events feed) is brought to the
+    current version in place: its rows stay, the events table is added, and changes from
+    then on are recorded."""
+    path = tmp_path / "v6.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    await first.put_mod(Mod(id=1, name="Kept", state=ModState.READY), expect=None)
+    await first.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE events")
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'events'")
+        conn.execute("PRAGMA user_version = 6")
+    again = SqliteStorage(path)
+    await again.open()
+    try:
+        kept = await again.get_mod(1)
+        assert kept is not None and kept.name == "Kept"
+        archive = Archive(key="1/a.zip", size=3, sha256="c" * 64)
+        assert await again.put_mod(attrs.evolve(kept, archive=archive), expect=ModState.READY)
+        assert [e.seq for e in (await again.read_events(0, 10)).events] == [1]
+    finally:
+        await again.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (VERSION,)
 
 
 async def test_a_file_of_the_schema_opens_again_and_audits_clean(tmp_path: Path) -> None:
