@@ -69,7 +69,7 @@ def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
         if endpoint.action:  # a HEAD (Starlette adds one to every GET) must not queue work
             handler = _get_only(handler)
         for spelling in _spellings(endpoint.path):
-            out.append(Route(spelling, handler, methods=["GET"]))
+            out.append(Route(spelling, handler, methods=[endpoint.method]))
     openapi = openapi_endpoint(openapi_document())
     out += [
         Route("/openapi.json", openapi, methods=["GET"]),

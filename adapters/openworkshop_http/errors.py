@@ -24,6 +24,7 @@ from openworkshop.errors import (
     ApiError,
     CheckedRecently,
     ConflictingRequest,
+    CursorExpired,
     DetailedError,
     EndHourOutOfRange,
     FilterTooComplex,
@@ -40,6 +41,7 @@ from openworkshop.errors import (
     StartHourOutOfRange,
     StorageError,
     StorageUnavailable,
+    TooManyMods,
     UpstreamError,
 )
 
@@ -98,7 +100,7 @@ class MethodNotAllowed(HttpError):
 
     message = "method not allowed"
     error_id = 405
-    when = "not GET or HEAD; `Allow` names the methods"
+    when = "a method the endpoint does not take (GET or HEAD; POST for `/check/mods`); `Allow` names the methods"
 
 
 class TooManyRequests(HttpError):
@@ -177,6 +179,9 @@ STATUS: Final[dict[type[BaseException], int]] = {
     EndHourOutOfRange: 412,
     ConflictingRequest: 409,
     InvalidParameter: 422,
+    # the launcher endpoints
+    TooManyMods: 413,
+    CursorExpired: 410,
     # the HTTP layer's own
     RouteNotFound: 404,
     MethodNotAllowed: 405,

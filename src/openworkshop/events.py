@@ -19,9 +19,8 @@ trimmed; a client whose cursor points before the oldest one kept is told to resy
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
+import re
 from enum import Enum
 from typing import Final
 
@@ -30,6 +29,7 @@ import attrs
 from openworkshop.domain import Failure, Game, Mod
 
 __all__ = [
+    "CURSOR_PATTERN",
     "Change",
     "Event",
     "EventBatch",
@@ -150,27 +150,27 @@ def game_change(known: bool, game: Game) -> Change | None:
 
 # --- cursors ---------------------------------------------------------------------------
 
-_PREFIX: Final = "ev1."
-MAX_CURSOR_LENGTH: Final = 64
+CURSOR_PATTERN: Final = r"^c(0|[1-9a-z][0-9a-z]{0,11})$"
+"""Every cursor's spelling: ``c`` and the sequence number in base 36 (no leading zero), at
+most 12 digits (below 2**63). Clients keep it as it is: its meaning may change."""
+_CURSOR: Final = re.compile(CURSOR_PATTERN)
+_DIGITS: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def encode_cursor(seq: int) -> str:
     """The opaque text a client holds for "every event up to ``seq``"."""
-    raw = f"{_PREFIX}{seq}".encode("ascii")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    if seq < 0:
+        raise ValueError("a cursor counts events: 0 or more")
+    digits = ""
+    while True:
+        seq, digit = divmod(seq, 36)
+        digits = _DIGITS[digit] + digits
+        if seq == 0:
+            return "c" + digits
 
 
 def decode_cursor(text: str) -> int | None:
-    """The ``seq`` of a cursor :func:`encode_cursor` made, or ``None`` for anything else."""
-    if not text or len(text) > MAX_CURSOR_LENGTH or not text.isascii():
+    """The ``seq`` of a cursor (:data:`CURSOR_PATTERN`), or ``None`` for anything else."""
+    if not _CURSOR.fullmatch(text):
         return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        return None
-    digits = raw.removeprefix(_PREFIX)
-    if digits == raw or not digits.isdigit() or (len(digits) > 1 and digits[0] == "0"):
-        return None
-    if encode_cursor(int(digits)) != text:  # one spelling per cursor
-        return None
-    return int(digits)
+    return int(text[1:], 36)

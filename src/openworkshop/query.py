@@ -46,7 +46,7 @@ from openworkshop.errors import (
     StartHourOutOfRange,
     TooManyMods,
 )
-from openworkshop.events import decode_cursor
+from openworkshop.events import CURSOR_PATTERN, decode_cursor
 
 __all__ = [
     "CheckQuery",
@@ -152,6 +152,8 @@ class Param:
     """Other parameters read into the same field (``game`` for ``games``)."""
     single: bool = False
     """Documented as one value (an alias that takes one element)."""
+    pattern: str | None = None
+    """A text's documented spelling (a regular expression), when it has one."""
     location: str = "query"
 
     @property
@@ -1037,6 +1039,7 @@ class EventsQuery:
         Param(
             name="after",
             kind=Kind.TEXT,
+            pattern=CURSOR_PATTERN,
             help="The `next` cursor of an earlier answer (or the `id` of an event): only "
             "later events. Without it, from the oldest event kept. Opaque; a malformed one is "
             "422, one the log no longer reaches is 410.",

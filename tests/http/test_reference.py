@@ -42,7 +42,7 @@ def test_every_declared_parameter_has_its_row() -> None:
     for endpoint in ENDPOINTS:
         if endpoint.params is None:
             continue
-        section = tables.split(f"### `GET {endpoint.path}`")[1].split("### ")[0]
+        section = tables.split(f"### `{endpoint.method} {endpoint.path}`")[1].split("### ")[0]
         for declared in parameters(endpoint.params):
             assert f"| `{declared.name}` |" in section, (endpoint.path, declared.name)
 
