@@ -35,6 +35,8 @@ CLI = (4000000016, 4000000017)
 COLLECTION = 4000000020
 PARALLEL = (4000000030, 4000000031, 4000000032)
 DISK_FULL = 4000000040
+BULK = (4000000050, 4000000051, 4000000052)
+"""For the bulk update check: the first gets a new version, the others do not."""
 
 
 def _item(
@@ -63,7 +65,7 @@ def client_catalog() -> SteamCatalog:
     catalog.add_item(_item(CHAIN[0], deps=(CHAIN[1],)))
     catalog.add_item(_item(CHAIN[1], deps=(CHAIN[2],)))
     catalog.add_item(_item(CHAIN[2]))
-    for mod_id in (UPDATED, UNCHANGED, CORRUPT, HOSTILE, KEPT, DISK_FULL, *CLI):
+    for mod_id in (UPDATED, UNCHANGED, CORRUPT, HOSTILE, KEPT, DISK_FULL, *CLI, *BULK):
         catalog.add_item(_item(mod_id))
     catalog.add_item(_item(BIG, blob=3_000_000))
     catalog.add_item(_item(SLOW, blob=500_000))
