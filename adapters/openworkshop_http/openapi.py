@@ -306,8 +306,8 @@ def _launcher_schemas() -> JSON:
         ),
         "CheckRequest": {
             "type": "object",
-            "description": "Each mod id with the client's version of it.",
-            "propertyNames": {"pattern": f"^{_ID_TEXT}$"},
+            "description": "Each mod id (a Steam id in decimal digits: any other key is "
+            "422) with the client's version of it.",
             "additionalProperties": {
                 "oneOf": [
                     _string(pattern="^[0-9a-fA-F]{64}$", description="The archive's sha256."),

@@ -13,7 +13,7 @@ import schemathesis
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from openworkshop.events import CURSOR_PATTERN, encode_cursor
 from openworkshop_http import openapi_document
@@ -291,6 +291,11 @@ def test_the_server_behaves_as_its_document_says(
     bad input are pinned in test_errors.py."""
     operation = api_schema[path][_method(path)]
     excluded = [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []
+    if path == "/check/mods":
+        # OpenAPI 3.0 cannot constrain an object's keys (``propertyNames`` is 3.1's), so
+        # "valid" bodies have keys that are no Steam id, rightly 422 (pinned, key by key, in
+        # test_errors.py); every other check still runs
+        excluded.append(positive_data_acceptance)
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
