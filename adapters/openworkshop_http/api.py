@@ -419,7 +419,10 @@ ENDPOINTS: Final = (
             schema="CheckRequest",
         ),
         ok={200: Ok(schema="CheckAnswer", description="`{mod id: answer}` for every id sent.")},
-        errors={TooManyMods: f"more than {CHECK_LIMIT:,} mods"},
+        errors={
+            TooManyMods: f"more than {CHECK_LIMIT:,} mods",
+            TooManyRequests: "with `refresh=true`: " + _RATE_LIMITED,
+        },
         launcher=True,
     ),
 )

@@ -307,6 +307,8 @@ class Endpoints:
         except (ValueError, RecursionError):
             body = None
         query = CheckQuery.from_request(query_params(request), body)
+        if query.refresh:  # may call Valve (batched, within the cooldown): rate-limited
+            self._check_rate(request)
         return JSONResponse(views.mod_checks(await self.workshop.check_mods(query)))
 
     # --- statistics -------------------------------------------------------------------------

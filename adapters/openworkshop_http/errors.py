@@ -108,13 +108,13 @@ class TooManyRequests(HttpError):
 
     message = "too many requests"
     error_id = 429
-    when = "the per-client limit on `/download/steam` and `/update/steam`"
+    when = "the per-client limit on `/download/steam`, `/update/steam` and `POST /check/mods?refresh=true`"
 
     def __init__(self, retry_after: float, per_minute: int) -> None:
         super().__init__(
             details=[
-                f"at most {per_minute} requests a minute to /download/steam/ and "
-                "/update/steam/ from one client"
+                f"at most {per_minute} requests a minute to /download/steam/, "
+                "/update/steam/ and /check/mods?refresh=true from one client"
             ]
         )
         self.retry_after = retry_after

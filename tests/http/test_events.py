@@ -241,3 +241,16 @@ def test_a_stream_ends_when_its_client_goes_away(demo: Demo) -> None:
     )
     assert '" 200 ' in line
     assert httpx.get(demo.url + "/info/queue/size").status_code == 200
+
+
+@pytest.mark.anyio
+async def test_only_a_refreshing_check_counts_against_the_client_rate(make_api: object) -> None:
+    """``refresh=true`` may call Valve, so it takes from the per-client limit; a plain check
+    never does."""
+    api: Api = await make_api(client_rate=1)  # type: ignore[operator]
+    for _ in range(3):
+        assert (await api.client.post("/check/mods", json={"1": "a" * 64})).status_code == 200
+    assert (await api.client.post("/check/mods?refresh=true", json={})).status_code == 200
+    limited = await api.client.post("/check/mods?refresh=true", json={})
+    body = assert_error(limited, 429, 429)
+    assert "/check/mods?refresh=true" in body["details"][0]

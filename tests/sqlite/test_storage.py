@@ -369,3 +369,26 @@ async def test_call_slots_are_shared_by_every_store_on_the_file(tmp_path: Path) 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_events_feed_keeps_its_order_across_a_restart(tmp_path: Path) -> None:
+    """Events recorded before a restart read back in order, later ones follow them, and the
+    numbers of trimmed events are not given again after reopening."""
+    path = tmp_path / "events.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for ident in (1, 2):
+        archive = Archive(key=f"{ident}/a.zip", size=ident, sha256=f"{ident}" * 64)
+        stamped = Mod(id=ident, state=ModState.READY, archive=archive, date_checked=t0)
+        await first.put_mod(stamped, expect=None)
+    assert await first.trim_events(t0 + dt.timedelta(seconds=1)) == 2
+    await first.close()
+    again = SqliteStorage(path)
+    await again.open()
+    try:
+        await again.put_game(Game(id=7, name="g", creation_date=t0), [])
+        batch = await again.read_events(0, 10)
+        assert ([e.seq for e in batch.events], batch.trimmed, batch.latest) == ([3], 2, 3)
+    finally:
+        await again.close()
