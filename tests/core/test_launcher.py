@@ -60,6 +60,7 @@ async def test_the_feed_follows_a_download_an_update_and_damage(
     catalog.publish_update(first, files={"a.txt": "v2"}, time_updated=item.details.time_updated + 9)
     clock.advance(4 * 3600)
     await workshop.request_update(first)
+    await settle(workshop, clock)
     await cached(workshop, clock, second)
     later = await workshop.events(EventsQuery(after=page.next))
     assert kinds(later) == [(EventKind.MOD_UPDATED, first), (EventKind.MOD_ADDED, second)]
