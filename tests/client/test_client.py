@@ -1,7 +1,8 @@
 """The client against a real server process with the fake Steam, through a recording proxy:
 dependency chains, resumed transfers, refused archives, updates, progress, cancellation.
 
-The server has only the original Open Workshop API, so these run the client's fallback path
+The server has the original Open Workshop API and ``POST /check/mods`` (which ``update`` and
+``status`` use: test_bulk_check.py counts it), so the rest runs the client's fallback path
 (``/info/mod`` dependencies, ``/download/steam`` + ``/condition/mod``, ``/download``)."""
 
 from __future__ import annotations
