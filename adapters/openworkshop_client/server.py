@@ -104,12 +104,18 @@ class ServerPlan:
 
 @attrs.frozen(kw_only=True)
 class CheckResult:
-    """``POST /check/mods`` for one mod: ``current``, ``outdated``, ``missing`` or ``removed``."""
+    """``POST /check/mods`` for one mod: ``state`` is ``current``, ``outdated`` (the server's
+    archive is another one: its ``sha256``, ``size`` and ``version``, the date_update, come
+    along, as they do for ``current``), ``missing`` (the server has no archive of it) or
+    ``removed`` (the server knows it is gone, with the ``reason``)."""
 
     state: str
     sha256: str | None = None
     size: int | None = None
     version: str = ""
+    reason: str | None = None
+    checking: bool = False
+    """The server queued an update check against Steam for it (``refresh``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -264,22 +270,28 @@ class ServerApi:
             entries=entries, complete=bool(body.get("complete", True)), collections=collections
         )
 
-    async def check(self, versions: Mapping[int, str]) -> dict[int, CheckResult] | None:
-        """``POST /check/mods`` with ``{id: sha256}``; ``None`` without the endpoint."""
+    async def check(
+        self, versions: Mapping[int, str], *, refresh: bool = False
+    ) -> dict[int, CheckResult] | None:
+        """``POST /check/mods`` with ``{"<id>": "<sha256 or date_update>"}``, ``CHECK_BATCH``
+        mods a request; ``None`` without the endpoint. The answer is ``{"<id>": {"state":
+        ..., "sha256", "size", "date_update", "reason", "checking"}}`` for every id sent."""
         found: dict[int, CheckResult] = {}
         items = list(versions.items())
+        path = "/check/mods?refresh=true" if refresh else "/check/mods"
         for start in range(0, len(items), CHECK_BATCH):
             batch = {str(k): v for k, v in items[start : start + CHECK_BATCH]}
-            body = await self._launcher("check", "POST", "/check/mods", batch)
+            body = await self._launcher("check", "POST", path, batch)
             if body is None:
                 return None
-            for key, value in dict(body).items():
-                row = value if isinstance(value, dict) else {"state": value}
+            for key, row in dict(body).items():
                 found[int(key)] = CheckResult(
-                    state=str(row.get("state") or row.get("status")),
+                    state=str(row["state"]),
                     sha256=row.get("sha256"),
                     size=row.get("size"),
-                    version=str(row.get("date_update") or row.get("date") or ""),
+                    version=str(row.get("date_update") or ""),
+                    reason=row.get("reason"),
+                    checking=bool(row.get("checking", False)),
                 )
         return found
 

@@ -21,6 +21,7 @@ from openworkshop.errors import (
     ApiError,
     CheckedRecently,
     ConflictingRequest,
+    CursorExpired,
     EndHourOutOfRange,
     ListSizeOutOfRange,
     ModDamaged,
@@ -32,11 +33,12 @@ from openworkshop.errors import (
     NotUpdatable,
     PlanTooLarge,
     StartHourOutOfRange,
+    TooManyMods,
 )
-from openworkshop.query import Param
+from openworkshop.query import CHECK_LIMIT, Param
 from openworkshop_http.errors import SteamUnavailable, TooManyRequests
 
-__all__ = ["ENDPOINTS", "STATISTICS_TYPES", "Endpoint", "Header", "Ok"]
+__all__ = ["ENDPOINTS", "STATISTICS_TYPES", "Body", "Endpoint", "Header", "Ok"]
 
 JSON = dict[str, Any]
 
@@ -50,6 +52,16 @@ class Ok:
     schema: JSON | str | None = None
     retry_after: bool = False
     """Sent with ``Retry-After`` (a queued mod: when to ask again)."""
+    stream: str = ""
+    """Also answered as Server-Sent Events (``Accept: text/event-stream``): what they are."""
+
+
+@attrs.frozen(kw_only=True)
+class Body:
+    """The JSON request body an endpoint reads (a schema, or the name of a component)."""
+
+    description: str
+    schema: JSON | str
 
 
 @attrs.frozen(kw_only=True)
@@ -80,10 +92,13 @@ class Endpoint:
 
     path: str
     method: str = "GET"
-    """``GET`` (and ``HEAD``, unless ``action``), or ``POST`` with a JSON body whose fields
-    are the parameters class's ``body`` parameters."""
+    """``GET`` (and ``HEAD``, unless ``action``), or ``POST`` with a JSON body: the
+    parameters class's ``body`` parameters, or ``body``."""
     handler: str
     """The name of the ``Endpoints`` method that answers it."""
+    body: Body | None = None
+    """A ``POST``'s JSON body when its fields are not parameters of the parameters class
+    (declared as ``body`` parameters, they make the schema themselves)."""
     summary: str
     description: str = ""
     tag: str
@@ -98,6 +113,8 @@ class Endpoint:
     redirect: bool = False
     errors: Mapping[type[ApiError], str] = attrs.field(factory=dict)
     """The errors it answers beyond those of its parameters, each with when."""
+    launcher: bool = False
+    """Not in the original Open Workshop API: one of the endpoints added for launchers."""
     action: bool = False
     """May queue work or call Steam: GET only (a HEAD must not do that as a side effect)."""
     statistics: str = attrs.field(
@@ -322,6 +339,7 @@ ENDPOINTS: Final = (
             SteamUnavailable: "Steam could not answer for mods the server does not know",
         },
         action=True,
+        launcher=True,
     ),
     Endpoint(
         path="/plan",
@@ -340,6 +358,7 @@ ENDPOINTS: Final = (
             SteamUnavailable: "Steam could not answer for mods the server does not know",
         },
         action=True,
+        launcher=True,
         statistics="/plan/",
     ),
     Endpoint(
@@ -353,6 +372,7 @@ ENDPOINTS: Final = (
         params=query.CollectionQuery,
         ok={200: Ok(schema="CollectionInfo", description="The collection, or null.")},
         errors={TooManyRequests: _RATE_LIMITED, SteamUnavailable: "Steam could not answer"},
+        launcher=True,
     ),
     Endpoint(
         path="/statistics/delay",
@@ -404,8 +424,73 @@ ENDPOINTS: Final = (
         headers=(ACCEPT_LANGUAGE,),
         ok={200: Ok(schema="TypeMap", description="The translations.")},
     ),
+    Endpoint(
+        path="/events",
+        handler="events",
+        summary="What changed on the server, in order",
+        description="The events feed: `mod_added` (a mod's first archive), `mod_updated` (a "
+        "new version's archive: its sha256, size and date_update), `mod_removed` (it left the "
+        "catalog with a failure: `reason`), `mod_damaged` (its archive vanished) and "
+        "`game_added`, oldest first, each with its cursor (`id`). Keep `next` and ask again "
+        "with `after=next`: one request per interval keeps a copy of the catalog in sync. "
+        "Events are kept for the retention window (`OPENWORKSHOP_EVENT_RETENTION`, 7 days); "
+        "a cursor older than that is 410: read the catalog again from `/list/mods/`. With "
+        "`Accept: text/event-stream` the answer is a stream that stays open: each event as "
+        "it happens (`id:` its cursor, so a reconnecting client's `Last-Event-ID` resumes "
+        "after it; `event:` its type; `data:` the event as JSON), and a `: heartbeat` comment "
+        "line when nothing happened for a while.",
+        tag="launcher",
+        params=query.EventsQuery,
+        headers=(
+            Header(
+                name="Last-Event-ID",
+                help="With `text/event-stream`: the `id` of the last event received; the "
+                "stream resumes after it (as `after` does; `after` wins when both are sent).",
+            ),
+        ),
+        ok={
+            200: Ok(
+                schema="EventPage",
+                description="The events after the cursor, the cursor to continue from "
+                "(`next`) and whether more are waiting (`more`).",
+                stream="`text/event-stream`: every event after the cursor, then each one as "
+                "it happens, until the client goes away.",
+            )
+        },
+        errors={CursorExpired: "the cursor is older than the events kept"},
+        launcher=True,
+    ),
+    Endpoint(
+        path="/check/mods",
+        handler="check_mods",
+        method="POST",
+        summary="Which of a client's mods have a newer version on the server",
+        description=f"Up to {CHECK_LIMIT:,} mods in one request, answered from the catalog "
+        "alone (never a call to Valve): for each id, `current` (the client's version is the "
+        "server's archive), `outdated` (with the server's `sha256`, `size` and "
+        "`date_update`), `missing` (the server has no archive of it) or `removed` (the "
+        "server knows it is gone: refused by Steam for good, removed or damaged; with the "
+        "`reason`). With `refresh=true`, each listed mod last compared with Steam more than "
+        "the update cooldown (3 hours) ago gets an update check (batched, as "
+        "`/download/steam` makes them; `checking: true` in its answer): a newer version is "
+        "queued, and a later check or the events feed shows it.",
+        tag="launcher",
+        params=query.CheckQuery,
+        body=Body(
+            description="A JSON object: each mod id (a string) with the version the client "
+            "has: the sha256 of its archive (64 hex digits, the download's ETag) or its "
+            "`date_update` (`YYYY-MM-DD HH:MM:SS` as `/info/mod` gives it, or ISO 8601).",
+            schema="CheckRequest",
+        ),
+        ok={200: Ok(schema="CheckAnswer", description="`{mod id: answer}` for every id sent.")},
+        errors={
+            TooManyMods: f"more than {CHECK_LIMIT:,} mods",
+            TooManyRequests: "with `refresh=true`: " + _RATE_LIMITED,
+        },
+        launcher=True,
+    ),
 )
-"""Every endpoint of the original Open Workshop API."""
+"""Every endpoint: those of the original Open Workshop API, then the launchers' (``launcher``)."""
 
 STATISTICS_TYPES: Final = tuple(dict.fromkeys(endpoint.statistics for endpoint in ENDPOINTS))
 """One counter per endpoint (the original's names, with a trailing slash); ``GET`` and

@@ -4,20 +4,28 @@ with the body ``openworkshop.views`` builds. Errors are raised, and ``errors.py`
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Final
 from urllib.parse import quote
 
 import anyio
+import attrs
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from openworkshop import ArchiveHandle, Queued, Workshop, views
-from openworkshop.errors import ArchiveError, ModDamaged, StorageError
+from openworkshop.errors import ArchiveError, ModDamaged, StorageError, TooManyMods
 from openworkshop.query import (
+    CheckQuery,
     CollectionQuery,
     ConditionQuery,
     DayStatsQuery,
+    EventsQuery,
     GameGenresQuery,
     GameInfoQuery,
     GameListQuery,
@@ -48,6 +56,25 @@ from openworkshop_http.responses import (
 from openworkshop_http.settings import HttpSettings
 
 __all__ = ["Endpoints", "client_address", "query_params"]
+
+EVENT_STREAM: Final = "text/event-stream"
+MAX_CHECK_BODY: Final = 1 << 20
+"""Bytes of a ``POST /check/mods`` body read at most (1,000 mods take about 100 KB)."""
+
+
+def wants_stream(request: Request) -> bool:
+    """Whether the client asked for Server-Sent Events (``Accept: text/event-stream``)."""
+    accept = request.headers.get("accept", "")
+    return any(part.split(";")[0].strip() == EVENT_STREAM for part in accept.split(","))
+
+
+def sse_event(row: dict[str, Any]) -> bytes:
+    """One event of a ``text/event-stream``: its cursor as ``id``, its type, its JSON."""
+    data = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {row['id']}\nevent: {row['type']}\ndata: {data}\n\n".encode()
+
+
+HEARTBEAT: Final = b": heartbeat\n\n"
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
@@ -237,7 +264,7 @@ class Endpoints:
         states = await self.workshop.conditions(query)
         return JSONResponse({str(mod_id): int(state) for mod_id, state in states.items()})
 
-    # --- launcher endpoints: install plans and collections -----------------------------------
+    # --- the launcher endpoints ------------------------------------------------------------
 
     async def plan(self, request: Request) -> Response:
         query = PlanQuery.from_params(request.path_params["ids_array"], query_params(request))
@@ -254,6 +281,55 @@ class Endpoints:
         query = CollectionQuery.from_params(raw, query_params(request))
         self._check_rate(request)
         return JSONResponse(views.collection_info(await self.workshop.collection_info(query)))
+
+    async def events(self, request: Request) -> Response:
+        params = query_params(request)
+        stream = wants_stream(request)
+        last_seen = request.headers.get("last-event-id")
+        if stream and last_seen and "after" not in params:
+            params = {**params, "after": [last_seen]}
+        query = EventsQuery.from_params(params)
+        page = await self.workshop.events(query)  # a cursor gone is 410 before any stream
+        if not stream:
+            return JSONResponse(views.event_page(page.events, page.cursor, page.more))
+        return StreamingResponse(
+            self._tail(query, page),
+            media_type=EVENT_STREAM,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def _tail(self, query: EventsQuery, page: Any) -> AsyncIterator[bytes]:
+        """Every event after the cursor, then each new one, read every ``events_poll``
+        seconds; a heartbeat after ``events_heartbeat`` quiet ones. Ends when the client
+        goes away (the server cancels it)."""
+        yield b"retry: 1000\n\n"
+        quiet_since = time.monotonic()
+        while True:
+            for event in page.events:
+                yield sse_event(views.event_row(event))
+            if page.events:
+                quiet_since = time.monotonic()
+            if not page.more:
+                await asyncio.sleep(self.settings.events_poll)
+                if time.monotonic() - quiet_since >= self.settings.events_heartbeat:
+                    yield HEARTBEAT
+                    quiet_since = time.monotonic()
+            page = await self.workshop.events(attrs.evolve(query, after=page.next))
+
+    async def check_mods(self, request: Request) -> Response:
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_CHECK_BODY:
+                raise TooManyMods(details=[f"the body is larger than {MAX_CHECK_BODY} bytes"])
+        try:
+            body = json.loads(raw) if raw else None
+        except (ValueError, RecursionError):
+            body = None
+        query = CheckQuery.from_request(query_params(request), body)
+        if query.refresh:  # may call Valve (batched, within the cooldown): rate-limited
+            self._check_rate(request)
+        return JSONResponse(views.mod_checks(await self.workshop.check_mods(query)))
 
     # --- statistics -------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from openworkshop.errors import (
     ApiError,
     CheckedRecently,
     ConflictingRequest,
+    CursorExpired,
     DetailedError,
     EndHourOutOfRange,
     FilterTooComplex,
@@ -41,6 +42,7 @@ from openworkshop.errors import (
     StartHourOutOfRange,
     StorageError,
     StorageUnavailable,
+    TooManyMods,
     UpstreamError,
 )
 
@@ -99,7 +101,7 @@ class MethodNotAllowed(HttpError):
 
     message = "method not allowed"
     error_id = 405
-    when = "not GET or HEAD; `Allow` names the methods"
+    when = "a method the endpoint does not take (GET or HEAD; POST for `/check/mods`); `Allow` names the methods"
 
 
 class TooManyRequests(HttpError):
@@ -107,13 +109,13 @@ class TooManyRequests(HttpError):
 
     message = "too many requests"
     error_id = 429
-    when = "the per-client limit on `/download/steam` and `/update/steam`"
+    when = "the per-client limit on `/download/steam`, `/update/steam` and `POST /check/mods?refresh=true`"
 
     def __init__(self, retry_after: float, per_minute: int) -> None:
         super().__init__(
             details=[
-                f"at most {per_minute} requests a minute to /download/steam/ and "
-                "/update/steam/ from one client"
+                f"at most {per_minute} requests a minute to /download/steam/, "
+                "/update/steam/ and /check/mods?refresh=true from one client"
             ]
         )
         self.retry_after = retry_after
@@ -178,8 +180,10 @@ STATUS: Final[dict[type[BaseException], int]] = {
     EndHourOutOfRange: 412,
     ConflictingRequest: 409,
     InvalidParameter: 422,
-    # /plan (our addition)
+    # the launcher endpoints
     PlanTooLarge: 413,
+    TooManyMods: 413,
+    CursorExpired: 410,
     # the HTTP layer's own
     RouteNotFound: 404,
     MethodNotAllowed: 405,

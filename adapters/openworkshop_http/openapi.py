@@ -18,6 +18,7 @@ from typing import Any, Final
 import attrs
 
 from openworkshop import query
+from openworkshop.checks import CheckState
 from openworkshop.domain import MAX_STEAM_ID, ResourceType
 from openworkshop.errors import (
     ApiError,
@@ -25,8 +26,9 @@ from openworkshop.errors import (
     InvalidParameter,
     PageSizeOutOfRange,
 )
+from openworkshop.events import EventKind
 from openworkshop.ports import CatalogSummary
-from openworkshop.query import MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, ModFields, Param
+from openworkshop.query import CHECK_LIMIT, MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, ModFields, Param
 from openworkshop.states import ModState
 from openworkshop.views import GAME_GROUPS, GAME_KEYS, MOD_GROUPS, Key
 from openworkshop_http.api import ENDPOINTS, Endpoint, Header, Ok
@@ -353,6 +355,79 @@ def _schemas() -> JSON:
             },
             ["language", "result"],
         ),
+        **_launcher_schemas(),
+    }
+
+
+_CHECK_DATE: Final = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+"""A date_update as ``/info/mod`` writes it (days to the 28th: every match is a date)."""
+
+
+def _launcher_schemas() -> JSON:
+    """The bodies of the launcher endpoints (``/events``, ``POST /check/mods``)."""
+    version = {
+        "sha256": _string(pattern="^[0-9a-f]{64}$", description="The archive's sha256."),
+        "size": {**INT, "description": "The archive's size in bytes."},
+        "date_update": _nullable(SECONDS),
+    }
+    return {
+        "Event": _obj(
+            {
+                "id": _string(description="The event's cursor: `after` continues after it."),
+                "type": _string(enum=[k.value for k in EventKind]),
+                "at": MICROS,
+                "mod_id": UINT64,
+                "game_id": UINT64,
+                "name": _string(),
+                **version,
+                "reason": _string(
+                    description="`mod_removed`: the failure's reason; `mod_damaged`: `damaged`."
+                ),
+            },
+            ["id", "type", "at", "name"],
+            description="`mod_added` and `mod_updated` carry the new archive's `sha256`, "
+            "`size` and `date_update`; the mod events carry `mod_id` and `game_id`, "
+            "`game_added` its `game_id`.",
+        ),
+        "EventPage": _obj(
+            {
+                "events": {"type": "array", "items": _ref("Event")},
+                "next": _string(description="The cursor to ask with next (`after`)."),
+                "more": {**BOOL, "description": "More events are waiting after `next`."},
+            },
+            ["events", "next", "more"],
+        ),
+        "CheckRequest": {
+            "type": "object",
+            "description": "Each mod id (a Steam id in decimal digits: any other key is "
+            "422) with the client's version of it.",
+            "additionalProperties": {
+                "oneOf": [
+                    _string(pattern="^[0-9a-fA-F]{64}$", description="The archive's sha256."),
+                    _string(
+                        pattern=_CHECK_DATE,
+                        description="The date_update, `YYYY-MM-DD HH:MM:SS` (UTC); ISO 8601 "
+                        "is read too.",
+                    ),
+                ]
+            },
+            "maxProperties": CHECK_LIMIT,
+            "example": {"2955709750": "0" * 64, "3024527775": "2024-05-01 12:00:00"},
+        },
+        "CheckAnswer": {
+            "type": "object",
+            "description": "Each id sent, with what the server says of it.",
+            "additionalProperties": _obj(
+                {
+                    "state": _string(enum=[c.value for c in CheckState]),
+                    **version,
+                    "reason": _string(description="`removed`: why."),
+                    "checking": {**BOOL, "description": "An update check was queued."},
+                },
+                ["state"],
+                description="`current` and `outdated` carry the server's archive.",
+            ),
+        },
     }
 
 
@@ -391,6 +466,8 @@ def _schema(declared: Param, max_items: int | None) -> JSON:
     if kind is Kind.BOOLEAN:
         return {**BOOL, "default": declared.default}
     if kind is Kind.TEXT:
+        if declared.pattern is not None:
+            return _string(pattern=declared.pattern)
         return _string(maxLength=MAX_NAME_LENGTH)
     if kind is Kind.DATE:
         return _string(format="date")
@@ -550,10 +627,13 @@ def _responses(endpoint: Endpoint) -> JSON:
     texts: dict[int, list[str]] = {}
     retry: dict[int, bool] = {}
     ok_schemas: dict[int, JSON] = {}
+    streams: dict[int, str] = {}
     for status, ok in endpoint.ok.items():
         ok_schemas[status] = _body(ok)
         texts.setdefault(status, []).append(ok.description)
         retry[status] = ok.retry_after
+        if ok.stream:
+            streams[status] = ok.stream
     errors = _errors(endpoint)
     for cls, error, when in errors:
         status = nearest(STATUS, cls) or 500
@@ -567,6 +647,9 @@ def _responses(endpoint: Endpoint) -> JSON:
         else:
             schema = ok_schemas.get(status, _ref("Error"))
         responses[str(status)] = _json(schema, description, headers)
+        if status in streams:
+            responses[str(status)]["description"] += " Or, asked for, " + streams[status]
+            responses[str(status)]["content"]["text/event-stream"] = {"schema": _string()}
     responses["default"] = DEFAULT
     return dict(sorted(responses.items(), key=lambda item: item[0]))
 
@@ -599,6 +682,17 @@ def _operation(endpoint: Endpoint) -> JSON:
     body = [p for p in endpoint.parameters if p.location == "body"]
     if body:
         out["requestBody"] = _request_body(body)
+    elif endpoint.body is not None:
+        declared = endpoint.body.schema
+        out["requestBody"] = {
+            "required": True,
+            "description": endpoint.body.description,
+            "content": {
+                "application/json": {
+                    "schema": _ref(declared) if isinstance(declared, str) else declared
+                }
+            },
+        }
     out["responses"] = _responses(endpoint)
     return {endpoint.method.lower(): out}
 
@@ -650,7 +744,9 @@ def openapi_document() -> JSON:
                 {"name": "statistics", "description": "How the server is used."},
                 {
                     "name": "launcher",
-                    "description": "Our additions for launchers: install plans, collections.",
+                    "description": "Beyond the original Open Workshop API: what launchers "
+                    "and second mirrors need: install plans, collections, the events feed, "
+                    "the bulk update check.",
                 },
                 {"name": "docs", "description": "This documentation."},
             ],

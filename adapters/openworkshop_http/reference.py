@@ -54,7 +54,9 @@ def _type(declared: Param) -> str:
         return "sort: " + " ".join(f"`{name}`" for name in declared.sorts) + ", `i` reverses"
     return {
         Kind.BOOLEAN: "boolean",
-        Kind.TEXT: f"text, at most {MAX_NAME_LENGTH} characters",
+        Kind.TEXT: f"text, at most {MAX_NAME_LENGTH} characters"
+        if declared.pattern is None
+        else "cursor",
         Kind.DATE: "date `YYYY-MM-DD`",
         Kind.STEAM_ID: "Steam id",
         Kind.STEAM_ID_LIST: "list of Steam ids",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 
-from openworkshop.settings import SettingsError, one_of, setting
+from openworkshop.settings import SettingsError, duration, one_of, setting
 from openworkshop_http.servers import DEFAULT_SERVER, SERVERS
 
 __all__ = ["HttpSettings"]
@@ -73,4 +73,16 @@ class HttpSettings:
         "client (for the per-client rate limit); `none` (the default) trusts no proxy, so "
         "no client can pick its address with the header. Behind nginx on the same machine: "
         "`127.0.0.1` (docs/deploy.md).",
+    )
+    events_heartbeat: float = duration(
+        env="OPENWORKSHOP_EVENTS_HEARTBEAT",
+        default=15.0,
+        help="Seconds without an event after which a `text/event-stream` of `/events` sends a "
+        "`: heartbeat` comment (keeps proxies from closing an idle stream).",
+    )
+    events_poll: float = duration(
+        env="OPENWORKSHOP_EVENTS_POLL",
+        default=1.0,
+        help="Seconds between two reads of the events feed by an open `text/event-stream` "
+        "(the worker writing the events may be another process).",
     )

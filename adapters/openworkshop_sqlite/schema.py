@@ -5,7 +5,9 @@
 new file at once create it once. A file of any other version is refused with a
 ``StorageError`` that says why and what to do, rather than guessed at: a newer one (from a
 later release), and an older one (versions 1 to 5 were development builds, whose schema was
-squashed into this one before the first release; they are rebuilt, not upgraded).
+squashed into version 6 before the first release; they are rebuilt, not upgraded). A file of
+a released version older than ``VERSION`` is brought up to it by ``MIGRATIONS``, in the same
+transaction (6 → 7: the events feed).
 
 When the released schema changes, bump ``VERSION`` and add the step from the previous
 version here (a migration), with a test that opens a file of the previous version.
@@ -39,6 +41,8 @@ from openworkshop_sqlite.search import (
 )
 
 __all__ = [
+    "EVENTS",
+    "MIGRATIONS",
     "MOD_SORT_INDEXES",
     "SCHEMA",
     "SEARCH_INDEXES",
@@ -74,8 +78,29 @@ of ids (a collection's items, a mod's required items) or NULL when not known."""
 FIRST_RELEASED: Final = 6
 """The first released schema: older versions are refused, newer ones migrated."""
 
+EVENTS: Final[tuple[str, ...]] = (
+    # the events feed (openworkshop.events): written in the same transaction as the change
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        mod_id INTEGER,
+        game_id INTEGER,
+        name TEXT NOT NULL DEFAULT '',
+        sha256 TEXT,
+        size INTEGER,
+        date_update INTEGER,
+        reason TEXT
+    )
+    """,
+    "CREATE INDEX events_by_mod ON events (mod_id, seq) WHERE mod_id IS NOT NULL",
+)
+"""Version 7's addition (with ``known_items``): the events feed. ``AUTOINCREMENT`` keeps every ``seq`` unused
+once trimmed (``sqlite_sequence`` holds the newest)."""
+
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
-    6: (_KNOWN_ITEMS,),
+    6: (_KNOWN_ITEMS, *EVENTS),
 }
 """The statements that take a file from a version to the next one."""
 
@@ -593,7 +618,13 @@ _SEARCH = [
     """,
 ]
 
-SCHEMA: Final[tuple[str, ...]] = (*_CATALOG, *_sort_indexes(), *_COUNTERS, *_SEARCH)
+SCHEMA: Final[tuple[str, ...]] = (
+    *_CATALOG,
+    *_sort_indexes(),
+    *_COUNTERS,
+    *_SEARCH,
+    *EVENTS,
+)
 """Every statement of the schema, in order."""
 
 

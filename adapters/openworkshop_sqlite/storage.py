@@ -24,6 +24,7 @@ from openworkshop.domain import (
     Tag,
 )
 from openworkshop.errors import StorageError
+from openworkshop.events import Change, Event, EventBatch, EventKind, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
@@ -58,6 +59,9 @@ _MAX_TAG_BIT: Final = 63
 _DELAYS_KEPT: Final = 10_000
 """Processing delay samples kept per kind (the API averages the last 20)."""
 _FILES_SENT: Final = "files_sent"
+_EVENTS_TRIMMED: Final = "events_trimmed"
+"""The flag holding the newest ``seq`` of the events trimmed."""
+_EVENT_COLUMNS: Final = "seq, kind, at, mod_id, game_id, name, sha256, size, date_update, reason"
 _CALL_SLOTS: Final = "upstream_call_slots"
 """The flag holding the current minute's taken call slots: ``<minute start> <count>``."""
 
@@ -273,6 +277,52 @@ def _put_failure(db: Database, failure: Failure) -> None:
     )
 
 
+def _record(db: Database, change: Change | None) -> None:
+    """Append the change to the events feed (inside the caller's transaction)."""
+    if change is None:
+        return
+    db.execute(
+        "INSERT INTO events (kind, at, mod_id, game_id, name, sha256, size, date_update, "
+        "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            change.kind.value,
+            time_in(change.at),
+            None if change.mod_id is None else id_in(change.mod_id),
+            None if change.game_id is None else id_in(change.game_id),
+            change.name,
+            change.sha256,
+            change.size,
+            time_in(change.date_update),
+            change.reason,
+        ],
+    )
+
+
+def _event_from_row(row: Sequence[Any]) -> Event:
+    seq, kind, at, mod_id, game_id, name, sha256, size, date_update, reason = row
+    at_time = time_out(at)
+    assert at_time is not None
+    return Event(
+        seq=seq,
+        change=Change(
+            kind=EventKind(kind),
+            at=at_time,
+            mod_id=None if mod_id is None else id_out(mod_id),
+            game_id=None if game_id is None else id_out(game_id),
+            name=name,
+            sha256=sha256,
+            size=size,
+            date_update=time_out(date_update),
+            reason=reason,
+        ),
+    )
+
+
+def _events_trimmed(db: Database) -> int:
+    row = db.execute("SELECT value FROM flags WHERE name = ?", [_EVENTS_TRIMMED]).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 class SqliteStorage:
     """The catalog, the queue and the statistics in one SQLite file.
 
@@ -354,6 +404,8 @@ class SqliteStorage:
         failure = transition.failure
 
         def work(db: Database) -> bool:
+            row = db.execute(f"SELECT {MOD_SELECT} FROM mods WHERE id = ?", [ident]).fetchone()
+            current = None if row is None else mod_from_row(row)
             if after is None:
                 written = _delete_mod(db, ident, expect)
             else:
@@ -370,6 +422,7 @@ class SqliteStorage:
                 _put_failure(db, failure)
             elif transition.clears_failure:
                 db.execute("DELETE FROM failures WHERE mod_id = ?", [ident])
+            _record(db, mod_change(current, after, failure=failure, at=transition.at))
             _fold_now_and_then(db)
             return True
 
@@ -559,6 +612,8 @@ class SqliteStorage:
         genre_rows = list({id_in(g.id): g.name for g in genres}.items())
 
         def work(db: Database) -> None:
+            known = db.execute("SELECT 1 FROM games WHERE id = ?", [ident]).fetchone()
+            _record(db, game_change(known is not None, game))
             db.execute(
                 """
                 INSERT INTO games (id, name, type, logo, source, creation_date,
@@ -648,6 +703,77 @@ class SqliteStorage:
             return None if row is None else failure_from_row(row)
 
         return await self._read(work)
+
+    async def get_failures(self, ids: Sequence[int]) -> dict[int, Failure]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, Failure]:
+            found: dict[int, Failure] = {}
+            for part in chunks([id_in(i) for i in wanted]):
+                for row in db.execute(
+                    "SELECT mod_id, reason, attempts, date, detail FROM failures "
+                    f"WHERE mod_id IN ({marks(len(part))})",
+                    list(part),
+                ):
+                    failure = failure_from_row(row)
+                    found[failure.mod_id] = failure
+            return found
+
+        return await self._read(work)
+
+    # --- events -------------------------------------------------------------------------------
+
+    async def read_events(self, after: int, limit: int) -> EventBatch:
+        def work(db: Database) -> EventBatch:
+            rows = db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                [after, max(limit, 0)],
+            ).fetchall()
+            latest = db.execute(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events'"
+            ).fetchone()[0]
+            return EventBatch(
+                events=[_event_from_row(r) for r in rows],
+                latest=int(latest),
+                trimmed=_events_trimmed(db),
+            )
+
+        return await self._read(work)
+
+    async def last_mod_events(self, ids: Sequence[int]) -> dict[int, Event]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, Event]:
+            found: dict[int, Event] = {}
+            for part in chunks([id_in(i) for i in wanted]):
+                for row in db.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN (SELECT max(seq) "
+                    f"FROM events WHERE mod_id IN ({marks(len(part))}) GROUP BY mod_id)",
+                    list(part),
+                ):
+                    event = _event_from_row(row)
+                    assert event.change.mod_id is not None
+                    found[event.change.mod_id] = event
+            return found
+
+        return await self._read(work)
+
+    async def trim_events(self, before: dt.datetime) -> int:
+        until = time_in(before)
+
+        def work(db: Database) -> int:
+            last = db.execute("SELECT max(seq) FROM events WHERE at < ?", [until]).fetchone()[0]
+            if last is None:
+                return 0
+            cursor = db.execute("DELETE FROM events WHERE seq <= ?", [last])
+            db.execute(
+                "INSERT INTO flags (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                "SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                [_EVENTS_TRIMMED, str(last)],
+            )
+            return int(cursor.rowcount)
+
+        return await self._write(work)
 
     # --- statistics and flags ---------------------------------------------------------------
 

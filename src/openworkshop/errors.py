@@ -15,6 +15,7 @@ __all__ = [
     "ArchiveError",
     "CheckedRecently",
     "ConflictingRequest",
+    "CursorExpired",
     "DetailedError",
     "EndHourOutOfRange",
     "FilterTooComplex",
@@ -38,6 +39,7 @@ __all__ = [
     "StorageError",
     "StorageFull",
     "StorageUnavailable",
+    "TooManyMods",
     "UpstreamError",
     "UpstreamRateLimited",
     "UpstreamUnavailable",
@@ -268,6 +270,25 @@ class InvalidParameter(ParameterProblem):
     message = "invalid parameters"
     error_id = 4
     when = "a malformed value: not a number, id or list (a nested list too), unknown sort, bad date or boolean, a NUL character, unknown parameter"
+
+
+class TooManyMods(ParameterProblem):
+    """``POST /check/mods`` with more mods than one check takes."""
+
+    message = "too many mods in one check"
+    error_id = 413
+    when = "`POST /check/mods`: more than 1,000 mods; `details` says how many were sent"
+
+
+# --- the events feed --------------------------------------------------------------------
+
+
+class CursorExpired(DetailedError):
+    """A cursor of the events feed that the log can no longer continue from."""
+
+    message = "this cursor is older than the events the server keeps: resync from /list/mods/"
+    error_id = 410
+    when = "`/events`: `after` points before the oldest event kept (the retention window, `OPENWORKSHOP_EVENT_RETENTION`) or past the newest (another server's log); read the catalog again from `/list/mods/`, then follow the feed from the `next` of a request without `after`"
 
 
 # --- internal errors (never shown to a client as such) ------------------------------

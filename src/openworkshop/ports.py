@@ -31,6 +31,7 @@ from openworkshop.domain import (
     ResourceType,
     Tag,
 )
+from openworkshop.events import Event, EventBatch
 from openworkshop.states import ModState
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "CatalogWriter",
     "Clock",
     "DownloadQueue",
+    "EventLog",
     "GameRegistry",
     "ItemMemory",
     "Lifecycle",
@@ -112,7 +114,9 @@ class Transition:
     :meth:`StatisticsStore.add_download`); ``None`` removes the row with its tags,
     dependencies and resources. With ``page``, the mod's tags, dependencies and resources
     are replaced; with ``failure``, the failure is kept (for ``/info/mod`` and the next
-    request); ``clears_failure`` forgets the last one.
+    request); ``clears_failure`` forgets the last one. The event it causes, if any
+    (``events.mod_change`` of the stored row and ``after``), is recorded in the same write,
+    stamped ``at`` (when it happened; without it, from the rows).
     """
 
     mod_id: int
@@ -121,6 +125,7 @@ class Transition:
     page: PageContent | None = None
     failure: Failure | None = None
     clears_failure: bool = False
+    at: dt.datetime | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.after is not None and self.after.id != self.mod_id:
@@ -137,6 +142,7 @@ class Transition:
         page: PageContent | None = None,
         failure: Failure | None = None,
         clears_failure: bool = False,
+        at: dt.datetime | None = None,
     ) -> Transition:
         """``before`` (the row as read; ``None``: none yet) becomes ``after``."""
         source = before if before is not None else after
@@ -148,6 +154,7 @@ class Transition:
             page=page,
             failure=failure,
             clears_failure=clears_failure,
+            at=at,
         )
 
 
@@ -275,6 +282,9 @@ class DownloadQueue(Protocol):
 
     async def get_failure(self, mod_id: int) -> Failure | None:
         """The last final failure of a mod (kept after its row is gone)."""
+
+    async def get_failures(self, ids: Sequence[int]) -> dict[int, Failure]:
+        """The last final failure of each of the mods that has one."""
 
     async def queue_size(self) -> int:
         """Mods waiting or downloading."""
@@ -412,6 +422,23 @@ class ItemMemory(Protocol):
 
 
 @runtime_checkable
+class EventLog(Protocol):
+    """The events feed (``events.py``): recorded by ``DownloadQueue.apply`` and ``put_game``
+    in the same write as their change, numbered 1, 2, 3 …; read after a cursor; trimmed
+    past the retention window."""
+
+    async def read_events(self, after: int, limit: int) -> EventBatch:
+        """Up to ``limit`` events with ``seq`` above ``after``, oldest first."""
+
+    async def last_mod_events(self, ids: Sequence[int]) -> dict[int, Event]:
+        """The newest event kept of each of the mods that has one."""
+
+    async def trim_events(self, before: dt.datetime) -> int:
+        """Forget the events up to the newest one that happened before ``before`` (the log
+        stays one unbroken run); how many. ``trimmed`` of later reads covers them."""
+
+
+@runtime_checkable
 class Storage(
     Lifecycle,
     DownloadQueue,
@@ -421,6 +448,7 @@ class Storage(
     StatisticsStore,
     SharedFlags,
     ItemMemory,
+    EventLog,
     Protocol,
 ):
     """Every storage role in one object, for wiring: an adapter implements them all (the

@@ -45,13 +45,17 @@ from openworkshop.errors import (
     PageSizeOutOfRange,
     PlanTooLarge,
     StartHourOutOfRange,
+    TooManyMods,
 )
+from openworkshop.events import CURSOR_PATTERN, decode_cursor
 from openworkshop.plans import PLAN_LIMIT
 
 __all__ = [
+    "CheckQuery",
     "CollectionQuery",
     "ConditionQuery",
     "DayStatsQuery",
+    "EventsQuery",
     "GameFields",
     "GameGenresQuery",
     "GameInfoQuery",
@@ -153,6 +157,8 @@ class Param:
     """Other parameters read into the same field (``game`` for ``games``)."""
     single: bool = False
     """Documented as one value (an alias that takes one element)."""
+    pattern: str | None = None
+    """A text's documented spelling (a regular expression), when it has one."""
     location: str = "query"
 
     @property
@@ -1134,3 +1140,108 @@ class CollectionQuery:
         ident = require_id(collection_id, cls.path.name)
         _reader(cls, params).done()
         return cls(collection_id=ident)
+
+
+# --- the launcher endpoints: the events feed and the bulk update check ---------------------
+
+EVENTS_LIMIT: Final = 1000
+"""The most events one ``/events`` answer carries."""
+CHECK_LIMIT: Final = 1000
+"""The most mods one ``POST /check/mods`` takes."""
+_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
+
+
+@attrs.frozen(kw_only=True)
+class EventsQuery:
+    """``/events``: the events after a cursor (``after`` None: from the oldest kept)."""
+
+    after: int | None = param(
+        Param(
+            name="after",
+            kind=Kind.TEXT,
+            pattern=CURSOR_PATTERN,
+            help="The `next` cursor of an earlier answer (or the `id` of an event): only "
+            "later events. Without it, from the oldest event kept. Opaque; a malformed one is "
+            "422, one the log no longer reaches is 410.",
+        )
+    )
+    limit: int = param(
+        Param(
+            name="limit",
+            kind=Kind.INTEGER,
+            default=100,
+            minimum=1,
+            maximum=EVENTS_LIMIT,
+            help=f"The most events in one answer, 1 to {EVENTS_LIMIT}.",
+        )
+    )
+
+    @classmethod
+    def from_params(cls, params: Params) -> EventsQuery:
+        reader = _reader(cls, params)
+        values = _read_fields(cls, reader)
+        raw = values["after"]
+        if raw is not None:
+            values["after"] = decode_cursor(raw)
+            if values["after"] is None:
+                reader._complain("after", f"not a cursor of this server: {raw[:40]!r}")
+        reader.done()
+        return cls(**values)
+
+
+@attrs.frozen(kw_only=True)
+class CheckQuery:
+    """``POST /check/mods``: each mod's version as the client has it, by id.
+
+    A version is the sha256 of the archive the client has (64 hex digits) or its
+    ``date_update`` (``YYYY-MM-DD HH:MM:SS`` as the API writes it, or ISO 8601; UTC unless
+    it says otherwise)."""
+
+    versions: Mapping[int, str | dt.datetime] = attrs.field(factory=dict)
+    refresh: bool = _flag(
+        "refresh",
+        "Also queue an update check against Steam (batched) for each listed mod last "
+        "checked more than the update cooldown ago.",
+    )
+
+    @classmethod
+    def from_request(cls, params: Params, body: object) -> CheckQuery:
+        """Reads the query string and the decoded JSON body (``None``: not JSON)."""
+        reader = _reader(cls, params)
+        values = _read_fields(cls, reader)
+        if not isinstance(body, dict):
+            reader._complain("body", "not a JSON object of {mod id: sha256 or date_update}")
+            reader.done()
+        assert isinstance(body, dict)
+        if len(body) > CHECK_LIMIT:
+            raise TooManyMods(
+                details=[f"{len(body)} mods sent; at most {CHECK_LIMIT} in one check"]
+            )
+        versions: dict[int, str | dt.datetime] = {}
+        for key, value in body.items():
+            mod_id = parse_id(key)
+            if mod_id is None:
+                reader._complain(f"{key[:40]!r}", "not a Steam id")
+                continue
+            version = _version(value)
+            if version is None:
+                shown = value[:70] if isinstance(value, str) else json.dumps(value)[:70]
+                reader._complain(key, f"not a sha256 (64 hex digits) or a date_update: {shown!r}")
+                continue
+            versions[mod_id] = version
+        reader.done()
+        return cls(versions=versions, refresh=values["refresh"])
+
+
+def _version(value: object) -> str | dt.datetime | None:
+    """A sha256 (lower-cased) or an aware UTC date; ``None`` for anything else."""
+    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
+        return None
+    text = value.strip()
+    if _SHA256.match(text.lower()):
+        return text.lower()
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)

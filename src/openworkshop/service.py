@@ -21,6 +21,7 @@ from typing import IO
 import attrs
 
 from openworkshop import statistics as stats
+from openworkshop.checks import ModCheck, check_mod
 from openworkshop.clock import SystemClock
 from openworkshop.criteria import GameCriteria, ModCriteria, Paging
 from openworkshop.domain import Archive, Failure, Game, Genre, Mod, Resource, Tag
@@ -28,6 +29,7 @@ from openworkshop.errors import (
     AlreadyProcessing,
     AlreadyUpToDate,
     CheckedRecently,
+    CursorExpired,
     ModDamaged,
     ModNotFound,
     ModNotOnServer,
@@ -38,6 +40,7 @@ from openworkshop.errors import (
     StorageError,
     UpstreamError,
 )
+from openworkshop.events import Event, encode_cursor
 from openworkshop.pipeline import Pipeline, is_newer
 from openworkshop.plans import CollectionInfo, CollectionItem, Plan, Planner
 from openworkshop.ports import (
@@ -46,6 +49,7 @@ from openworkshop.ports import (
     CatalogSummary,
     Clock,
     DownloadQueue,
+    EventLog,
     ItemMemory,
     Page,
     StatisticsStore,
@@ -55,9 +59,11 @@ from openworkshop.ports import (
     Transition,
 )
 from openworkshop.query import (
+    CheckQuery,
     CollectionQuery,
     ConditionQuery,
     DayStatsQuery,
+    EventsQuery,
     GameGenresQuery,
     GameInfoQuery,
     HourStatsQuery,
@@ -70,13 +76,23 @@ from openworkshop.settings import Settings
 from openworkshop.states import ModState
 from openworkshop.upstream import DetailsBatcher, UpstreamGate
 
-__all__ = ["ArchiveHandle", "CollectionInfo", "CollectionQueued", "ModInfo", "Queued", "Workshop"]
+__all__ = [
+    "ArchiveHandle",
+    "CollectionInfo",
+    "CollectionQueued",
+    "EventPage",
+    "ModInfo",
+    "Queued",
+    "Workshop",
+]
 
 log = logging.getLogger("openworkshop")
 
 DEPENDENCIES_SHOWN = 20
 DELAY_SAMPLES = 20
 FLUSH_EVERY = 2.0
+TRIM_EVERY = 60.0
+"""Seconds between two trims of the events feed."""
 
 
 @attrs.frozen(kw_only=True)
@@ -147,6 +163,20 @@ class ArchiveHandle:
 
 
 @attrs.frozen(kw_only=True)
+class EventPage:
+    """One answer of the events feed: the events, the cursor to continue from, and whether
+    more events are waiting after it."""
+
+    events: list[Event]
+    next: int
+    more: bool
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.next)
+
+
+@attrs.frozen(kw_only=True)
 class ModInfo:
     mod: Mod | None
     dependencies: tuple[list[int], int] | None
@@ -191,6 +221,9 @@ class Workshop:
         """Counters and samples, read here (written by ``record``, the ``Recorder``)."""
         self.memory: ItemMemory = storage
         """What Steam said of items the catalog lacks (plans, collections)."""
+        self.event_log: EventLog = storage
+        """The events feed (written by the queue's and the games' writes themselves)."""
+        self._refreshing: set[asyncio.Task[None]] = set()
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.downloads_dir: Path | None = downloads_dir
         """steamcmd's download folders; without one, a temporary folder made by ``start()``."""
@@ -254,9 +287,15 @@ class Workshop:
         if workers and self.steam.can_download:
             self._tasks.append(asyncio.create_task(self.pipeline.run()))
         self._tasks.append(asyncio.create_task(self._flush_forever()))
+        self._tasks.append(asyncio.create_task(self._trim_forever()))
         self.started = True
 
     async def stop(self) -> None:
+        for task in [*self._tasks, *self._refreshing]:
+            task.cancel()
+        for task in list(self._refreshing):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -282,6 +321,19 @@ class Workshop:
             except Exception:
                 log.exception("could not write statistics")
 
+    async def _trim_forever(self) -> None:
+        while True:
+            try:
+                await self.trim_events()
+            except Exception:
+                log.exception("could not trim the events feed")
+            await asyncio.sleep(TRIM_EVERY)
+
+    async def trim_events(self) -> int:
+        """Forget the events older than the retention window; how many."""
+        before = self.clock.now() - dt.timedelta(seconds=self.settings.event_retention)
+        return await self.event_log.trim_events(before)
+
     async def reconcile(self) -> tuple[int, int]:
         """Rows whose archive is gone are removed (damaged); archives no row claims are
         removed. Returns (rows removed, archives removed)."""
@@ -305,7 +357,7 @@ class Workshop:
         return rows_removed, len(orphans)
 
     async def _forget_damaged(self, mod: Mod) -> None:
-        await self.queue.apply(Transition.of(mod, mod.damaged()))
+        await self.queue.apply(Transition.of(mod, mod.damaged(), at=self.clock.now()))
         await self.record.count(stats.DAMAGED_MOD)
 
     # --- downloads ----------------------------------------------------------------------
@@ -542,6 +594,72 @@ class Workshop:
             raise AlreadyProcessing()
         await self.record.count(stats.UPDATING_MOD)
         return Queued(mod_id=mod.id, unsuccessful_attempts=False, updating=True)
+
+    # --- the launcher endpoints: the events feed, the bulk update check ---------------------
+
+    async def events(self, query: EventsQuery) -> EventPage:
+        """``/events``: up to ``limit`` events after the cursor, oldest first. Raises
+        CursorExpired for a cursor before the oldest event kept or past the newest."""
+        after = 0 if query.after is None else query.after
+        batch = await self.event_log.read_events(after, query.limit)
+        if query.after is not None and not batch.trimmed <= query.after <= batch.latest:
+            kept = f"events {batch.trimmed + 1} to {batch.latest}" if batch.latest else "none"
+            raise CursorExpired(
+                details=[f"the cursor continues after event {query.after}; kept: {kept}"]
+            )
+        if batch.events:
+            last = batch.events[-1].seq
+        else:
+            last = after if query.after is not None else max(batch.latest, batch.trimmed)
+        return EventPage(events=batch.events, next=last, more=last < batch.latest)
+
+    async def check_mods(self, query: CheckQuery) -> dict[int, ModCheck]:
+        """``POST /check/mods``: each mod's answer from the catalog, never a call to Valve.
+        With ``refresh``, the mods last checked more than the update cooldown ago get an
+        update check in the background (batched, as ``/download/steam`` does it)."""
+        ids = list(query.versions)
+        mods = await self.queue.get_mods(ids)
+        lacking = [i for i in ids if i not in mods or mods[i].archive is None]
+        failures = await self.queue.get_failures(lacking) if lacking else {}
+        gone = [i for i in lacking if i not in mods]
+        last = await self.event_log.last_mod_events(gone) if gone else {}
+        now = self.clock.now()
+        out: dict[int, ModCheck] = {}
+        for mod_id, version in query.versions.items():
+            mod = mods.get(mod_id)
+            answer = check_mod(
+                version, mod, failure=failures.get(mod_id), last_event=last.get(mod_id)
+            )
+            if (
+                query.refresh
+                and mod is not None
+                and mod.state is ModState.READY
+                and self.steam.can_download
+                and self._stale(mod, now)
+            ):
+                self._refresh(mod, now)
+                answer = attrs.evolve(answer, checking=True)
+            out[mod_id] = answer
+        return out
+
+    def _refresh(self, mod: Mod, now: dt.datetime) -> None:
+        async def check() -> None:
+            try:
+                await self._check_for_update(mod, now)
+            except AlreadyProcessing:
+                pass  # someone else queued it meanwhile
+            except Exception:
+                log.exception("update check of %s failed", mod.id)
+
+        task = asyncio.create_task(check())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def refreshed(self) -> None:
+        """Wait for the update checks ``check_mods(refresh=True)`` queued (for embedding
+        and tests)."""
+        while self._refreshing:
+            await asyncio.gather(*self._refreshing, return_exceptions=True)
 
     # --- catalog --------------------------------------------------------------------------
 

@@ -275,6 +275,12 @@ class Settings:
         "archive at once (about twice the mod) several times over; a zip bomb (a sparse file "
         "of a terabyte) or a runaway download stops there.",
     )
+    event_retention: float = duration(
+        env="OPENWORKSHOP_EVENT_RETENTION",
+        default=7 * 86400.0,
+        help="Seconds the events feed (`/events`) keeps an event (7 days); a client whose "
+        "cursor is older is answered 410 and resyncs from `/list/mods/`.",
+    )
     lease: float = duration(
         env="OPENWORKSHOP_LEASE",
         default=30.0,

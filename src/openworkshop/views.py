@@ -12,7 +12,9 @@ from typing import Any, Final
 
 import attrs
 
+from openworkshop.checks import ModCheck
 from openworkshop.domain import Failure, Game, Genre, Mod, Resource, Tag
+from openworkshop.events import Event, encode_cursor
 from openworkshop.plans import CollectionInfo, Plan, PlanEntry
 from openworkshop.ports import CatalogSummary, Page, StatRow
 from openworkshop.query import GameFields, ModFields
@@ -24,10 +26,14 @@ __all__ = [
     "Key",
     "catalog_summary",
     "collection_info",
+    "event_page",
+    "event_row",
     "failure_body",
     "game_info",
     "game_list",
     "genre_list",
+    "mod_check",
+    "mod_checks",
     "mod_info",
     "mod_list",
     "plan",
@@ -267,7 +273,7 @@ def catalog_summary(summary: CatalogSummary) -> JSON:
     return {field.name: getattr(summary, field.name) for field in attrs.fields(CatalogSummary)}
 
 
-# --- launcher endpoints: install plans and collections ------------------------------------
+# --- the launcher endpoints ---------------------------------------------------------------
 
 
 def plan_entry(entry: PlanEntry) -> JSON:
@@ -317,3 +323,49 @@ def collection_info(info: CollectionInfo | None) -> JSON:
             ],
         }
     }
+
+
+def event_row(event: Event) -> JSON:
+    """One event of the feed: its cursor (``id``), type, time, and what it is about."""
+    change = event.change
+    row: JSON = {
+        "id": encode_cursor(event.seq),
+        "type": change.kind.value,
+        "at": micros(change.at),
+    }
+    if change.mod_id is not None:
+        row["mod_id"] = change.mod_id
+    if change.game_id is not None:
+        row["game_id"] = change.game_id
+    row["name"] = change.name
+    if change.sha256 is not None:
+        row.update(sha256=change.sha256, size=change.size, date_update=seconds(change.date_update))
+    if change.reason is not None:
+        row["reason"] = change.reason
+    return row
+
+
+def event_page(events: Sequence[Event], cursor: str, more: bool) -> JSON:
+    """``/events``: the events, the cursor to continue from, whether more are waiting."""
+    return {"events": [event_row(e) for e in events], "next": cursor, "more": more}
+
+
+def mod_check(answer: ModCheck) -> JSON:
+    """One mod's answer of ``POST /check/mods``."""
+    row: JSON = {"state": answer.state.value}
+    if answer.archive is not None:
+        row.update(
+            sha256=answer.archive.sha256,
+            size=answer.archive.size,
+            date_update=seconds(answer.date_update),
+        )
+    if answer.reason is not None:
+        row["reason"] = answer.reason
+    if answer.checking:
+        row["checking"] = True
+    return row
+
+
+def mod_checks(answers: Mapping[int, ModCheck]) -> JSON:
+    """``POST /check/mods``: ``{mod id: answer}``."""
+    return {str(mod_id): mod_check(answer) for mod_id, answer in answers.items()}

@@ -41,6 +41,8 @@ PLAN_COLLECTION = 4000000060
 """A collection of two mods and a nested collection of one more."""
 PLAN_NESTED = 4000000063
 PLAN_ITEMS = (4000000061, 4000000062, 4000000064)
+BULK = (4000000070, 4000000071, 4000000072)
+"""For the bulk update check: the first gets a new version, the others do not."""
 
 
 def _item(
@@ -69,7 +71,7 @@ def client_catalog() -> SteamCatalog:
     catalog.add_item(_item(CHAIN[0], deps=(CHAIN[1],)))
     catalog.add_item(_item(CHAIN[1], deps=(CHAIN[2],)))
     catalog.add_item(_item(CHAIN[2]))
-    for mod_id in (UPDATED, UNCHANGED, CORRUPT, HOSTILE, KEPT, DISK_FULL, *CLI):
+    for mod_id in (UPDATED, UNCHANGED, CORRUPT, HOSTILE, KEPT, DISK_FULL, *CLI, *BULK):
         catalog.add_item(_item(mod_id))
     catalog.add_item(_item(BIG, blob=3_000_000))
     catalog.add_item(_item(SLOW, blob=500_000))

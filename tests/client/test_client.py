@@ -4,7 +4,8 @@ dependency chains, resumed transfers, refused archives, updates, progress, cance
 Through the ``proxy`` the server looks like one of the original Open Workshop API (the
 launcher endpoints hidden), so those run the client's fallback path (``/info/mod``
 dependencies, ``/download/steam`` + ``/condition/mod``, ``/download``); test_plans.py runs the
-launcher path (``/plan``)."""
+launcher path (``/plan``), test_bulk_check.py ``POST /check/mods`` (which ``update`` and
+``status`` use)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from openworkshop.ports import (
     CatalogReader,
     CatalogWriter,
     DownloadQueue,
+    EventLog,
     GameRegistry,
     ItemMemory,
     Lifecycle,
@@ -23,8 +24,16 @@ from tests.contract.support import T0
 
 pytestmark = pytest.mark.anyio
 
-PARTS = [DownloadQueue, CatalogReader, GameRegistry, CatalogWriter, StatisticsStore, SharedFlags]
-PARTS += [ItemMemory]
+PARTS = [
+    DownloadQueue,
+    CatalogReader,
+    GameRegistry,
+    CatalogWriter,
+    StatisticsStore,
+    SharedFlags,
+    ItemMemory,
+    EventLog,
+]
 ROLES = [Lifecycle, *PARTS, Storage]
 
 

@@ -122,6 +122,7 @@ def test_every_duration_is_a_float_setting() -> None:
         "gather_window",
         "retry_base",
         "rate_limit_pause",
+        "event_retention",
         "lease",
     }
     for cls in (Settings, Knobs):

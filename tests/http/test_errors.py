@@ -128,6 +128,20 @@ BAD = {
     "non-numeric collection": ("/info/collection/abc", 422),
     "2**64 collection": (f"/info/collection/{HUGE}", 422),
     "collection unknown parameter": ("/info/collection/1?items=true", 422),
+    # the events feed's cursor and limit
+    "cursor not ours": ("/events?after=abc", 422),
+    "cursor with a leading zero": ("/events?after=c01", 422),
+    "cursor in upper case": ("/events?after=C1", 422),
+    "cursor too long": ("/events?after=c" + "z" * 13, 422),
+    "cursor with a newline": ("/events?after=c1%0A", 422),
+    "nul in a cursor": ("/events?after=c1%00", 422),
+    "cursor twice": ("/events?after=c1&after=c2", 422),
+    "limit zero": ("/events?limit=0", 422),
+    "limit over 1000": ("/events?limit=1001", 422),
+    "text limit": ("/events?limit=all", 422),
+    "cursor past the newest event": ("/events?after=c5", 410),
+    "unknown parameter on events": ("/events?since=c1", 422),
+    "GET of the bulk check": ("/check/mods", 405),
     # paths that do not exist
     "unknown path": ("/nope", 404),
     "download without id": ("/download/steam/", 422),
@@ -188,6 +202,76 @@ async def test_bad_plan_bodies_are_a_4xx_in_the_seed_shape(
 async def test_a_plan_query_on_post_is_refused(api: Api) -> None:
     answer = await api.client.post("/plan?queue=true", json={"ids": [1]})
     assert assert_error(answer, 422)["details"] == ["queue: unknown parameter"]
+
+
+SHA = "ab" * 32
+
+BAD_CHECKS = {
+    # POST /check/mods: the body, each bad key named
+    "no body": (b"", 422, ["body: not a JSON object of {mod id: sha256 or date_update}"]),
+    "not JSON": (b"{1: 2", 422, ["body: not a JSON object of {mod id: sha256 or date_update}"]),
+    "a list": (b"[1, 2]", 422, ["body: not a JSON object of {mod id: sha256 or date_update}"]),
+    "nested 30,000 deep": (
+        b"[" * 30_000 + b"]" * 30_000,
+        422,
+        ["body: not a JSON object of {mod id: sha256 or date_update}"],
+    ),
+    "text id": (b'{"abc": "' + SHA.encode() + b'"}', 422, ["'abc': not a Steam id"]),
+    "2**64 id": (
+        b'{"' + HUGE.encode() + b'": "' + SHA.encode() + b'"}',
+        422,
+        [f"{HUGE!r}: not a Steam id"],
+    ),
+    "short sha256": (
+        b'{"5": "abc"}',
+        422,
+        ["5: not a sha256 (64 hex digits) or a date_update: 'abc'"],
+    ),
+    "number version": (b'{"5": 7}', 422, ["5: not a sha256 (64 hex digits) or a date_update: '7'"]),
+    "null version": (
+        b'{"5": null}',
+        422,
+        ["5: not a sha256 (64 hex digits) or a date_update: 'null'"],
+    ),
+    "bad date": (
+        b'{"6": "2026-02-30 10:00:00"}',
+        422,
+        ["6: not a sha256 (64 hex digits) or a date_update: '2026-02-30 10:00:00'"],
+    ),
+    "every bad key named": (
+        b'{"1": "' + SHA.encode() + b'", "x": "' + SHA.encode() + b'", "2": "no"}',
+        422,
+        ["'x': not a Steam id", "2: not a sha256 (64 hex digits) or a date_update: 'no'"],
+    ),
+    "1,001 mods": (
+        ("{" + ",".join(f'"{i}": "{SHA}"' for i in range(1, 1002)) + "}").encode(),
+        413,
+        ["1001 mods sent; at most 1000 in one check"],
+    ),
+    "a body over 1 MiB": (
+        b'{"1": "' + b" " * (1 << 20) + b'"}',
+        413,
+        ["the body is larger than 1048576 bytes"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "status", "details"), BAD_CHECKS.values(), ids=BAD_CHECKS.keys())
+async def test_a_bad_bulk_check_is_refused_naming_each_bad_key(
+    api: Api, body: bytes, status: int, details: list[str]
+) -> None:
+    answer = await api.client.post(
+        "/check/mods", content=body, headers={"Content-Type": "application/json"}
+    )
+    got = assert_error(answer, status, 4 if status == 422 else 413)
+    assert got["details"] == details
+
+
+async def test_a_bad_refresh_flag_on_the_bulk_check_is_refused(api: Api) -> None:
+    answer = await api.client.post("/check/mods?refresh=maybe", json={"1": SHA})
+    assert assert_error(answer, 422, 4)["details"] == [
+        "refresh: not a boolean (true/false/1/0): 'maybe'"
+    ]
 
 
 def _repeated(element: str, count: int) -> dict[str, str]:

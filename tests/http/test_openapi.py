@@ -13,8 +13,9 @@ import schemathesis
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from openworkshop.events import CURSOR_PATTERN, encode_cursor
 from openworkshop_http import openapi_document
 from openworkshop_http.app import ENDPOINTS
 from openworkshop_http.docs import ASSETS
@@ -27,6 +28,8 @@ EXAMPLES = 20
 
 def _sample(schema: dict[str, Any]) -> str:
     """A valid value of a parameter's schema, as the query string carries it."""
+    if schema.get("pattern") == CURSOR_PATTERN:
+        return encode_cursor(0)
     if schema.get("type") == "array":
         item = schema["items"]
         if "enum" in item:
@@ -39,6 +42,23 @@ def _sample(schema: dict[str, Any]) -> str:
     if schema.get("type") == "string":
         return "steam"
     return SAMPLE_VALUES[schema["type"]]
+
+
+def _only(item: dict[str, Any]) -> dict[str, Any]:
+    """The one operation of a path (GET, or POST for /check/mods)."""
+    (operation,) = item.values()
+    return operation
+
+
+def _method(path: str) -> str:
+    return next(e.method for e in ENDPOINTS if e.path == path)
+
+
+async def _ask(api: Api, path: str, url: str, params: dict[str, str] | None = None) -> Any:
+    """The path's request, with its method (a POST with an empty JSON object)."""
+    if _method(path) == "POST":
+        return await api.client.post(url, params=params, json={})
+    return await api.client.get(url, params=params)
 
 
 def test_every_endpoint_is_documented_and_nothing_else() -> None:
@@ -77,13 +97,13 @@ async def test_every_documented_parameter_is_accepted(api: Api) -> None:
             lambda m: "[1]" if "list" in m.group() or "array" in m.group() else "1",
             path,
         )
-        for parameter in item.get("get", {}).get("parameters", []):
+        for parameter in _only(item).get("parameters", []):
             if parameter["in"] != "query":
                 continue
             value = _sample(parameter["schema"])
             if parameter["name"] == "sort" and value == "RELEVANCE":
                 value = "NAME"
-            answer = await api.client.get(url, params={parameter["name"]: value})
+            answer = await _ask(api, path, url, {parameter["name"]: value})
             assert answer.status_code != 422, (path, parameter["name"], value, answer.text)
             assert answer.status_code < 500
 
@@ -102,12 +122,12 @@ async def test_an_empty_query_parameter_is_documented_as_absent(api: Api) -> Non
             lambda m: "[1]" if "list" in m.group() or "array" in m.group() else "1",
             path,
         )
-        plain = await api.client.get(url)
-        for parameter in item.get("get", {}).get("parameters", []):
+        plain = await _ask(api, path, url)
+        for parameter in _only(item).get("parameters", []):
             if parameter["in"] != "query":
                 continue
             assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
-            empty = await api.client.get(url, params={parameter["name"]: ""})
+            empty = await _ask(api, path, url, {parameter["name"]: ""})
             assert empty.status_code == plain.status_code, (path, parameter["name"])
             if not path.startswith("/statistics"):  # those count each request
                 assert empty.json() == plain.json(), (path, parameter["name"])
@@ -232,9 +252,13 @@ CONFIG = {
     "checks": {
         # what a valid request may get: the seed's answers about mods (404, 425, 202, 208),
         # and the limits JSON Schema cannot state: a sum over several lists (413), start
-        # after end (409), a range past the end (416). Never 422.
+        # after end (409), a range past the end (416), a cursor the log no longer reaches
+        # (410). Never 422.
         "positive_data_acceptance": {
-            "expected-statuses": ["2xx", "3xx", "404", "409", "413", "416", "425", "429", "503"]
+            "expected-statuses": [
+                *("2xx", "3xx", "404", "409", "413", "416", "425", "429", "503"),
+                "410",  # a cursor of the events feed it no longer reaches (or never had)
+            ]
         }
     }
 }
@@ -281,6 +305,11 @@ def test_the_server_behaves_as_its_document_says(
     bad input are pinned in test_errors.py."""
     operation = api_schema[path][method.upper()]
     excluded = [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []
+    if path == "/check/mods":
+        # OpenAPI 3.0 cannot constrain an object's keys (``propertyNames`` is 3.1's), so
+        # "valid" bodies have keys that are no Steam id, rightly 422 (pinned, key by key, in
+        # test_errors.py); every other check still runs
+        excluded.append(positive_data_acceptance)
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(

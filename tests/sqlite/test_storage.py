@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlite_utils import Database
 
@@ -152,8 +153,9 @@ async def test_a_file_of_a_development_schema_is_refused_as_it_is(
 
 
 async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> None:
-    """Schema 6 (the first release) lacks ``known_items``: opening it adds the table and
-    sets version 7, and the rows it had stay as they were."""
+    """Schema 6 (the first release) lacks ``known_items`` and the events feed: opening it
+    adds both and sets the current version; its rows stay as they were, and changes from
+    then on are recorded."""
     from openworkshop.domain import KnownItem
     from openworkshop_sqlite.schema import MIGRATIONS
 
@@ -161,9 +163,12 @@ async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> N
     first = SqliteStorage(path)
     await first.open()
     await fill(first)
+    await first.put_mod(Mod(id=1001, name="Kept", state=ModState.READY), expect=None)
     await first.close()
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE known_items")
+        conn.execute("DROP TABLE events")
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'events'")
         conn.execute("PRAGMA user_version = 6")
     assert set(MIGRATIONS) == {6}
     again = SqliteStorage(path)
@@ -175,6 +180,11 @@ async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> N
         item = KnownItem(id=5, children=(1,), checked=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         await again.remember_items([item])
         assert await again.known_items([5]) == {5: item}
+        kept = await again.get_mod(1001)
+        assert kept is not None and kept.name == "Kept"
+        archive = Archive(key="1001/a.zip", size=3, sha256="c" * 64)
+        assert await again.put_mod(attrs.evolve(kept, archive=archive), expect=ModState.READY)
+        assert [e.seq for e in (await again.read_events(0, 10)).events] == [1]
     finally:
         await again.close()
 
@@ -369,3 +379,26 @@ async def test_call_slots_are_shared_by_every_store_on_the_file(tmp_path: Path) 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_events_feed_keeps_its_order_across_a_restart(tmp_path: Path) -> None:
+    """Events recorded before a restart read back in order, later ones follow them, and the
+    numbers of trimmed events are not given again after reopening."""
+    path = tmp_path / "events.sqlite3"
+    first = SqliteStorage(path)
+    await first.open()
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for ident in (1, 2):
+        archive = Archive(key=f"{ident}/a.zip", size=ident, sha256=f"{ident}" * 64)
+        stamped = Mod(id=ident, state=ModState.READY, archive=archive, date_checked=t0)
+        await first.put_mod(stamped, expect=None)
+    assert await first.trim_events(t0 + dt.timedelta(seconds=1)) == 2
+    await first.close()
+    again = SqliteStorage(path)
+    await again.open()
+    try:
+        await again.put_game(Game(id=7, name="g", creation_date=t0), [])
+        batch = await again.read_events(0, 10)
+        assert ([e.seq for e in batch.events], batch.trimmed, batch.latest) == ([3], 2, 3)
+    finally:
+        await again.close()

@@ -27,6 +27,7 @@ from openworkshop.domain import (
     ResourceType,
     Tag,
 )
+from openworkshop.events import Change, Event, EventBatch, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.states import ModState
 
@@ -119,6 +120,9 @@ class MemoryStorage:
         self._slots: tuple[dt.datetime | None, int] = (None, 0)
         self._known: dict[int, KnownItem] = {}
         self._ids = itertools.count(1)
+        self._events: list[Event] = []
+        self._latest_event = 0
+        self._trimmed_events = 0
 
     async def open(self) -> None:
         return None
@@ -160,6 +164,14 @@ class MemoryStorage:
             if not self._expected(transition.mod_id, transition.expect):
                 return False
             after = transition.after
+            self._record(
+                mod_change(
+                    self._mods.get(transition.mod_id),
+                    after,
+                    failure=transition.failure,
+                    at=transition.at,
+                )
+            )
             if after is None:
                 self._remove_mod(transition.mod_id)
             else:
@@ -355,6 +367,7 @@ class MemoryStorage:
 
     async def put_game(self, game: Game, genres: Sequence[Genre]) -> None:
         async with self._lock:
+            self._record(game_change(game.id in self._games, game))
             self._games[game.id] = game
             for genre in genres:
                 self._genres[genre.id] = genre
@@ -405,6 +418,40 @@ class MemoryStorage:
 
     async def get_failure(self, mod_id: int) -> Failure | None:
         return self._failures.get(mod_id)
+
+    async def get_failures(self, ids: Sequence[int]) -> dict[int, Failure]:
+        return {i: self._failures[i] for i in ids if i in self._failures}
+
+    # --- events -----------------------------------------------------------------------------
+
+    def _record(self, change: Change | None) -> None:
+        if change is not None:
+            self._latest_event += 1
+            self._events.append(Event(seq=self._latest_event, change=change))
+
+    async def read_events(self, after: int, limit: int) -> EventBatch:
+        found = [e for e in self._events if e.seq > after][: max(limit, 0)]
+        return EventBatch(events=found, latest=self._latest_event, trimmed=self._trimmed_events)
+
+    async def last_mod_events(self, ids: Sequence[int]) -> dict[int, Event]:
+        wanted = set(ids)
+        out: dict[int, Event] = {}
+        for event in self._events:
+            if event.change.mod_id in wanted:
+                out[event.change.mod_id] = event
+        return out
+
+    async def trim_events(self, before: dt.datetime) -> int:
+        async with self._lock:
+            old = [e.seq for e in self._events if e.change.at < before]
+            if not old:
+                return 0
+            last = max(old)
+            kept = [e for e in self._events if e.seq > last]
+            gone = len(self._events) - len(kept)
+            self._events = kept
+            self._trimmed_events = max(self._trimmed_events, last)
+            return gone
 
     # --- statistics and flags ---------------------------------------------------------------
 
