@@ -259,6 +259,11 @@ class SteamWebSource:
                     "the aiohttp session given to SteamWebSource is closed"
                 )
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+            # aiohttp resends an idempotent request once, unasked, when the connection drops
+            # (aiohttp's own test client turns this off the same way): that second call reaches
+            # Valve uncounted by the gate and past the retry bound. A dropped connection is a
+            # failed attempt instead, retried by the pipeline with its backoff.
+            self._session._retry_connection = False
         return self._session
 
     # --- HTTP -------------------------------------------------------------------------
