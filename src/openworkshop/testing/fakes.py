@@ -92,6 +92,7 @@ class FakeSteamSource:
         self.downloaded: list[list[int]] = []
         self._rng = random.Random(seed)
         self._next_errors: dict[str, list[UpstreamError | FailureReason]] = {}
+        self._holds: dict[int, tuple[float, asyncio.Event]] = {}
 
     def fail_next(self, call: str, error: UpstreamError | FailureReason, times: int = 1) -> None:
         """Make the next ``times`` calls of a kind fail: raise ``error``, or (for downloads)
@@ -190,6 +191,24 @@ class FakeSteamSource:
         item = self.catalog.items.get(mod_id)
         return item is not None and item.details.is_collection
 
+    def hold(self, mod_id: int, at: float = 0.5) -> asyncio.Event:
+        """Make the next download of ``mod_id`` stop once it has written the fraction ``at``
+        of the item's bytes, and go on when the returned event is set (a slow download that
+        a test can look at halfway, without a clock)."""
+        gate = asyncio.Event()
+        self._holds[mod_id] = (at, gate)
+        return gate
+
+    async def measure(self, items: Sequence[DownloadItem], folder: Path) -> Mapping[int, int]:
+        def work() -> dict[int, int]:
+            sizes = {}
+            for item in items:
+                target = _content(folder, item)
+                sizes[item.mod_id] = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+            return sizes
+
+        return await asyncio.to_thread(work)
+
     async def extras(self, item: ItemDetails) -> ItemExtras | None:
         if item.extras is not None:
             return item.extras
@@ -240,10 +259,22 @@ class FakeSteamSource:
                     mod_id=want.mod_id, reason=reason or FailureReason.NOT_FOUND
                 )
                 continue
-            target = folder / "steamapps/workshop/content" / str(want.app_id) / str(want.mod_id)
-            await asyncio.to_thread(item.materialize, target)
+            target = _content(folder, want)
+            held = self._holds.pop(want.mod_id, None)
+            if held is None:
+                await asyncio.to_thread(item.materialize, target)
+            else:
+                at, gate = held
+                half = int(item.content_size() * at)
+                await asyncio.to_thread(item.write_part, target, 0, half)
+                await gate.wait()
+                await asyncio.to_thread(item.write_part, target, half)
             outcomes[want.mod_id] = DownloadOutcome(mod_id=want.mod_id, path=target)
         return outcomes
+
+
+def _content(folder: Path, item: DownloadItem) -> Path:
+    return folder / "steamapps/workshop/content" / str(item.app_id) / str(item.mod_id)
 
 
 class MemoryArchiveStore:
