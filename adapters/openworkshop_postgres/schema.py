@@ -184,6 +184,15 @@ CREATE TABLE known_items (
     children text,
     checked timestamptz NOT NULL
 );
+CREATE TABLE progress (
+    mod_id bigint PRIMARY KEY,
+    phase text NOT NULL,
+    done bigint NOT NULL,
+    total bigint,
+    started timestamptz NOT NULL,
+    updated timestamptz NOT NULL
+);
+CREATE INDEX mods_queued ON mods (date_queued NULLS FIRST, id) WHERE state = 3;
 INSERT INTO meta (name, value) VALUES ('version', {VERSION}), ('events', 0),
     ('events_trimmed', 0);
 """

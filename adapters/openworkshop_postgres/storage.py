@@ -18,6 +18,7 @@ from openworkshop.domain import Failure, Game, Genre, KnownItem, Mod, Resource, 
 from openworkshop.errors import StorageError
 from openworkshop.events import Change, Event, EventBatch, EventKind, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
+from openworkshop.progress import Phase, Progress
 from openworkshop.states import ModState
 from openworkshop_postgres import schema
 from openworkshop_postgres.errors import FOREIGN_ERRORS, translate
@@ -425,6 +426,8 @@ class PostgresStorage:
                         raise _Lost
                 else:
                     await conn.execute(_UPDATE_MOD, values)
+            if after is None or after.state is not ModState.DOWNLOADING:
+                await conn.execute("DELETE FROM progress WHERE mod_id = %s", [ident])
             if failure is not None:
                 await _put_failure(conn, failure)
             elif transition.clears_failure:
@@ -459,6 +462,10 @@ class PostgresStorage:
                 params,
             )
             taken = [mod_from_row(row) for row in rows]
+            if taken:  # a new claim: the last worker's figures are gone with its lease
+                await conn.execute(
+                    "DELETE FROM progress WHERE mod_id = ANY(%s)", [[id_in(m.id) for m in taken]]
+                )
             # (the order the rows were chosen in: oldest request first)
             return sorted(
                 taken,
@@ -1025,5 +1032,89 @@ class PostgresStorage:
                     checked=time_out(checked),  # type: ignore[arg-type]
                 )
             return found
+
+        return await self._run(work) if wanted else {}
+
+    # --- live progress ----------------------------------------------------------------
+
+    async def record_progress(self, records: Sequence[Progress]) -> None:
+        rows = [
+            (
+                id_in(r.mod_id),
+                r.phase.value,
+                r.done,
+                r.total,
+                time_in(r.started),
+                time_in(r.updated),
+            )
+            for r in {r.mod_id: r for r in records}.values()
+        ]
+
+        async def work(conn: Conn) -> None:
+            # only for a mod in state 2 (its row locked meanwhile): a late write after its
+            # transition is dropped
+            async with conn.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO progress (mod_id, phase, done, total, started, updated) "
+                    "SELECT %(id)s, %(phase)s, %(done)s, %(total)s, %(started)s, %(updated)s "
+                    "WHERE EXISTS (SELECT 1 FROM mods WHERE id = %(id)s AND state = 2 "
+                    "FOR SHARE) ON CONFLICT (mod_id) DO UPDATE SET phase = excluded.phase, "
+                    "done = excluded.done, total = excluded.total, started = excluded.started, "
+                    "updated = excluded.updated",
+                    [
+                        dict(
+                            zip(
+                                ("id", "phase", "done", "total", "started", "updated"),
+                                row,
+                                strict=True,
+                            )
+                        )
+                        for row in rows
+                    ],
+                )
+
+        if rows:
+            await self._run(work)
+
+    async def progress_records(self, ids: Sequence[int]) -> dict[int, Progress]:
+        wanted = unique(ids)
+
+        async def work(conn: Conn) -> dict[int, Progress]:
+            rows = await _rows(
+                conn,
+                "SELECT mod_id, phase, done, total, started, updated FROM progress "
+                "WHERE mod_id = ANY(%s)",
+                [[id_in(i) for i in wanted]],
+            )
+            return {
+                id_out(ident): Progress(
+                    mod_id=id_out(ident),
+                    phase=Phase(phase),
+                    done=done,
+                    total=total,
+                    started=time_out(started),  # type: ignore[arg-type]
+                    updated=time_out(updated),  # type: ignore[arg-type]
+                )
+                for ident, phase, done, total, started, updated in rows
+            }
+
+        return await self._run(work) if wanted else {}
+
+    async def queue_positions(self, ids: Sequence[int]) -> dict[int, int]:
+        wanted = unique(id_in(i) for i in ids)
+
+        async def work(conn: Conn) -> dict[int, int]:
+            # each a range count on mods_queued (date_queued NULLS FIRST, id) WHERE state = 3
+            rows = await _rows(
+                conn,
+                "SELECT m.id, (SELECT count(*) FROM mods o WHERE o.state = 3 AND ("
+                "(o.date_queued IS NULL AND m.date_queued IS NOT NULL) "
+                "OR (o.date_queued IS NULL AND m.date_queued IS NULL AND o.id < m.id) "
+                "OR o.date_queued < m.date_queued "
+                "OR (o.date_queued = m.date_queued AND o.id < m.id))) "
+                "FROM mods m WHERE m.state = 3 AND m.id = ANY(%s)",
+                [wanted],
+            )
+            return {id_out(ident): before + 1 for ident, before in rows}
 
         return await self._run(work) if wanted else {}
