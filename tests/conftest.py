@@ -16,10 +16,10 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """The URL of the session's own PostgreSQL cluster (tests/cluster.py), started when a test
+    """The URL of the session's own PostgreSQL cluster (``openworkshop_postgres.cluster``), started when a test
     first asks. Without PostgreSQL installed the asking tests are skipped, except under CI
     (``CI=true``), where they fail: there they must run."""
-    from tests.cluster import BIN_GLOB, find_bin, running_cluster
+    from openworkshop_postgres.cluster import BIN_GLOB, find_bin, running_cluster
 
     bin_dir = find_bin()
     if bin_dir is None:

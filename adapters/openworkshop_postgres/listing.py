@@ -62,13 +62,20 @@ class ModListing:
     params: list[Any]
     order: str
     order_params: list[Any]
+    counted: tuple[str, list[Any]] | None
+    """WHERE over ``mod_counts`` giving the same total, when only games, sources and
+    ``dependencies`` filter (a sum of counters instead of a count of rows)."""
 
 
 def mod_listing(query: ModCriteria) -> ModListing | None:
     """The WHERE and ORDER BY of ``query`` over ``mods m``; None when nothing can match."""
     terms = ["m.state < 2"]
     params: list[Any] = []
+    counters: list[str] = ["true"]
+    counter_params: list[Any] = []
     if query.games:
+        counters.append("game_id = ANY(%s)")
+        counter_params.append(unique(id_in(g) for g in query.games))
         terms.append("m.game_id = ANY(%s)")
         params.append(unique(id_in(g) for g in query.games))
     if query.allowed_ids:
@@ -79,7 +86,10 @@ def mod_listing(query: ModCriteria) -> ModListing | None:
         params.append(unique(id_in(t) for t in query.tags))
     if query.exclude_dependent:
         terms.append("NOT m.has_deps")
+        counters.append("NOT has_deps")
     if query.primary_sources:
+        counters.append("source = ANY(%s)")
+        counter_params.append(unique(query.primary_sources))
         terms.append("m.source = ANY(%s)")
         params.append(unique(query.primary_sources))
     if query.name:
@@ -106,7 +116,9 @@ def mod_listing(query: ModCriteria) -> ModListing | None:
             order = "m.id DESC" if query.descending else "m.id ASC"
     else:
         order = _order(_MOD_SORTS[query.sort], query.descending, "m.id")
-    return ModListing(" AND ".join(terms), params, order, order_params)
+    by_counters = not (query.allowed_ids or query.tags or query.name or query.q)
+    counted = (" AND ".join(counters), counter_params) if by_counters else None
+    return ModListing(" AND ".join(terms), params, order, order_params, counted)
 
 
 @attrs.frozen

@@ -56,8 +56,9 @@ async def test_answers_like_the_memory_store(postgres: PostgresStorage, foreign:
 
 
 async def test_search_follows_every_write(postgres: PostgresStorage) -> None:
-    """Downloads, renames, state changes, tags and deletions: q, name and every sort still
-    answer like the memory store."""
+    """Downloads, renames, state, game and source changes, tags, dependencies and deletions:
+    q, name, every sort and the totals kept by the counters still answer like the memory
+    store."""
     memory = MemoryStorage()
     rng = random.Random(8)
     stores: tuple[Storage, ...] = (memory, postgres)
@@ -85,13 +86,18 @@ async def test_search_follows_every_write(postgres: PostgresStorage) -> None:
             name=f"{rng.choice(WORDS)} {current.name}"[:60],
             state=rng.choice(list(ModState)),
             size=rng.randint(0, 10**7),
+            source=rng.choice(("steam", "local")),
+            game_id=rng.choice((*GAMES, None)),
         )
         tags = rng.sample(WORDS, rng.randint(0, 2))
+        deps = rng.sample(range(1, 61), rng.randint(0, 1))
         for store in stores:
             if action < 0.35:
                 await store.add_download(ident, now=when)
-            elif action < 0.45:
+            elif action < 0.4:
                 await store.set_mod_tags(ident, current.game_id, tags)
+            elif action < 0.45:
+                await store.set_dependencies(ident, deps)
             elif action < 0.55:
                 stamped = attrs.evolve(current, date_request=when)
                 assert await store.put_mod(stamped, expect=current.state)
@@ -110,10 +116,16 @@ async def test_search_follows_every_write(postgres: PostgresStorage) -> None:
                 page_size=query_rng.choice((1, 5, 50)), page=query_rng.choice((0, 1, 2))
             ),
         }
-        if sort is ModSort.RELEVANCE or query_rng.random() < 0.5:
+        if sort is ModSort.RELEVANCE or query_rng.random() < 0.4:
             fields["q"] = query_rng.choice([*WORDS, "mod", "red blue", "Continued"])
-        else:
+        elif query_rng.random() < 0.5:
             fields["name"] = query_rng.choice(["re", "red", "ail", "[1.5]", "(cont", "e"])
+        else:  # totals from the counters
+            if query_rng.random() < 0.5:
+                fields["games"] = tuple(query_rng.sample(GAMES, 2))
+            if query_rng.random() < 0.5:
+                fields["primary_sources"] = (query_rng.choice(("steam", "local")),)
+            fields["exclude_dependent"] = query_rng.random() < 0.5
         await answer_alike(memory, postgres, ModCriteria(**fields))
 
 
@@ -151,3 +163,75 @@ async def test_games_list_like_the_memory_store(postgres: PostgresStorage) -> No
                 )
                 expected, got = await memory.list_games(query), await postgres.list_games(query)
                 assert (got.total, got.items) == (expected.total, expected.items), query
+
+
+async def test_a_bulk_load_answers_like_the_port(postgres: PostgresStorage) -> None:
+    """``bulk_load`` (COPY, the indexes built after) makes the same catalog as writing it
+    through the port: the same tags and the same answers; writes go on after it."""
+    rng = random.Random(21)
+    memory = MemoryStorage()
+    games = [(Game(id=g, name=f"Game {g}"), []) for g in GAMES]
+    mods: list[Mod] = []
+    tags: dict[int, list[str]] = {}
+    deps: dict[int, list[int]] = {}
+    for ident in range(1, 301):
+        game = rng.choice(GAMES)
+        mods.append(
+            Mod(
+                id=ident,
+                name=" ".join(rng.sample(WORDS, rng.randint(1, 3))) + f" {ident}",
+                game_id=game,
+                state=rng.choices(list(ModState), weights=(6, 2, 1, 1))[0],
+                size=rng.randint(0, 10**6),
+                downloads=rng.randint(0, 50),
+                source=rng.choice(("steam", "local")),
+                description=" ".join(rng.sample(WORDS, 3)),
+                date_update=None if rng.random() < 0.3 else T0 + dt.timedelta(hours=ident),
+            )
+        )
+        tags[ident] = rng.sample([f"t{i}" for i in range(8)], rng.randint(0, 4))
+        if rng.random() < 0.2:
+            deps[ident] = [rng.randint(1, 300)]
+    for game, genres in games:
+        await memory.put_game(game, genres)
+    for m in mods:
+        await memory.put_mod(m, expect=None)
+        await memory.set_mod_tags(m.id, m.game_id, tags[m.id])
+        if m.id in deps:
+            await memory.set_dependencies(m.id, deps[m.id])
+    await postgres.bulk_load(games=games, mods=mods, tags=tags, dependencies=deps)
+    by_game: dict[int, list[int]] = {}
+    for game in GAMES:
+        page = await postgres.list_tags(game, Paging(page_size=50))
+        expected = await memory.list_tags(game, Paging(page_size=50))
+        assert sorted(t.name for t in page.items) == sorted(t.name for t in expected.items)
+        by_game[game] = [t.id for t in page.items]
+    # (tag ids may differ between the two: compare the tag filters by name)
+    names = {
+        t.id: t.name
+        for g in GAMES
+        for t in (await postgres.list_tags(g, Paging(page_size=50))).items
+    }
+    memory_ids = {
+        (g, t.name): t.id
+        for g in GAMES
+        for t in (await memory.list_tags(g, Paging(page_size=50))).items
+    }
+    query_rng = random.Random(3)
+    for _ in range(200):
+        query = random_query(query_rng, by_game)
+        translated = attrs.evolve(
+            query,
+            tags=tuple(
+                memory_ids[(g, names[t])] for t in query.tags for g in GAMES if t in by_game[g]
+            ),
+        )
+        expected = await memory.list_mods(translated)
+        got = await postgres.list_mods(query)
+        assert (got.total, [m.id for m in got.items]) == (
+            expected.total,
+            [m.id for m in expected.items],
+        ), query
+    await postgres.set_mod_tags(1, mods[0].game_id, ["brand new"])
+    assert "brand new" in [t.name for t in (await postgres.mod_tags([1], []))[1]]
+    assert (await postgres.summary()).mods == (await memory.summary()).mods

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for one test session: Debian's PostgreSQL binaries, run as
+"""A throwaway PostgreSQL cluster (for a test session, a benchmark): Debian's PostgreSQL binaries, run as
 ``nobody`` (when the tests run as root: PostgreSQL refuses to run as root), in a temporary
 folder, listening on a unix socket in that folder only (no TCP port), trusting local
 connections; stopped and removed at the end.
@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+
+from openworkshop.errors import StorageError
 
 __all__ = ["BIN_GLOB", "Cluster", "find_bin", "running_cluster"]
 
@@ -58,7 +60,7 @@ class Cluster:
             self._as_owner(*command), capture_output=True, text=True, timeout=300, check=False
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed: {done.stderr or done.stdout}")
+            raise StorageError(f"{' '.join(command)} failed: {done.stderr or done.stdout}")
 
     def start(self) -> None:
         if os.geteuid() == 0:
@@ -92,20 +94,22 @@ class Cluster:
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
                     log = self.log.read_text() if self.log.exists() else ""
-                    raise RuntimeError(f"PostgreSQL did not start: {exc}\n{log}") from exc
+                    raise StorageError(f"PostgreSQL did not start: {exc}\n{log}") from exc
                 # polling: the next attempt, at once (connect itself blocks on the socket)
                 time.sleep(0.05)
 
     def stop(self) -> None:
-        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+        with contextlib.suppress(StorageError, subprocess.TimeoutExpired):
             self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
                       "-w", "stop")  # fmt: skip
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def running_cluster(bin_dir: Path) -> Iterator[Cluster]:
-    cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix="ow-pg-")))
+def running_cluster(bin_dir: Path, *, parent: Path | None = None) -> Iterator[Cluster]:
+    """A cluster started in a new folder (under ``parent``, or the temporary folder),
+    stopped and removed when the block ends."""
+    cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix="ow-pg-", dir=parent)))
     try:
         cluster.start()
         yield cluster
