@@ -25,7 +25,7 @@ With ``--storage postgres`` the same catalog is also loaded into PostgreSQL
 it too, printed beside SQLite's in the same run (target, issue 14: every shape p95 <= 50 ms),
 with its answers checked against SQLite's. The PostgreSQL server is ``--postgres-url``, or a
 throwaway cluster of Debian's binaries started for the run (``openworkshop_postgres.cluster``,
-default settings but ``fsync=off``) and removed after it.
+``shared_buffers=1GB``, ``fsync=off``) and removed after it.
 """
 
 from __future__ import annotations
@@ -634,7 +634,9 @@ def _throwaway_cluster() -> Iterator[str]:
     bin_dir = find_bin()
     if bin_dir is None:
         sys.exit("--storage postgres: no PostgreSQL installed (apt-get install postgresql)")
-    with running_cluster(bin_dir) as cluster:
+    # (a server given memory, as one serving a catalog this size would be)
+    settings = {"shared_buffers": "1GB", "effective_cache_size": "4GB", "work_mem": "16MB"}
+    with running_cluster(bin_dir, settings=settings) as cluster:
         yield cluster.url
 
 

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import psycopg
@@ -40,8 +40,9 @@ def find_bin() -> Path | None:
 
 
 class Cluster:
-    def __init__(self, bin_dir: Path, folder: Path) -> None:
+    def __init__(self, bin_dir: Path, folder: Path, settings: Mapping[str, str] = {}) -> None:
         self.bin_dir = bin_dir
+        self.settings = dict(settings)
         self.folder = folder
         self.data = folder / "data"
         self.log = folder / "server.log"
@@ -80,7 +81,7 @@ class Cluster:
         options = (
             f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        ) + "".join(f" -c {k}={v}" for k, v in self.settings.items())
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
                   "-o", options, "-W", "start")  # fmt: skip
         self.wait_ready()
@@ -106,10 +107,12 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster(bin_dir: Path, *, parent: Path | None = None) -> Iterator[Cluster]:
-    """A cluster started in a new folder (under ``parent``, or the temporary folder),
-    stopped and removed when the block ends."""
-    cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix="ow-pg-", dir=parent)))
+def running_cluster(
+    bin_dir: Path, *, parent: Path | None = None, settings: Mapping[str, str] = {}
+) -> Iterator[Cluster]:
+    """A cluster started in a new folder (under ``parent``, or the temporary folder), with
+    these server ``settings`` besides, stopped and removed when the block ends."""
+    cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix="ow-pg-", dir=parent)), settings)
     try:
         cluster.start()
         yield cluster

@@ -1,7 +1,7 @@
 """SQL for the catalog listings, the in-memory store's answers (its order, its totals).
 
 Every filter is one term on the mod row, each with an index behind it: ``game_id``,
-``tag_ids @> …`` (GIN), ``array_to_tsvector(words) @@ …`` (GIN: every word of ``q``),
+``tag_ids @> …`` (GIN), ``words @@ …`` (a ``tsvector``, GIN: every word of ``q``),
 ``name_folded LIKE …`` (``pg_trgm``), ``source``, ``has_deps``. The sort keys have partial
 indexes over the listed mods (``schema.py``); PostgreSQL's planner picks between walking one
 in order and sorting the matches, from its statistics. The total is always exact.
@@ -100,7 +100,7 @@ def mod_listing(query: ModCriteria) -> ModListing | None:
         words = search_words(query.q)
         if not words:
             return None
-        terms.append("array_to_tsvector(m.words) @@ %s::tsquery")
+        terms.append("m.words @@ %s::tsquery")
         params.append(_tsquery(words))
     order_params: list[Any] = []
     if query.sort is ModSort.RELEVANCE:

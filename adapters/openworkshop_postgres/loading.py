@@ -19,6 +19,7 @@ from openworkshop.domain import Game, Genre, Mod
 from openworkshop_postgres.records import (
     MOD_COLUMNS,
     id_in,
+    lexemes,
     mod_values,
     text_in,
     time_in,
@@ -131,7 +132,9 @@ async def load(
                     *(values[c] for c in MOD_COLUMNS),
                     text_in(mod.name.casefold()),
                     words_of(mod.name),
-                    words_of(mod.name, " ".join(names), mod.short_description, mod.description),
+                    lexemes(
+                        words_of(mod.name, " ".join(names), mod.short_description, mod.description)
+                    ),
                     sorted(tag_ids),
                     bool(mod_deps),
                 )

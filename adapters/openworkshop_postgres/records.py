@@ -25,6 +25,7 @@ __all__ = [
     "game_from_row",
     "id_in",
     "id_out",
+    "lexemes",
     "maybe_in",
     "maybe_out",
     "mod_from_row",
@@ -113,6 +114,12 @@ def words_of(*texts: str | None) -> list[str]:
     """The words of ``texts`` as the in-memory store splits them (``\\w+``, case-folded), each
     once, as the search stores them (a very long word by its digest)."""
     return sorted({_lexeme(w.casefold()) for text in texts if text for w in _WORD.findall(text)})
+
+
+def lexemes(words: list[str]) -> str:
+    """``words`` as a ``tsvector``'s text (each lexeme as it is: no quote nor backslash is a
+    word character, and a digest holds none either)."""
+    return " ".join(f"'{w}'" for w in words)
 
 
 def search_words(text: str) -> list[str]:

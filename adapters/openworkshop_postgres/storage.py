@@ -30,6 +30,7 @@ from openworkshop_postgres.records import (
     game_from_row,
     id_in,
     id_out,
+    lexemes,
     maybe_in,
     maybe_out,
     mod_from_row,
@@ -56,14 +57,17 @@ _EVENT_COLUMNS: Final = "seq, kind, at, mod_id, game_id, name, sha256, size, dat
 _MOD_SELECT: Final = ", ".join(f"m.{c}" for c in MOD_COLUMNS)
 _GAME_SELECT: Final = ", ".join(f"g.{c}" for c in GAME_COLUMNS)
 _DERIVED: Final = ("name_folded", "name_words", "words", "tag_ids", "has_deps")
+_PLACE: Final = {"words": "%(words)s::tsvector"}
+"""Placeholders that need a cast (the rest are typed by their values)."""
 _INSERT_MOD: Final = (
     f"INSERT INTO mods ({', '.join((*MOD_COLUMNS, *_DERIVED))}) "
-    f"VALUES ({', '.join(f'%({c})s' for c in (*MOD_COLUMNS, *_DERIVED))}) "
+    f"VALUES ({', '.join(_PLACE.get(c, f'%({c})s') for c in (*MOD_COLUMNS, *_DERIVED))}) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _WRITTEN: Final = [c for c in (*MOD_COLUMNS, *_DERIVED) if c not in ("id", "downloads")]
 _UPDATE_MOD: Final = (
-    f"UPDATE mods SET {', '.join(f'{c} = %({c})s' for c in _WRITTEN)} WHERE id = %(id)s"
+    f"UPDATE mods SET {', '.join(f'{c} = ' + _PLACE.get(c, f'%({c})s') for c in _WRITTEN)} "
+    "WHERE id = %(id)s"
 )
 _READ: Final = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 """The first statement of a read of several statements: one snapshot for all."""
@@ -112,8 +116,10 @@ async def _derived(conn: Conn, ident: int, mod: Mod) -> dict[str, Any]:
     return {
         "name_folded": text_in(mod.name.casefold()),
         "name_words": words_of(mod.name),
-        "words": words_of(
-            mod.name, " ".join(map(text_out, tag_names)), mod.short_description, mod.description
+        "words": lexemes(
+            words_of(
+                mod.name, " ".join(map(text_out, tag_names)), mod.short_description, mod.description
+            )
         ),
         "tag_ids": tag_ids,
         "has_deps": has_deps,
@@ -127,7 +133,8 @@ async def _refresh(conn: Conn, ident: int) -> None:
         return
     derived = await _derived(conn, ident, mod_from_row(row))
     await conn.execute(
-        f"UPDATE mods SET {', '.join(f'{c} = %({c})s' for c in _DERIVED)} WHERE id = %(id)s",
+        f"UPDATE mods SET {', '.join(f'{c} = ' + _PLACE.get(c, f'%({c})s') for c in _DERIVED)} "
+        "WHERE id = %(id)s",
         {**derived, "id": ident},
     )
 
