@@ -65,6 +65,9 @@ class ModListing:
     counted: tuple[str, list[Any]] | None
     """WHERE over ``mod_counts`` giving the same total, when only games, sources and
     ``dependencies`` filter (a sum of counters instead of a count of rows)."""
+    tiers: tuple[tuple[str, list[Any]], tuple[str, list[Any]]] | None = None
+    """RELEVANCE with words: the terms of its first and its second tier, in page order
+    (``order`` then sorts within a tier)."""
 
 
 def mod_listing(query: ModCriteria) -> ModListing | None:
@@ -103,22 +106,25 @@ def mod_listing(query: ModCriteria) -> ModListing | None:
         terms.append("m.words @@ %s::tsquery")
         params.append(_tsquery(words))
     order_params: list[Any] = []
+    tiers = None
     if query.sort is ModSort.RELEVANCE:
         if words:
             # the mods with every word in the name first, the most downloaded first in each
-            tier = "(m.name_words @> %s::text[])"
-            order_params.append(words)
+            in_name = ("m.name_words @@ %s::tsquery", [_tsquery(words)])
+            others = ("NOT (m.name_words @@ %s::tsquery)", [_tsquery(words)])
             if query.descending:
-                order = f"{tier} ASC, m.downloads ASC, m.id ASC"
+                order = "m.downloads ASC, m.id ASC"
+                tiers = (others, in_name)
             else:
-                order = f"{tier} DESC, m.downloads DESC, m.id DESC"
+                order = "m.downloads DESC, m.id DESC"
+                tiers = (in_name, others)
         else:
             order = "m.id DESC" if query.descending else "m.id ASC"
     else:
         order = _order(_MOD_SORTS[query.sort], query.descending, "m.id")
     by_counters = not (query.allowed_ids or query.tags or query.name or query.q)
     counted = (" AND ".join(counters), counter_params) if by_counters else None
-    return ModListing(" AND ".join(terms), params, order, order_params, counted)
+    return ModListing(" AND ".join(terms), params, order, order_params, counted, tiers)
 
 
 @attrs.frozen

@@ -131,7 +131,7 @@ async def load(
                 (
                     *(values[c] for c in MOD_COLUMNS),
                     text_in(mod.name.casefold()),
-                    words_of(mod.name),
+                    lexemes(words_of(mod.name)),
                     lexemes(
                         words_of(mod.name, " ".join(names), mod.short_description, mod.description)
                     ),

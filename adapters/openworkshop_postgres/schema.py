@@ -78,7 +78,7 @@ CREATE TABLE mods (
         (translate(name, '{_UPPER}', '{_UPPER.lower()}')) STORED,
     -- derived in Python (str.casefold, \\w+ words): the adapter writes them with the row
     name_folded text NOT NULL,
-    name_words text[] NOT NULL,
+    name_words tsvector NOT NULL,
     words tsvector NOT NULL,
     tag_ids bigint[] NOT NULL DEFAULT '{{}}',
     has_deps boolean NOT NULL DEFAULT false
@@ -86,6 +86,7 @@ CREATE TABLE mods (
 CREATE INDEX mods_queue ON mods (date_queued, id) WHERE state >= 1;
 CREATE INDEX mods_archived ON mods (id) WHERE archive_key IS NOT NULL;
 CREATE INDEX mods_words ON mods USING gin (words) WHERE state < 2;
+CREATE INDEX mods_name_words ON mods USING gin (name_words) WHERE state < 2;
 CREATE INDEX mods_names ON mods USING gin (name_folded gin_trgm_ops) WHERE state < 2;
 CREATE INDEX mods_tags ON mods USING gin (tag_ids) WHERE state < 2;
 CREATE INDEX mods_listed_by_game ON mods (game_id, id) INCLUDE (downloads) WHERE state < 2;

@@ -22,7 +22,7 @@ from openworkshop.progress import Phase, Progress
 from openworkshop.states import ModState
 from openworkshop_postgres import schema
 from openworkshop_postgres.errors import FOREIGN_ERRORS, translate
-from openworkshop_postgres.listing import GAME_STATS, game_listing, mod_listing
+from openworkshop_postgres.listing import GAME_STATS, ModListing, game_listing, mod_listing
 from openworkshop_postgres.records import (
     GAME_COLUMNS,
     MOD_COLUMNS,
@@ -57,7 +57,7 @@ _EVENT_COLUMNS: Final = "seq, kind, at, mod_id, game_id, name, sha256, size, dat
 _MOD_SELECT: Final = ", ".join(f"m.{c}" for c in MOD_COLUMNS)
 _GAME_SELECT: Final = ", ".join(f"g.{c}" for c in GAME_COLUMNS)
 _DERIVED: Final = ("name_folded", "name_words", "words", "tag_ids", "has_deps")
-_PLACE: Final = {"words": "%(words)s::tsvector"}
+_PLACE: Final = {"words": "%(words)s::tsvector", "name_words": "%(name_words)s::tsvector"}
 """Placeholders that need a cast (the rest are typed by their values)."""
 _INSERT_MOD: Final = (
     f"INSERT INTO mods ({', '.join((*MOD_COLUMNS, *_DERIVED))}) "
@@ -115,7 +115,7 @@ async def _derived(conn: Conn, ident: int, mod: Mod) -> dict[str, Any]:
     tag_ids, tag_names, has_deps = row
     return {
         "name_folded": text_in(mod.name.casefold()),
-        "name_words": words_of(mod.name),
+        "name_words": lexemes(words_of(mod.name)),
         "words": lexemes(
             words_of(
                 mod.name, " ".join(map(text_out, tag_names)), mod.short_description, mod.description
@@ -280,6 +280,42 @@ def _event_from_row(row: Sequence[Any]) -> Event:
     )
 
 
+async def _ids_of(
+    conn: Conn, listing: ModListing, total: int, offset: int, limit: int
+) -> list[int]:
+    """The stored ids of the page: with RELEVANCE's tiers, each tier is its own query in
+    downloads order (a common word walks the downloads index instead of sorting every
+    match), the first tier counted to know where the second begins."""
+
+    async def page(where: str, params: list[Any], start: int, count: int) -> list[int]:
+        rows = await _rows(
+            conn,
+            f"SELECT m.id FROM mods m WHERE {where} ORDER BY {listing.order} LIMIT %s OFFSET %s",
+            [*params, *listing.order_params, count, start],
+        )
+        return [row[0] for row in rows]
+
+    if listing.tiers is None:
+        return await page(listing.where, listing.params, offset, limit)
+    (first, first_params), (second, second_params) = listing.tiers
+    in_first = int(
+        await _scalar(
+            conn,
+            f"SELECT count(*) FROM mods m WHERE {listing.where} AND {first}",
+            [*listing.params, *first_params],
+        )
+    )
+    ids: list[int] = []
+    if offset < in_first:
+        where = f"{listing.where} AND {first}"
+        ids = await page(where, [*listing.params, *first_params], offset, limit)
+    if len(ids) < limit and offset + len(ids) < total:
+        where = f"{listing.where} AND {second}"
+        start = max(0, offset - in_first)
+        ids += await page(where, [*listing.params, *second_params], start, limit - len(ids))
+    return ids
+
+
 class _Lost(Exception):
     """A compare-and-set lost inside the transaction: roll it back, answer False."""
 
@@ -318,8 +354,12 @@ class PostgresStorage:
             params = conninfo_to_dict(url)
         except FOREIGN_ERRORS as exc:
             raise StorageError(f"not a PostgreSQL URL: {url!r} ({exc})") from None
-        # (no JIT: compiling a plan costs more than a listing's whole answer)
-        options = [str(params.pop("options", "")), "-c TimeZone=UTC -c jit=off"]
+        # (no JIT: compiling a plan costs more than a listing's whole answer; no parallel
+        # workers: a request is small, and many come at once)
+        options = [
+            str(params.pop("options", "")),
+            "-c TimeZone=UTC -c jit=off -c max_parallel_workers_per_gather=0",
+        ]
         if schema is not None:
             options.append(f"-c search_path={schema},public")
         self.url = url
@@ -538,6 +578,9 @@ class PostgresStorage:
             return _page_of(0, query.page, [])
 
         async def work(conn: Conn) -> Page[Mod]:
+            # every filter and sort has an index; the planner underrates what checking a
+            # common word on every row costs (a scan of the table: 5x the GIN index's)
+            await conn.execute("SET LOCAL enable_seqscan = off")
             if listing.counted is not None:
                 where, params = listing.counted
                 count = f"SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE {where}"
@@ -548,13 +591,7 @@ class PostgresStorage:
                 return _page_of(total, query.page, [])
             # the page's ids first (read from the sort index alone, however deep the
             # offset), then their rows
-            rows = await _rows(
-                conn,
-                f"SELECT m.id FROM mods m WHERE {listing.where} "
-                f"ORDER BY {listing.order} LIMIT %s OFFSET %s",
-                [*listing.params, *listing.order_params, query.page.page_size, query.page.offset],
-            )
-            ids = [row[0] for row in rows]
+            ids = await _ids_of(conn, listing, total, query.page.offset, query.page.page_size)
             found = await _rows(
                 conn, f"SELECT {_MOD_SELECT} FROM mods m WHERE m.id = ANY(%s)", [ids]
             )
