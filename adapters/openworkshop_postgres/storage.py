@@ -400,13 +400,17 @@ class PostgresStorage:
     async def close(self) -> None:
         await self._pool.close()
 
-    async def _run(self, work: Callable[[Conn], Awaitable[T]], *, snapshot: bool = False) -> T:
+    async def _run(
+        self, work: Callable[[Conn], Awaitable[T]], *, snapshot: bool = False, setup: str = ""
+    ) -> T:
         """``work`` in one transaction on a pooled connection (committed unless it raises);
-        ``snapshot``: a read-only one seeing one snapshot throughout."""
+        ``snapshot``: a read-only one seeing one snapshot throughout; ``setup``: statements
+        run first (in the same round trip as the snapshot's)."""
         try:
             async with self._pool.connection() as conn:
-                if snapshot:
-                    await conn.execute(_READ)
+                first = "; ".join(s for s in (_READ if snapshot else "", setup) if s)
+                if first:
+                    await conn.execute(first)  # type: ignore[arg-type]
                 try:
                     return await work(conn)
                 except _Lost:
@@ -578,9 +582,6 @@ class PostgresStorage:
             return _page_of(0, query.page, [])
 
         async def work(conn: Conn) -> Page[Mod]:
-            # every filter and sort has an index; the planner underrates what checking a
-            # common word on every row costs (a scan of the table: 5x the GIN index's)
-            await conn.execute("SET LOCAL enable_seqscan = off")
             if listing.counted is not None:
                 where, params = listing.counted
                 count = f"SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE {where}"
@@ -598,7 +599,9 @@ class PostgresStorage:
             by_id = {row[0]: row for row in found}
             return _page_of(total, query.page, [mod_from_row(by_id[i]) for i in ids])
 
-        return await self._run(work, snapshot=True)
+        # every filter and sort has an index; the planner underrates what checking a common
+        # word on every row costs (a scan of the table: 5x the GIN index's)
+        return await self._run(work, snapshot=True, setup="SET LOCAL enable_seqscan = off")
 
     async def set_mod_tags(self, mod_id: int, game_id: int | None, names: Sequence[str]) -> None:
         ident = id_in(mod_id)
