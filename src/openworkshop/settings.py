@@ -290,7 +290,7 @@ class Settings:
         env="OPENWORKSHOP_PROGRESS_INTERVAL",
         default=1.0,
         help="Seconds between two writes of a downloading mod's progress (bytes downloaded "
-        "or packed) to storage, where `/info/mod` and `/progress` read it.",
+        "or packed) to storage, where `/info/mod` and `/progress` read it (0.05 at the least).",
     )
 
     @classmethod
