@@ -65,6 +65,9 @@ __all__ = ["Pipeline"]
 
 log = logging.getLogger("openworkshop.pipeline")
 
+MIN_TICK = 0.05
+"""Seconds between two progress writes at the least, whatever ``progress_interval`` says."""
+
 
 def archive_key(mod_id: int, time_updated: int, now: dt.datetime) -> str:
     """``<mod>/<time_updated>-<created>-<random>.zip``: new for every version, and saying
@@ -219,7 +222,7 @@ class Pipeline:
             await asyncio.sleep(self.settings.gather_window)
 
     async def _wait_tick(self) -> None:
-        await asyncio.sleep(self.settings.progress_interval)
+        await asyncio.sleep(max(self.settings.progress_interval, MIN_TICK))
 
     async def _parse_left_pages(self) -> bool:
         """Pages left unparsed by a failure or a dead worker; returns whether there were any."""
@@ -393,12 +396,13 @@ class Pipeline:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def _report(self, meter: _Meter, items: Sequence[DownloadItem], folder: Path) -> None:
-        """Write the group's progress now, then after each tick: the bytes steamcmd has
-        written of each item still downloading (``SteamSource.measure``, no call to Valve),
-        and what the packing of the others has read. Only what changed is written."""
+        """After each tick, write the group's progress: the bytes steamcmd has written of
+        each item still downloading (``SteamSource.measure``, no call to Valve), and what
+        the packing of the others has read. Only what changed is written."""
         if self.board is None:
             return
         while True:
+            await self.ticking()
             downloading = [i for i in items if meter.phase(i.mod_id) is Phase.DOWNLOADING]
             if downloading:
                 try:
@@ -412,7 +416,6 @@ class Pipeline:
                 except Exception as exc:
                     log.warning("progress could not be written: %s", _describe(exc))
                     meter.unwritten(records)
-            await self.ticking()
 
     async def _finish(
         self,

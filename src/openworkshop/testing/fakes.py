@@ -27,7 +27,7 @@ from openworkshop.domain import (
 from openworkshop.errors import ArchiveError, UpstreamError, UpstreamUnavailable
 from openworkshop.testing.catalog import SteamCatalog
 
-__all__ = ["FakeClock", "FakeSteamSource", "MemoryArchiveStore"]
+__all__ = ["FakeClock", "FakeSteamSource", "Hold", "MemoryArchiveStore"]
 
 _REASONS = {
     "Access Denied": FailureReason.ACCESS_DENIED,
@@ -63,6 +63,17 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
+@attrs.frozen
+class Hold:
+    """A download stopped partway (:meth:`FakeSteamSource.hold`)."""
+
+    at: float
+    reached: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set once the first part is on disk."""
+    go: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set it to let the download finish."""
+
+
 class FakeSteamSource:
     """The Steam source port, answering from a :class:`SteamCatalog` in memory.
 
@@ -92,7 +103,7 @@ class FakeSteamSource:
         self.downloaded: list[list[int]] = []
         self._rng = random.Random(seed)
         self._next_errors: dict[str, list[UpstreamError | FailureReason]] = {}
-        self._holds: dict[int, tuple[float, asyncio.Event]] = {}
+        self._holds: dict[int, Hold] = {}
 
     def fail_next(self, call: str, error: UpstreamError | FailureReason, times: int = 1) -> None:
         """Make the next ``times`` calls of a kind fail: raise ``error``, or (for downloads)
@@ -191,13 +202,12 @@ class FakeSteamSource:
         item = self.catalog.items.get(mod_id)
         return item is not None and item.details.is_collection
 
-    def hold(self, mod_id: int, at: float = 0.5) -> asyncio.Event:
+    def hold(self, mod_id: int, at: float = 0.5) -> Hold:
         """Make the next download of ``mod_id`` stop once it has written the fraction ``at``
-        of the item's bytes, and go on when the returned event is set (a slow download that
-        a test can look at halfway, without a clock)."""
-        gate = asyncio.Event()
-        self._holds[mod_id] = (at, gate)
-        return gate
+        of the item's bytes (``reached`` is set then) and go on when the test sets ``go``:
+        a slow download a test can look at halfway, without a clock."""
+        held = self._holds[mod_id] = Hold(at=at)
+        return held
 
     async def measure(self, items: Sequence[DownloadItem], folder: Path) -> Mapping[int, int]:
         def work() -> dict[int, int]:
@@ -264,11 +274,11 @@ class FakeSteamSource:
             if held is None:
                 await asyncio.to_thread(item.materialize, target)
             else:
-                at, gate = held
-                half = int(item.content_size() * at)
-                await asyncio.to_thread(item.write_part, target, 0, half)
-                await gate.wait()
-                await asyncio.to_thread(item.write_part, target, half)
+                part = int(item.content_size() * held.at)
+                await asyncio.to_thread(item.write_part, target, 0, part)
+                held.reached.set()
+                await held.go.wait()
+                await asyncio.to_thread(item.write_part, target, part)
             outcomes[want.mod_id] = DownloadOutcome(mod_id=want.mod_id, path=target)
         return outcomes
 
