@@ -55,6 +55,7 @@ from openworkshop.ports import (
     ProgressBoard,
     SteamSource,
     Transition,
+    WorkSignal,
 )
 from openworkshop.progress import Phase, Progress
 from openworkshop.settings import Settings
@@ -104,10 +105,14 @@ class Pipeline:
         rng: random.Random | None = None,
         memory: ItemMemory | None = None,
         board: ProgressBoard | None = None,
+        signal: WorkSignal | None = None,
     ) -> None:
         self.queue = queue
         self.board = board
         """Where the progress of the mods being downloaded is written (without one, none is)."""
+        self.signal = signal
+        """What wakes this worker when another process queues work (without one, it finds
+        the work at its next look at the queue, every second)."""
         self.memory = memory
         """Where a collection met in the queue is remembered with its items (without one, a
         collection fails as ``not_found``)."""
@@ -171,6 +176,7 @@ class Pipeline:
         """Work until cancelled: up to ``workers`` batches at once, each claimed as soon as a
         slot is free, so requests that arrive while a batch downloads are not held back."""
         running: set[asyncio.Task[None]] = set()
+        listening = asyncio.create_task(self._listen())
         try:
             while True:
                 # cleared before claiming: a request or a finished batch that arrives while
@@ -196,9 +202,33 @@ class Pipeline:
                 for waiter in waiters - set(running):
                     waiter.cancel()
         finally:
+            listening.cancel()
             for task in running:
                 task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+            await asyncio.gather(listening, *running, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        """Wake the loop when the storage says work was queued (by any process)."""
+        if self.signal is None:
+            return
+        while True:
+            try:
+                if await self.signal.wait_for_work(30.0):
+                    self.wakeup.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the channel broke: the loop still looks every second
+                log.warning("waiting for work failed: %s", _describe(exc))
+                await asyncio.sleep(1.0)
+
+    async def queued(self) -> None:
+        """Work was queued: wake this worker, and (through the storage) the others."""
+        self.wakeup.set()
+        if self.signal is not None:
+            try:
+                await self.signal.signal_work()
+            except Exception as exc:  # they look at the queue every second anyway
+                log.warning("signalling the work failed: %s", _describe(exc))
 
     async def _next_batch(self) -> list[Mod]:
         """Queued mods to download (after the gathering window); failing that, the pages
@@ -369,7 +399,7 @@ class Pipeline:
             if item not in present:
                 await self.queue.apply(Transition.of(None, Mod.requested(item, now=now)))
         await self.queue.apply(Transition.of(mod, mod.failed(now=now)))
-        self.wakeup.set()
+        await self.queued()
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
         assert self.downloads_dir is not None, "the pipeline's download folder is not set"

@@ -55,6 +55,7 @@ __all__ = [
     "SteamSource",
     "Storage",
     "Transition",
+    "WorkSignal",
 ]
 
 
@@ -467,6 +468,21 @@ class ProgressBoard(Protocol):
 
 
 @runtime_checkable
+class WorkSignal(Protocol):
+    """Wakes the workers of every process on the storage when work is queued, so a worker
+    in another process than the request's starts at once instead of at its next look at
+    the queue (PostgreSQL: ``LISTEN``/``NOTIFY``; a store with no such channel wakes the
+    workers of its own process only, and the others look every second)."""
+
+    async def signal_work(self) -> None:
+        """Work was queued (call it after the write that queued it)."""
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a signal; whether one came. Signals sent while
+        nobody waited are not lost: the next wait returns at once."""
+
+
+@runtime_checkable
 class Storage(
     Lifecycle,
     DownloadQueue,
@@ -478,6 +494,7 @@ class Storage(
     ItemMemory,
     EventLog,
     ProgressBoard,
+    WorkSignal,
     Protocol,
 ):
     """Every storage role in one object, for wiring: an adapter implements them all (the
