@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError, TooManyMods
 from openworkshop.query import (
+    GAME_ID,
+    MOD_ID,
     CheckQuery,
     CollectionQuery,
     ConditionQuery,
@@ -37,7 +39,7 @@ from openworkshop.query import (
     PlanBody,
     PlanQuery,
     ResourcesQuery,
-    require_id,
+    read_path,
 )
 from openworkshop.service import CollectionQueued
 from openworkshop_http.api import STATISTICS_TYPES
@@ -123,7 +125,7 @@ class Endpoints:
             raise TooManyRequests(wait, self.limit.per_minute)
 
     async def download_steam(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         self._check_rate(request)
         answer = await self.workshop.request_download(mod_id)
         if isinstance(answer, Queued | CollectionQueued):
@@ -131,11 +133,11 @@ class Endpoints:
         return await self._archive(request, answer)
 
     async def download(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         return await self._archive(request, await self.workshop.cached(mod_id))
 
     async def update_steam(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         self._check_rate(request)
         await self.workshop.request_update(mod_id)
         return JSONResponse(views.update_queued(), 202, headers={"Retry-After": str(POLL_AFTER)})
@@ -210,7 +212,7 @@ class Endpoints:
         )
 
     async def list_tags(self, request: Request) -> Response:
-        game_id = require_id(request.path_params["game_id"], "game_id")
+        game_id = read_path(GAME_ID, request.path_params["game_id"])
         page = PageQuery.from_params(query_params(request))
         return JSONResponse(views.tag_list(await self.workshop.list_tags(game_id, page)))
 
