@@ -97,6 +97,7 @@ __all__ = [
     "Params",
     "PlanBody",
     "PlanQuery",
+    "ProgressQuery",
     "ResourcesQuery",
     "limits",
     "parameters",
@@ -482,6 +483,11 @@ class ConditionQuery:
 
 _ANY_HOUR: Final = 10**9
 """How far an hour is read as a number: outside 0..23 it is the original's 412, not a 422."""
+
+
+@attrs.frozen(kw_only=True)
+class ProgressQuery(ConditionQuery):
+    """``/progress/{ids_array}``: 1 to 50 ids, as ``/condition/mod`` takes them."""
 
 
 def _hour(name: str, default: int, text: str) -> Any:
