@@ -12,23 +12,18 @@ declared). Asserts no timing.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import subprocess
 import sys
-import tempfile
 import timeit
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
+from commits import module_at
 
 from openworkshop import query
 from openworkshop.errors import ApiError
-
-ROOT = Path(__file__).parents[1]
 
 Params = dict[str, list[str]]
 Read = Callable[[ModuleType, Params], Any]
@@ -71,21 +66,6 @@ CASES: dict[str, tuple[str, Read]] = {
 }
 
 
-def _query_at(commit: str) -> ModuleType:
-    text = subprocess.run(
-        ["git", "show", f"{commit}:src/openworkshop/query.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp()) / "query_before.py"
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("query_before", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # attrs resolves the classes' annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
 def _params(text: str) -> Params:
     out: dict[str, list[str]] = {}
     for name, value in parse_qsl(text, keep_blank_values=True):
@@ -122,7 +102,7 @@ def _times(read: Read, modules: Sequence[ModuleType], params: Params, number: in
 
 
 def main(commit: str = "HEAD", number: int = 5000) -> None:
-    before = _query_at(commit)
+    before = module_at(commit, "query")
     print(f"µs per request; before: query.py at {commit}, after: this tree")
     for label, (text, read) in CASES.items():
         params = _params(text)

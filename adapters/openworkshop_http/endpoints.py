@@ -226,20 +226,20 @@ class Endpoints:
         return JSONResponse(views.tag_list(await self.workshop.list_tags(game_id, page)))
 
     async def mod_tags(self, request: Request) -> Response:
-        raw = request.path_params["mods_ids_list"]
-        query = ModTagsQuery.from_params(raw, query_params(request))
-        found = await self.workshop.mod_tags(query)
-        return JSONResponse(views.associations(found, query.only_ids))
+        return await self._associations(request, ModTagsQuery, self.workshop.mod_tags)
+
+    async def _associations(self, request: Request, read: Any, fetch: Any) -> Response:
+        """``/list/tags/mods/{ids}`` and ``/list/genres/games/{ids}``: the query class that
+        reads the ids in the path and the filter, and the use case that answers it."""
+        query = read.from_params(request.path_params[read.path.name], query_params(request))
+        return JSONResponse(views.associations(await fetch(query), query.only_ids))
 
     async def list_genres(self, request: Request) -> Response:
         page = PageQuery.from_params(query_params(request))
         return JSONResponse(views.genre_list(await self.workshop.list_genres(page)))
 
     async def game_genres(self, request: Request) -> Response:
-        raw = request.path_params["games_ids_list"]
-        query = GameGenresQuery.from_params(raw, query_params(request))
-        found = await self.workshop.game_genres(query)
-        return JSONResponse(views.associations(found, query.only_ids))
+        return await self._associations(request, GameGenresQuery, self.workshop.game_genres)
 
     async def list_resources(self, request: Request) -> Response:
         raw = request.path_params["mods_list_id"]

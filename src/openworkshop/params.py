@@ -335,19 +335,28 @@ def _boolean(name: str, default: Any) -> Hook:
     return read
 
 
+def _parsed(name: str, parse: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    """One text read by ``parse`` (``None`` from it: malformed, not ``what``)."""
+
+    def read(raw: str) -> Any:
+        value = parse(raw)
+        if value is None:
+            raise ParamError(name, f"not {what}: {raw[:40]!r}")
+        return value
+
+    return read
+
+
 def _text(name: str, parse: Callable[[str], Any] | None, what: str) -> Hook:
+    parsed = None if parse is None else _parsed(name, parse, what)
+
     def read(sent: Sequence[str], _: Any) -> Any:
         raw = _single(name, sent)
         if raw is None:
             return None
         if len(raw) > MAX_NAME_LENGTH:
             raise ParamError(name, f"longer than {MAX_NAME_LENGTH} characters")
-        if parse is None:
-            return raw
-        value = parse(raw)
-        if value is None:
-            raise ParamError(name, f"not {what}: {raw[:40]!r}")
-        return value
+        return raw if parsed is None else parsed(raw)
 
     return read
 
@@ -387,8 +396,22 @@ def _descending(sent: Sequence[str], _: Any) -> bool:
     return len(values) == 1 and values[0].startswith("i")
 
 
-def _list(name: str, element: Callable[[str], Any], what: str) -> Hook:
+def _elements(
+    element: Callable[[str], Any], items: Sequence[str], problems: list[Exception]
+) -> list[Any]:
+    """Each element read by ``element``; each malformed one's problem added to ``problems``."""
+    out = []
+    for item in items:
+        try:
+            out.append(element(item))
+        except ParamError as problem:
+            problems.append(problem)
+    return out
+
+
+def _list(name: str, parse: Callable[[str], Any], what: str) -> Hook:
     """A list as sent, repeats included; every malformed element named."""
+    element = _parsed(name, parse, what)
 
     def read(sent: Sequence[str], _: Any) -> tuple[Any, ...]:
         out: list[Any] = []
@@ -397,13 +420,8 @@ def _list(name: str, element: Callable[[str], Any], what: str) -> Hook:
             items = split_list(raw)
             if items is None:
                 problems.append(ParamError(name, f"not a list: {raw[:40]!r}"))
-                continue
-            for item in items:
-                parsed = element(item)
-                if parsed is None:
-                    problems.append(ParamError(name, f"not {what}: {item[:40]!r}"))
-                else:
-                    out.append(parsed)
+            else:
+                out += _elements(element, items, problems)
         if problems:
             raise IterableValidationError(name, problems, tuple)
         return tuple(out)
@@ -439,30 +457,20 @@ _PATH_DETAILS: Final = 20
 
 
 def _steam_id(name: str) -> Hook:
-    def read(raw: str, _: Any) -> int:
-        value = parse_id(raw)
-        if value is None:
-            raise ParamError(name, f"not a Steam id: {raw[:40]!r}")
-        return value
-
-    return read
+    element = _parsed(name, parse_id, "a Steam id")
+    return lambda raw, _: element(raw)
 
 
 def _steam_id_list(name: str) -> Hook:
     """A path's list of Steam ids (JSON array or comma-separated), as sent."""
+    element = _parsed(name, parse_id, "a Steam id")
 
     def read(raw: str, _: Any) -> tuple[int, ...]:
         items = split_list(raw)
         if items is None:
             raise ParamError(name, f"not a list: {raw[:40]!r}")
-        ids = []
         problems: list[Exception] = []
-        for item in items:
-            value = parse_id(item)
-            if value is None:
-                problems.append(ParamError(name, f"not a Steam id: {item[:40]!r}"))
-            else:
-                ids.append(value)
+        ids = _elements(element, items, problems)
         if problems:
             raise IterableValidationError(name, problems[:_PATH_DETAILS], tuple)
         return tuple(ids)
