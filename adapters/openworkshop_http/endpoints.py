@@ -268,7 +268,7 @@ class Endpoints:
         try:
             size = await self.workshop.queue_size()
         except StorageError:
-            size = -1  # the seed's answer when the queue cannot be counted
+            size = -1  # the original's answer when the queue cannot be counted
         return JSONResponse(size)
 
     async def conditions(self, request: Request) -> Response:

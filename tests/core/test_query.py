@@ -70,7 +70,7 @@ def test_offset_is_page_size_times_page() -> None:
 
 
 def test_mod_filters_complexity() -> None:
-    """tags + games + primary_sources above 30 → error_id 2 with the seed's message."""
+    """tags + games + primary_sources above 30 → error_id 2 with the original's message."""
     params = p(
         tags=str(list(range(1, 21))), games="[1,2,3,4,5,6,7,8,9,10]", primary_sources="steam"
     )
@@ -137,7 +137,7 @@ LIST_FORMS = ["json", "repeated", "comma"]
 def test_list_limits_count_repeats(
     cls: type[ModListQuery] | type[GameListQuery], name: str, element: str, limit: int, form: str
 ) -> None:
-    """The seed's limits count the list as sent, before repeats are dropped: one element
+    """The original's limits count the list as sent, before repeats are dropped: one element
     over is 413 error_id 2 in every form; at the limit the query holds the element once."""
     at_limit = cls.from_params({name: _spelled(form, [element] * limit)})
     assert at_limit == cls.from_params({name: _spelled(form, [element])})
