@@ -260,8 +260,7 @@ class Pipeline:
             ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
         )
         for mod in pending:
-            details = ItemDetails(id=mod.id, app_id=mod.game_id or 0, title=mod.name)
-            await self._enrich(mod, details)
+            await self._enrich(mod, None)
         return bool(pending)
 
     async def _process(self, claimed: list[Mod]) -> None:
@@ -504,8 +503,10 @@ class Pipeline:
 
     # --- page details -------------------------------------------------------------------
 
-    async def _enrich(self, mod: Mod, details: ItemDetails) -> None:
+    async def _enrich(self, mod: Mod, details: ItemDetails | None) -> None:
         """State 1 → 0: tags, dependencies and screenshots from the page (or the keyed API).
+        ``details``: what Steam said in this round (``None`` for a page left by an earlier
+        one: only the page then).
 
         Any failure is a failed attempt of the page (backoff, then READY without it)."""
         try:
@@ -516,25 +517,29 @@ class Pipeline:
             log.exception("the page of mod %s could not be stored", mod.id)
             await self._enrich_later(mod, _describe(exc))
 
-    async def _enrich_once(self, mod: Mod, details: ItemDetails) -> None:
+    async def _enrich_once(self, mod: Mod, details: ItemDetails | None) -> None:
+        preview_url = details.preview_url if details is not None else ""
+        tags = details.tags if details is not None else ()
         extras: ItemExtras | None
         try:
-            if details.extras is not None:
+            if details is not None and details.extras is not None:
                 extras = details.extras
             else:
-                extras = await self.gate.call(lambda: self.steam.extras(details))
+                extras = await self.gate.call(
+                    lambda: self.steam.extras(mod.id, preview_url=preview_url)
+                )
         except UpstreamError as exc:
             await self._enrich_later(mod, str(exc))
             return
-        extras = extras or ItemExtras(tags=details.tags)
+        extras = extras or ItemExtras(tags=tags)
         if mod.game_id is not None:  # its store call may have failed with the batch's
             await self._register_game(mod.game_id)
         resources: list[tuple[ResourceType, str]] = []
-        if details.preview_url:
-            resources.append((ResourceType.LOGO, details.preview_url))
+        if preview_url:
+            resources.append((ResourceType.LOGO, preview_url))
         resources += [(ResourceType.SCREENSHOT, url) for url in extras.screenshots]
         page = PageContent(
-            tags=tuple(extras.tags or details.tags),
+            tags=tuple(extras.tags or tags),
             dependencies=tuple(d for d in extras.dependencies if d != mod.id),
             resources=tuple(resources),
             at=self.clock.now(),

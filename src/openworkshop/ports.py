@@ -197,10 +197,12 @@ class SteamSource(Protocol):
         """The items of each collection, nested collections expanded (each once), in
         Steam's order, in batched calls; ``None`` for an id that is not a visible collection."""
 
-    async def extras(self, item: ItemDetails) -> ItemExtras | None:
-        """What the workshop page adds (dependencies, screenshots, tags, description).
+    async def extras(self, mod_id: int, *, preview_url: str = "") -> ItemExtras | None:
+        """What the workshop page of ``mod_id`` adds (dependencies, screenshots, tags,
+        description); ``preview_url``, the item's logo when known, is not a screenshot.
 
-        ``None`` when the page says the item does not exist.
+        ``None`` when the page says the item does not exist. (The keyed details carry the
+        extras already: ``ItemDetails.extras``; the caller asks only when they do not.)
         """
 
     async def download(

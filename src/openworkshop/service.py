@@ -2,7 +2,7 @@
 
 It knows nothing of HTTP: each method takes the core's criteria (``criteria.py``) or validated query objects (``query.py``) and
 returns the core's values or raises the core's errors. ``views.py`` turns results into the
-seed's JSON.
+original Open Workshop API's JSON.
 """
 
 from __future__ import annotations
