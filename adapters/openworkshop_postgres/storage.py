@@ -19,6 +19,7 @@ from openworkshop.errors import StorageError
 from openworkshop.events import Change, Event, EventBatch, EventKind, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.progress import Phase, Progress
+from openworkshop.signals import LocalWorkSignal
 from openworkshop.states import ModState
 from openworkshop_postgres import schema
 from openworkshop_postgres.errors import FOREIGN_ERRORS, translate
@@ -366,6 +367,7 @@ class PostgresStorage:
         self.schema = schema
         self._conninfo = make_conninfo("", **params, options=" ".join(o for o in options if o))
         self._timeout = max(1, round(timeout))
+        self._work = LocalWorkSignal()
         self._pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self._conninfo,
             open=False,
@@ -1126,6 +1128,17 @@ class PostgresStorage:
                 await conn.close()
         except FOREIGN_ERRORS as exc:
             raise translate(exc) from exc
+
+    # --- the work signal ----------------------------------------------------------------
+    # For now the workers of this process are woken, as on SQLite, and those of other
+    # processes find the work at their next look (every second); LISTEN/NOTIFY is the
+    # channel between processes PostgreSQL has for this.
+
+    async def signal_work(self) -> None:
+        await self._work.signal_work()
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        return await self._work.wait_for_work(timeout)
 
     # --- live progress ----------------------------------------------------------------
 

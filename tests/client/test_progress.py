@@ -9,6 +9,7 @@ anything: each step waits for what the stream says."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from openworkshop.testing import SteamCatalog
-from openworkshop_client import Client, Event, Queued, ServerDownloading
+from openworkshop_client import Client, Done, Event, Queued, ServerDownloading
 from tests.client.conftest import _item, files_in, files_of
 from tests.client.gated import Gated, gated_server
 from tests.client.proxy import running_proxy
@@ -130,6 +131,11 @@ async def test_the_client_follows_the_stream_while_it_installs(
     assert files_in(tmp_path / "mods" / str(INSTALLED)) == files_of(gated.catalog, INSTALLED)
     downloading = [e for e in seen if isinstance(e, ServerDownloading) and e.mod_id == INSTALLED]
     assert any(e.done == half for e in downloading)
+    steam_size = gated.catalog.items[INSTALLED].details.file_size
+    fetched = [e.done for e in downloading if e.done is not None and e.total == steam_size]
+    drops = sum(1 for a, b in itertools.pairwise(fetched) if b < a)
+    assert drops <= 1, fetched  # bytes only rise: downloaded, then packed from 0
+    assert isinstance(seen[-1], Done) and seen[-1].mod_id == INSTALLED  # ... to done
     total = gated.catalog.items[INSTALLED].details.file_size
     assert any(e.total == total for e in downloading)
     assert any(p.startswith("/progress/") for p in paths)
