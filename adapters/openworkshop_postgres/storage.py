@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
@@ -46,6 +49,8 @@ from openworkshop_postgres.records import (
 )
 
 __all__ = ["PostgresStorage"]
+
+log = logging.getLogger("openworkshop.storage")
 
 T = TypeVar("T")
 Conn = AsyncConnection[Any]
@@ -368,6 +373,9 @@ class PostgresStorage:
         self._conninfo = make_conninfo("", **params, options=" ".join(o for o in options if o))
         self._timeout = max(1, round(timeout))
         self._work = LocalWorkSignal()
+        self._channel = f"ow_work_{schema or 'public'}"[:63]
+        """The NOTIFY channel of this schema's workers."""
+        self._listener: asyncio.Task[None] | None = None
         self._pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self._conninfo,
             open=False,
@@ -386,8 +394,8 @@ class PostgresStorage:
 
     async def open(self) -> None:
         """Create the schema or check it (under the advisory lock), on a connection of its
-        own (so that a server which cannot be reached says why, at once), then open the
-        pool."""
+        own (so that a server which cannot be reached says why, at once), open the pool and
+        start listening for work signals."""
         try:
             conn = await AsyncConnection.connect(self._conninfo, connect_timeout=self._timeout)
             try:
@@ -396,11 +404,53 @@ class PostgresStorage:
             finally:
                 await conn.close()
             await self._pool.open(wait=False)
+            listening = await self._listen()
         except FOREIGN_ERRORS as exc:
+            await self._pool.close()
             raise translate(exc) from exc
+        self._listener = asyncio.create_task(self._follow(listening), name="ow-pg-listen")
 
     async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await self._pool.close()
+
+    async def _listen(self) -> Conn:
+        """A connection of its own, LISTENing on the channel (so a signal sent once
+        :meth:`open` returned is not missed)."""
+        conn = await AsyncConnection.connect(
+            self._conninfo, autocommit=True, connect_timeout=self._timeout
+        )
+        try:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _follow(self, conn: Conn) -> None:
+        """Turn every notification into a wake-up of this process's workers, for the store's
+        life. A lost connection is made again (meanwhile the workers look at the queue every
+        second, as with a store that has no channel)."""
+        while True:
+            try:
+                async for _ in conn.notifies():
+                    await self._work.signal_work()
+            except FOREIGN_ERRORS as exc:
+                log.warning("work signals: %s; listening again", translate(exc))
+            finally:
+                await conn.close()
+            while True:
+                await asyncio.sleep(1.0)
+                try:
+                    conn = await self._listen()
+                    break
+                except FOREIGN_ERRORS:
+                    continue
+            await self._work.signal_work()  # (a signal may have come meanwhile)
 
     async def _run(
         self, work: Callable[[Conn], Awaitable[T]], *, snapshot: bool = False, setup: str = ""
@@ -1130,12 +1180,20 @@ class PostgresStorage:
             raise translate(exc) from exc
 
     # --- the work signal ----------------------------------------------------------------
-    # For now the workers of this process are woken, as on SQLite, and those of other
-    # processes find the work at their next look (every second); LISTEN/NOTIFY is the
-    # channel between processes PostgreSQL has for this.
+    # NOTIFY on the schema's channel: every store LISTENing on it (every process on this
+    # database and schema) wakes its workers; this process's at once, without the round trip.
 
     async def signal_work(self) -> None:
         await self._work.signal_work()
+        channel = self._channel
+
+        async def work(conn: Conn) -> None:
+            await conn.execute("SELECT pg_notify(%s, '')", [channel])
+
+        try:
+            await self._run(work)
+        except StorageError as exc:  # (the others find the work at their next look)
+            log.warning("work signal not sent to other processes: %s", exc)
 
     async def wait_for_work(self, timeout: float) -> bool:
         return await self._work.wait_for_work(timeout)

@@ -154,3 +154,19 @@ async def test_foreign_errors_are_the_cores(postgres_url: str, postgres_schema: 
         await nowhere.open()
     with pytest.raises(StorageError, match="not a PostgreSQL URL"):
         PostgresStorage("postgresql://[::1")
+
+
+async def test_a_work_signal_wakes_the_workers_of_every_store(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    """NOTIFY on the schema's channel: a worker waiting on another store (another process) is
+    woken at once, and the store that sent it keeps it for its own next wait."""
+    stores = await opened(postgres_url, postgres_schema, 3)
+    try:
+        waiting = [asyncio.ensure_future(s.wait_for_work(60)) for s in stores[1:]]
+        await asyncio.sleep(0)  # they wait now
+        await stores[0].signal_work()
+        assert await asyncio.wait_for(asyncio.gather(*waiting), 60) == [True, True]
+        assert await stores[0].wait_for_work(60)  # its own, kept for the next wait
+    finally:
+        await close_all(stores)
