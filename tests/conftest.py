@@ -19,11 +19,11 @@ def postgres_url() -> Iterator[str]:
     """The URL of the session's own PostgreSQL cluster (``openworkshop_postgres.cluster``), started when a test
     first asks. Without PostgreSQL installed the asking tests are skipped, except under CI
     (``CI=true``), where they fail: there they must run."""
-    from openworkshop_postgres.cluster import BIN_GLOB, find_bin, running_cluster
+    from openworkshop_postgres.cluster import find_bin, initdb_glob, running_cluster
 
     bin_dir = find_bin()
     if bin_dir is None:
-        reason = f"PostgreSQL is not installed (no {BIN_GLOB}/initdb; apt-get install postgresql)"
+        reason = f"PostgreSQL is not installed (no {initdb_glob()}; apt-get install postgresql)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)

@@ -23,17 +23,30 @@ import psycopg
 
 from openworkshop.errors import StorageError
 
-__all__ = ["BIN_GLOB", "Cluster", "find_bin", "running_cluster"]
+__all__ = [
+    "BIN_GLOB",
+    "INITDB_GLOB_VARIABLE",
+    "Cluster",
+    "find_bin",
+    "initdb_glob",
+    "running_cluster",
+]
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
+INITDB_GLOB_VARIABLE = "PG_INITDB_GLOB"
+"""Where to look for ``initdb`` instead (a glob, as ``.ci/run`` reads it)."""
 READY_DEADLINE = 60.0
 """Seconds a fresh cluster may take to accept connections (a slow, busy machine)."""
+
+
+def initdb_glob() -> str:
+    return os.environ.get(INITDB_GLOB_VARIABLE) or f"{BIN_GLOB}/initdb"
 
 
 def find_bin() -> Path | None:
     """The newest installed PostgreSQL's bin folder (``initdb``, ``pg_ctl``), if any."""
     found = sorted(
-        (Path(p) for p in glob.glob(BIN_GLOB) if (Path(p) / "initdb").exists()),
+        (Path(p).parent for p in glob.glob(initdb_glob()) if os.access(p, os.X_OK)),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
     )
     return found[-1] if found else None
