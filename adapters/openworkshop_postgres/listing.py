@@ -63,8 +63,9 @@ class ModListing:
     order: str
     order_params: list[Any]
     counted: tuple[str, list[Any]] | None
-    """WHERE over ``mod_counts`` giving the same total, when only games, sources and
-    ``dependencies`` filter (a sum of counters instead of a count of rows)."""
+    """A query of the counters giving the same total (instead of a count of rows), when only
+    games, sources and ``dependencies`` filter (``mod_counts``) or one tag alone
+    (``tag_counts``)."""
     tiers: tuple[tuple[str, list[Any]], tuple[str, list[Any]]] | None = None
     """RELEVANCE with words: the terms of its first and its second tier, in page order
     (``order`` then sorts within a tier)."""
@@ -123,7 +124,14 @@ def mod_listing(query: ModCriteria) -> ModListing | None:
     else:
         order = _order(_MOD_SORTS[query.sort], query.descending, "m.id")
     by_counters = not (query.allowed_ids or query.tags or query.name or query.q)
-    counted = (" AND ".join(counters), counter_params) if by_counters else None
+    counted = None
+    if by_counters:
+        where = " AND ".join(counters)
+        counted = (f"SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE {where}", counter_params)
+    tags = unique(query.tags)
+    if len(tags) == 1 and counters == ["true"] and not (query.allowed_ids or query.name or query.q):
+        count_of_tag = "SELECT coalesce((SELECT mods FROM tag_counts WHERE tag_id = %s), 0)"
+        counted = (count_of_tag, [id_in(tags[0])])
     return ModListing(" AND ".join(terms), params, order, order_params, counted, tiers)
 
 

@@ -65,6 +65,7 @@ async def load(
     indexes = await _set_aside(conn)
     # (the counters are summed once after the load, not a row at a time)
     await conn.execute("ALTER TABLE mods DISABLE TRIGGER mods_counted")
+    await conn.execute("ALTER TABLE mods DISABLE TRIGGER mods_tagged")
     cursor = conn.cursor()
     genres: dict[int, str] = {}
     async with cursor.copy(
@@ -156,6 +157,12 @@ async def load(
     for sql in indexes:
         await conn.execute(sql)  # type: ignore[arg-type]
     await conn.execute("ALTER TABLE mods ENABLE TRIGGER mods_counted")
+    await conn.execute("ALTER TABLE mods ENABLE TRIGGER mods_tagged")
+    await conn.execute("DELETE FROM tag_counts")
+    await conn.execute(
+        "INSERT INTO tag_counts (tag_id, mods) SELECT t, count(*) FROM mods, "
+        "unnest(tag_ids) AS t WHERE state < 2 GROUP BY t"
+    )
     await conn.execute("DELETE FROM mod_counts")
     await conn.execute(
         "INSERT INTO mod_counts (game_id, source, has_deps, mods) SELECT game_id, source, "

@@ -9,6 +9,8 @@ the schema's version and the counters that must move in the same transaction as 
 ``mod_counts`` holds how many listed mods each (game, source, has dependencies) has, kept by
 a trigger on ``mods`` in the writing transaction: the exact total of a listing filtered by
 those alone (or by nothing) is a sum of a few rows, not a count of a million.
+``tag_counts`` holds the listed mods of each tag the same way (a listing filtered by one tag
+alone).
 
 Listed mods (states 1 and 0, ``state < 2``) have partial indexes for every sort key, alone
 and after ``game_id``; ``tag_ids`` (a GIN index) answers "has all these tags",
@@ -218,6 +220,32 @@ END
 $$;
 CREATE TRIGGER mods_counted AFTER INSERT OR UPDATE OR DELETE ON mods
     FOR EACH ROW EXECUTE FUNCTION count_listed();
+CREATE TABLE tag_counts (tag_id bigint PRIMARY KEY, mods bigint NOT NULL);
+CREATE FUNCTION count_tagged() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone bigint[] := '{{}}';
+    came bigint[] := '{{}}';
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.state < 2 THEN
+        gone := OLD.tag_ids;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.state < 2 THEN
+        came := NEW.tag_ids;
+    END IF;
+    IF gone = came THEN
+        RETURN NULL;
+    END IF;
+    -- (in tag id order: two writers never wait for each other's rows in opposite orders)
+    INSERT INTO tag_counts (tag_id, mods)
+        SELECT t, sum(d) FROM (
+            SELECT unnest(came) AS t, 1 AS d UNION ALL SELECT unnest(gone), -1
+        ) c GROUP BY t HAVING sum(d) <> 0 ORDER BY t
+        ON CONFLICT (tag_id) DO UPDATE SET mods = tag_counts.mods + excluded.mods;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mods_tagged AFTER INSERT OR UPDATE OR DELETE ON mods
+    FOR EACH ROW EXECUTE FUNCTION count_tagged();
 CREATE TABLE progress (
     mod_id bigint PRIMARY KEY,
     phase text NOT NULL,

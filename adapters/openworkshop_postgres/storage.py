@@ -635,8 +635,7 @@ class PostgresStorage:
 
         async def work(conn: Conn) -> Page[Mod]:
             if listing.counted is not None:
-                where, params = listing.counted
-                count = f"SELECT coalesce(sum(mods), 0) FROM mod_counts WHERE {where}"
+                count, params = listing.counted
             else:
                 count, params = f"SELECT count(*) FROM mods m WHERE {listing.where}", listing.params
             total = int(await _scalar(conn, count, params))

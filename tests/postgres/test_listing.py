@@ -120,6 +120,22 @@ async def test_search_follows_every_write(postgres: PostgresStorage) -> None:
             fields["q"] = query_rng.choice([*WORDS, "mod", "red blue", "Continued"])
         elif query_rng.random() < 0.5:
             fields["name"] = query_rng.choice(["re", "red", "ail", "[1.5]", "(cont", "e"])
+        elif query_rng.random() < 0.3:  # one tag alone: its total from tag_counts
+            game = query_rng.choice(GAMES)
+            theirs = (await memory.list_tags(game, Paging(page_size=100))).items
+            ours = {
+                t.name: t.id for t in (await postgres.list_tags(game, Paging(page_size=100))).items
+            }
+            if theirs:
+                tag = query_rng.choice(theirs)
+                query = ModCriteria(**fields, tags=(tag.id,))
+                expected = await memory.list_mods(query)
+                got = await postgres.list_mods(attrs.evolve(query, tags=(ours[tag.name],)))
+                assert (got.total, [m.id for m in got.items]) == (
+                    expected.total,
+                    [m.id for m in expected.items],
+                ), query
+            continue
         else:  # totals from the counters
             if query_rng.random() < 0.5:
                 fields["games"] = tuple(query_rng.sample(GAMES, 2))
