@@ -28,16 +28,23 @@ from sqlite_utils import Database
 
 from openworkshop.errors import StorageCorrupt, StorageError, StorageFull, StorageUnavailable
 
-__all__ = ["BUSY_TIMEOUT_MS", "Connections", "connect", "translate"]
+__all__ = ["BUSY_TIMEOUT_MS", "MAX_READERS", "Connections", "connect", "translate"]
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 30_000
 """How long a statement waits for another process's write lock before failing."""
-CACHE_KIB: Final = 16_384
-"""Page cache per connection (KiB); most reads come through the memory map instead."""
-MMAP_BYTES: Final = 1 << 30
-"""Memory-mapped reads: pages come from the OS cache without a copy."""
+CACHE_KIB: Final = 8_192
+"""Page cache per connection (KiB): a bound on each connection's private copy of pages, so
+that the process's anonymous memory does not grow with the catalog (the OS's file cache
+holds the rest, shared)."""
+MMAP_BYTES: Final = 0
+"""No memory-mapped reads: a map is counted in the process's RSS once per connection, and a
+1,000,000-mod file mapped by five connections made the RSS several times the file's size
+for a few microseconds saved per page (docs/http.md, "Memory")."""
+MAX_READERS: Final = 4
+"""Reader threads (each with its own connection and page cache) at most: SQLite's work runs
+outside the GIL, but on a small machine more threads only add page caches."""
 
 _FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
 """What the driver raises (OverflowError: an integer SQLite cannot store; UnicodeEncodeError:
@@ -87,13 +94,14 @@ class Connections:
         if readers < 1:
             raise ValueError("readers must be at least 1")
         self.path = path
-        self._readers = readers
+        self._readers = min(readers, MAX_READERS)
         self._read_pool: ThreadPoolExecutor | None = None
         self._write_pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._opened: list[Database] = []
         self._lock = threading.Lock()
         self._writer: Database | None = None
+        self._watcher: sqlite3.Connection | None = None
         self._setup_reader: Callable[[Database], None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -123,12 +131,21 @@ class Connections:
         # WAL: readers never wait for the writer; persistent in the file
         db.execute("PRAGMA journal_mode = WAL")
         prepare(db)
+        watcher = sqlite3.connect(
+            str(self.path), timeout=0, isolation_level=None, check_same_thread=False
+        )
+        watcher.execute("PRAGMA cache_size = -64")
+        watcher.execute("PRAGMA mmap_size = 0")
+        self._watcher = watcher
 
     async def stop(self) -> None:
         pools = [p for p in (self._read_pool, self._write_pool) if p is not None]
         self._read_pool = self._write_pool = None
         writer = self._writer
         self._writer = None
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
 
         def shut() -> None:
             for pool in pools:
@@ -143,6 +160,23 @@ class Connections:
                 db.conn.close()
 
         await asyncio.to_thread(shut)
+
+    def data_version(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` of a connection that never writes: it changes
+        with every transaction committed to the file since the last call, by this process's
+        writer or by any other process. ``None`` when closed, or when it cannot be read now.
+
+        Called on the event loop itself (no thread): it reads the header of the WAL index,
+        which is shared memory, and waits for no lock (``timeout=0``); it costs microseconds,
+        less than the hand-off to a reader thread would."""
+        watcher = self._watcher
+        if watcher is None:
+            return None
+        try:
+            rows = watcher.execute("PRAGMA data_version").fetchall()
+        except sqlite3.Error:
+            return None
+        return int(rows[0][0])
 
     # --- running work -------------------------------------------------------------------
 
