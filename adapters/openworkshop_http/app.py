@@ -22,6 +22,7 @@ from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
 from openworkshop_http.errors import HttpError, error_response, exception_handlers
+from openworkshop_http.kept import KeptAnswers
 from openworkshop_http.language import choose_language
 from openworkshop_http.openapi import openapi_document
 from openworkshop_http.settings import HttpSettings
@@ -61,8 +62,8 @@ def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
     return endpoint
 
 
-def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
-    endpoints = Endpoints(workshop, settings)
+def routes(endpoints: Endpoints) -> list[BaseRoute]:
+    workshop = endpoints.workshop
     out: list[BaseRoute] = []
     for endpoint in ENDPOINTS:
         handler = _counted(workshop, endpoint.statistics, getattr(endpoints, endpoint.handler))
@@ -169,13 +170,19 @@ def create_app(
         return error_response(DownloadsOff(details=[downloads_off(steamcmd)]))
 
     handlers = {**exception_handlers(), NotReady: not_ready}
+    endpoints = Endpoints(workshop, settings)
     app = Starlette(
-        routes=routes(workshop, settings),
-        middleware=[Middleware(AccessLog), Middleware(CORSHeaders)],
+        routes=routes(endpoints),
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(CORSHeaders),
+            Middleware(KeptAnswers, cache=endpoints.kept, workshop=workshop),
+        ],
         exception_handlers=handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
     app.state.workshop = workshop
     app.state.settings = settings
+    app.state.kept = endpoints.kept  # the kept answers (kept.py)
     return app

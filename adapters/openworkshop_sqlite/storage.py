@@ -353,6 +353,12 @@ class SqliteStorage:
     async def close(self) -> None:
         await self._connections.stop()
 
+    def catalog_version(self) -> int | None:
+        """A token that changes with every write to the file, by any process (``None`` when it
+        cannot be told): an answer read after the token was taken is current while the token
+        stays the same (``openworkshop.ports.Versioned``)."""
+        return self._connections.data_version()
+
     async def _read(self, work: Any) -> Any:
         return await self._connections.read(work)
 

@@ -14,7 +14,7 @@ import logging
 import random
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +57,7 @@ from openworkshop.ports import (
     SteamSource,
     Storage,
     Transition,
+    Versioned,
 )
 from openworkshop.query import (
     CheckQuery,
@@ -223,6 +224,9 @@ class Workshop:
         """What Steam said of items the catalog lacks (plans, collections)."""
         self.event_log: EventLog = storage
         """The events feed (written by the queue's and the games' writes themselves)."""
+        self._version: Callable[[], Hashable | None] | None = (
+            storage.catalog_version if isinstance(storage, Versioned) else None
+        )
         self._refreshing: set[asyncio.Task[None]] = set()
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.downloads_dir: Path | None = downloads_dir
@@ -662,6 +666,12 @@ class Workshop:
             await asyncio.gather(*self._refreshing, return_exceptions=True)
 
     # --- catalog --------------------------------------------------------------------------
+
+    def catalog_version(self) -> Hashable | None:
+        """The storage's version token (``ports.Versioned``), ``None`` when it has none: an
+        answer of the catalog use cases built after taking it is current while it is the
+        same. Everything those answers show comes from the storage."""
+        return None if self._version is None else self._version()
 
     async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
         return await self.catalog.list_mods(criteria)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 
 VALUES = [
     {"result": None, "a": [1, -2, 0, True, False], "b": {"nested": [None, {}, []]}},
-    {"text": "é ü 中文 \u2028 \u2029 \x00 \x1f \" \\ / \t\n", "emoji": "\U0001f600"},
+    {"text": 'é ü 中文 \u2028 \u2029 \x00 \x1f " \\ / \t\n', "emoji": "\U0001f600"},
     {1: "int keys become strings", 2_009_463_077: 0},
     [0.1, 1.5, -0.0, 1e20, 123456789.123, 2**63 - 1, -(2**63)],
     2**70,  # past 64 bits: orjson refuses it, the standard module writes it

@@ -1,0 +1,110 @@
+"""Kept answers: the JSON bodies of the catalog's hottest reads (``/list/mods/`` with its
+searches, ``/info/mod/{id}``), sent again while the storage's version token is unchanged.
+
+Never stale: the token (``Workshop.catalog_version``, SQLite's ``PRAGMA data_version``) is
+taken *before* the answer's reads, and changes with every transaction any process commits
+to the database; a body is sent again only under the token it was built after. A write
+(a new mod, a changed one, a download counted) empties the store at the next request. Only
+what the storage holds goes into these answers: an answer that shows anything else (a
+mod being downloaded, a failure) is not kept. A store without a token keeps nothing.
+
+Bounded: least recently used bodies go first past ``max_bytes``.
+
+The handlers keep what they build (``AnswerCache.put``); :class:`KeptAnswers`, an ASGI
+middleware inside the access log and CORS (so a kept answer is logged and has its CORS
+headers like any other), answers a ``GET`` it holds before Starlette's routing, the request
+object and the parameters are made: it counts the request in the statistics as the handler
+would, then sends the body.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from openworkshop import Workshop
+
+__all__ = ["JSON_TYPE", "AnswerCache", "KeptAnswers"]
+
+JSON_TYPE: Final = "application/json"
+
+
+class AnswerCache:
+    """Bodies by the request's path and query string, under one version token."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._largest = max_bytes // 8
+        self._version: Hashable | None = None
+        self._bodies: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(scope: Scope) -> str:
+        return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+
+    def get(self, key: str, version: Hashable | None) -> tuple[bytes, str] | None:
+        """The body kept for ``key`` if it was built under ``version``, and the statistics
+        type its request is counted under."""
+        if version is None or version != self._version:
+            self.misses += 1
+            return None
+        kept = self._bodies.get(key)
+        if kept is None:
+            self.misses += 1
+            return None
+        self._bodies.move_to_end(key)
+        self.hits += 1
+        return kept
+
+    def put(self, key: str, version: Hashable | None, body: bytes, counted_as: str) -> None:
+        """Keep ``body``, built from reads made after ``version`` was taken, for a request
+        counted under ``counted_as``."""
+        if version is None or self.max_bytes <= 0 or len(body) > self._largest:
+            return
+        if version != self._version:
+            self._bodies.clear()
+            self._size = 0
+            self._version = version
+        old = self._bodies.pop(key, None)
+        if old is not None:
+            self._size -= len(old[0]) + len(key)
+        self._bodies[key] = (body, counted_as)
+        self._size += len(body) + len(key)
+        while self._size > self.max_bytes:
+            gone_key, (gone, _) = self._bodies.popitem(last=False)
+            self._size -= len(gone) + len(gone_key)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
+class KeptAnswers:
+    """ASGI middleware: a ``GET`` whose answer is kept under the current version is answered
+    here (counted in the statistics first); anything else goes on to the app."""
+
+    def __init__(self, app: ASGIApp, *, cache: AnswerCache, workshop: Workshop) -> None:
+        self.app = app
+        self.cache = cache
+        self.workshop = workshop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.cache
+        if scope["type"] == "http" and scope["method"] == "GET" and len(cache):
+            kept = cache.get(cache.key(scope), self.workshop.catalog_version())
+            if kept is not None:
+                body, counted_as = kept
+                await self.workshop.count_request(counted_as)
+                headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+_CONTENT_TYPE: Final = (b"content-type", JSON_TYPE.encode())
