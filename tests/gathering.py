@@ -38,3 +38,29 @@ class AllRequestsIn:
     async def reached(self) -> None:
         """Return once a round waits (or has waited) at the gate since it was made or closed."""
         await self._reached.wait()
+
+
+class Ticks:
+    """The pipeline's progress ticks (``Pipeline.ticking``), one at a time as the test says:
+    the reporter parks here after each write; ``step()`` lets it measure and write once more
+    and returns when it has parked again."""
+
+    def __init__(self) -> None:
+        self._parked = asyncio.Event()
+        self._go = asyncio.Event()
+        self.ticks = 0
+
+    async def wait(self) -> None:
+        self._parked.set()
+        await self._go.wait()
+        self._go.clear()
+        self.ticks += 1
+
+    async def parked(self) -> None:
+        """Return once the reporter has written and waits for the next tick."""
+        await asyncio.wait_for(self._parked.wait(), 60)
+        self._parked.clear()
+
+    async def step(self) -> None:
+        self._go.set()
+        await self.parked()

@@ -366,8 +366,11 @@ class Client:
                     report(Failed(mod_id=event.id, reason=error.reason, message=str(error)))
                 elif condition in wanted:
                     waiting.discard(event.id)
+                elif event.phase == "missing":
+                    continue  # the server lost it: the polling below asks why
                 elif event.phase == "queued":
-                    report(Queued(mod_id=event.id, position=event.position))
+                    ahead = None if event.position is None else max(0, event.position - 1)
+                    report(Queued(mod_id=event.id, position=ahead))
                 else:
                     report(ServerDownloading(mod_id=event.id, done=event.done, total=event.total))
                 if not waiting:

@@ -120,8 +120,9 @@ class CheckResult:
 
 @attrs.frozen(kw_only=True)
 class ServerProgress:
-    """One ``/progress`` event: ``phase`` queued / downloading / packing / parsing / ready /
-    failed."""
+    """One ``/progress`` event: ``phase`` queued (``position`` 1: next) / downloading /
+    packing (``done`` of ``total`` bytes) / parsing / ready / failed (``reason``) /
+    missing."""
 
     id: int
     phase: str

@@ -461,6 +461,37 @@ ENDPOINTS: Final = (
         launcher=True,
     ),
     Endpoint(
+        path="/progress/{ids_array}",
+        handler="progress",
+        summary="Live progress of some mods, as Server-Sent Events",
+        description="Where each mod is on its way to the catalog, as `/info/mod`'s "
+        "`progress` gives it: `queued` with its `position`, `downloading` with the bytes "
+        "steamcmd has written (`done`) of the size Steam gives (`total`), `packing` with "
+        "the bytes packed of the files' size, `parsing` (the archive can be downloaded), "
+        "then `ready`, `failed` (with the failure's `reason`) or `missing` (the server "
+        "neither has nor fetches it: ask `/download/steam/{mod_id}` first); `eta` is the "
+        "seconds the rest of the phase takes at its rate so far. With `Accept: "
+        "text/event-stream` the answer is a stream: an event for each mod at once, then one "
+        "each time a mod's progress changes (read every `OPENWORKSHOP_PROGRESS_POLL` "
+        "seconds, from storage: the worker may be another process), a `: heartbeat` comment "
+        "when nothing changed for a while, and the end of the stream once every mod listed "
+        "is `ready`, `failed` or `missing`. Without it, the progress of each mod now, as "
+        "JSON. Asking costs Valve nothing. Our addition, for launchers.",
+        tag="launcher",
+        params=query.ProgressQuery,
+        ok={
+            200: Ok(
+                schema="ProgressMap",
+                description="`{mod id: progress}` for every id asked for.",
+                stream="`text/event-stream`: `event: progress`, `data:` a mod's progress "
+                "with its `id`, for each mod at once and at each change, until every mod "
+                "is `ready`, `failed` or `missing`.",
+            )
+        },
+        errors={ListSizeOutOfRange: "1 to 50 ids"},
+        launcher=True,
+    ),
+    Endpoint(
         path="/check/mods",
         handler="check_mods",
         method="POST",

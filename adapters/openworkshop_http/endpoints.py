@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError, TooManyMods
+from openworkshop.progress import Phase
 from openworkshop.query import (
     CheckQuery,
     CollectionQuery,
@@ -36,6 +37,7 @@ from openworkshop.query import (
     PageQuery,
     PlanBody,
     PlanQuery,
+    ProgressQuery,
     ResourcesQuery,
     require_id,
 )
@@ -76,7 +78,14 @@ def sse_event(row: dict[str, Any]) -> bytes:
     return f"id: {row['id']}\nevent: {row['type']}\ndata: {data}\n\n".encode()
 
 
+def sse_progress(row: dict[str, Any]) -> bytes:
+    """One event of ``/progress``'s stream: a mod's progress, with its ``id``."""
+    data = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    return f"event: progress\ndata: {data}\n\n".encode()
+
+
 HEARTBEAT: Final = b": heartbeat\n\n"
+_FINAL: Final = frozenset(p.value for p in Phase if p.final)
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
@@ -253,6 +262,7 @@ class Endpoints:
                 game=info.game,
                 with_game=query.game,
                 failure=info.failure,
+                progress=info.progress,
             )
         )
         # only a mod at rest: a queued or downloading one (or a failure) is not kept
@@ -329,6 +339,40 @@ class Endpoints:
                     yield HEARTBEAT
                     quiet_since = time.monotonic()
             page = await self.workshop.events(attrs.evolve(query, after=page.next))
+
+    async def progress(self, request: Request) -> Response:
+        query = ProgressQuery.from_params(request.path_params["ids_array"], query_params(request))
+        found = await self.workshop.progress(query)
+        if not wants_stream(request):
+            return JSONResponse(views.progress_map(found))
+        return StreamingResponse(
+            self._follow(query, found),
+            media_type=EVENT_STREAM,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def _follow(self, query: ProgressQuery, found: dict[int, Any]) -> AsyncIterator[bytes]:
+        """Each mod's progress at once, then at each change, read every ``progress_poll``
+        seconds; a heartbeat after ``progress_heartbeat`` quiet ones; the end once every mod
+        is ready, failed or missing (or when the client goes away: the server cancels it)."""
+        yield b"retry: 1000\n\n"
+        sent: dict[int, dict[str, Any]] = {}
+        quiet_since = time.monotonic()
+        while True:
+            for mod_id, progress in found.items():
+                row = views.progress_row(progress)
+                if sent.get(mod_id) != row:
+                    sent[mod_id] = row
+                    quiet_since = time.monotonic()
+                    yield sse_progress(row)
+            going = tuple(i for i in query.mod_ids if sent[i]["phase"] not in _FINAL)
+            if not going:
+                return
+            await asyncio.sleep(self.settings.progress_poll)
+            if time.monotonic() - quiet_since >= self.settings.progress_heartbeat:
+                yield HEARTBEAT
+                quiet_since = time.monotonic()
+            found = await self.workshop.progress(attrs.evolve(query, mod_ids=going))
 
     async def check_mods(self, request: Request) -> Response:
         raw = bytearray()

@@ -28,6 +28,7 @@ from openworkshop.errors import (
 )
 from openworkshop.events import EventKind
 from openworkshop.ports import CatalogSummary
+from openworkshop.progress import Phase
 from openworkshop.query import CHECK_LIMIT, MAX_NAME_LENGTH, SOURCE_PATTERN, Kind, ModFields, Param
 from openworkshop.states import ModState
 from openworkshop.views import GAME_GROUPS, GAME_KEYS, MOD_GROUPS, Key
@@ -280,9 +281,51 @@ def _schemas() -> JSON:
                         "detail": _string(),
                     }
                 ),
+                "progress": _ref("Progress"),
             },
             ["result"],
         ),
+        "Progress": _obj(
+            {
+                "phase": _string(enum=[p.value for p in Phase]),
+                "condition": _nullable({"type": "integer", "enum": [int(s) for s in ModState]}),
+                "position": _nullable(
+                    {**INT, "description": "`queued`: its place in the queue, 1 = next."}
+                ),
+                "done": _nullable(
+                    {
+                        **INT,
+                        "description": "`downloading`: bytes on disk so far; `packing`: bytes "
+                        "packed so far.",
+                    }
+                ),
+                "total": _nullable(
+                    {
+                        **INT,
+                        "description": "`downloading`: the size Steam gives; `packing`: the "
+                        "files' unpacked size; null when not known.",
+                    }
+                ),
+                "eta": _nullable(
+                    {
+                        "type": "number",
+                        "description": "Seconds the rest of the phase takes at its rate so "
+                        "far; null until known.",
+                    }
+                ),
+                "reason": _string(description="`failed`: the failure's reason."),
+            },
+            ["phase", "condition", "position", "done", "total", "eta"],
+            description="Where a mod is on its way: `queued` (condition 3), `downloading` "
+            "and `packing` (2), `parsing` (1: its archive can be downloaded), then `ready` "
+            "(0), `failed` (with `reason`) or `missing` (the server neither has nor fetches "
+            "it).",
+        ),
+        "ProgressMap": {
+            "type": "object",
+            "description": "Each requested mod id with its progress.",
+            "additionalProperties": _ref("Progress"),
+        },
         "GameInfo": _obj(
             {"result": _nullable(_obj(game_fields, game_required))},
             ["result"],

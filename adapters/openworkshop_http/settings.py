@@ -93,3 +93,15 @@ class HttpSettings:
         help="Seconds between two reads of the events feed by an open `text/event-stream` "
         "(the worker writing the events may be another process).",
     )
+    progress_heartbeat: float = duration(
+        env="OPENWORKSHOP_PROGRESS_HEARTBEAT",
+        default=15.0,
+        help="Seconds without a change after which a `text/event-stream` of `/progress` sends "
+        "a `: heartbeat` comment.",
+    )
+    progress_poll: float = duration(
+        env="OPENWORKSHOP_PROGRESS_POLL",
+        default=0.5,
+        help="Seconds between two reads of the mods' progress by an open `text/event-stream` "
+        "of `/progress` (the worker writing it may be another process).",
+    )

@@ -75,6 +75,19 @@ _KNOWN_ITEMS: Final = """
 """What Steam said of items the catalog may lack (``ItemMemory``): ``children`` a JSON array
 of ids (a collection's items, a mod's required items) or NULL when not known."""
 
+_PROGRESS: Final = """
+    CREATE TABLE progress (
+        mod_id INTEGER PRIMARY KEY,
+        phase TEXT NOT NULL,
+        done INTEGER NOT NULL,
+        total INTEGER,
+        started INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    )
+"""
+"""Live progress of the mods being downloaded (``ProgressBoard``): a row only while its mod is
+in state 2 (``claim`` and ``apply`` remove it in the same transaction)."""
+
 FIRST_RELEASED: Final = 6
 """The first released schema: older versions are refused, newer ones migrated."""
 
@@ -96,11 +109,11 @@ EVENTS: Final[tuple[str, ...]] = (
     """,
     "CREATE INDEX events_by_mod ON events (mod_id, seq) WHERE mod_id IS NOT NULL",
 )
-"""Version 7's addition (with ``known_items``): the events feed. ``AUTOINCREMENT`` keeps every ``seq`` unused
+"""Version 7's addition (with ``known_items`` and ``progress``): the events feed. ``AUTOINCREMENT`` keeps every ``seq`` unused
 once trimmed (``sqlite_sequence`` holds the newest)."""
 
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
-    6: (_KNOWN_ITEMS, *EVENTS),
+    6: (_KNOWN_ITEMS, _PROGRESS, *EVENTS),
 }
 """The statements that take a file from a version to the next one."""
 
@@ -297,6 +310,7 @@ _CATALOG = [
     "CREATE INDEX delays_by_kind ON delays (kind, id)",
     "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     _KNOWN_ITEMS,
+    _PROGRESS,
     # every word of every name ever written (a superset of the listed names' words)
     "CREATE TABLE name_vocabulary (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)",
     """

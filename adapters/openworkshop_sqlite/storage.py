@@ -26,6 +26,7 @@ from openworkshop.domain import (
 from openworkshop.errors import StorageError
 from openworkshop.events import Change, Event, EventBatch, EventKind, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
+from openworkshop.progress import Phase, Progress
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
@@ -424,6 +425,8 @@ class SqliteStorage:
                 _replace_tags(db, ident, game, unique(page.tags))
                 _replace_dependencies(db, ident, page.dependencies)
                 _replace_resources(db, ident, page.resources, page.at)
+            if after is None or after.state is not ModState.DOWNLOADING:
+                db.execute("DELETE FROM progress WHERE mod_id = ?", [ident])
             if failure is not None:
                 _put_failure(db, failure)
             elif transition.clears_failure:
@@ -464,6 +467,7 @@ class SqliteStorage:
                 db.execute(
                     f"UPDATE mods SET {change} WHERE id IN ({marks(len(part))})", [until, *part]
                 )
+                db.execute(f"DELETE FROM progress WHERE mod_id IN ({marks(len(part))})", part)
             found = self._mods_by_id(db, ids)
             return [found[i] for i in ids]
 
@@ -994,6 +998,81 @@ class SqliteStorage:
                         children=None if row[5] is None else tuple(json.loads(row[5])),
                         checked=checked,
                     )
+            return found
+
+        return await self._read(work) if wanted else {}
+
+    # --- live progress ----------------------------------------------------------------
+
+    async def record_progress(self, records: Sequence[Progress]) -> None:
+        rows = [
+            (
+                id_in(r.mod_id),
+                r.phase.value,
+                r.done,
+                r.total,
+                time_in(r.started),
+                time_in(r.updated),
+            )
+            for r in records
+        ]
+
+        def work(db: Database) -> None:
+            # only for a mod in state 2: a late write after its transition is dropped
+            db.conn.executemany(
+                "INSERT INTO progress (mod_id, phase, done, total, started, updated) "
+                "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS "
+                "(SELECT 1 FROM mods WHERE id = ?1 AND state = 2) "
+                "ON CONFLICT (mod_id) DO UPDATE SET phase = excluded.phase, "
+                "done = excluded.done, total = excluded.total, started = excluded.started, "
+                "updated = excluded.updated",
+                rows,
+            )
+
+        if rows:
+            await self._write(work)
+
+    async def progress_records(self, ids: Sequence[int]) -> dict[int, Progress]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, Progress]:
+            found: dict[int, Progress] = {}
+            for batch in chunks(wanted):
+                for row in db.execute(
+                    "SELECT mod_id, phase, done, total, started, updated FROM progress "
+                    f"WHERE mod_id IN ({marks(len(batch))})",
+                    [id_in(i) for i in batch],
+                ):
+                    started, updated = time_out(row[4]), time_out(row[5])
+                    assert started is not None and updated is not None
+                    found[id_out(row[0])] = Progress(
+                        mod_id=id_out(row[0]),
+                        phase=Phase(row[1]),
+                        done=row[2],
+                        total=row[3],
+                        started=started,
+                        updated=updated,
+                    )
+            return found
+
+        return await self._read(work) if wanted else {}
+
+    async def queue_positions(self, ids: Sequence[int]) -> dict[int, int]:
+        wanted = unique(ids)
+
+        def work(db: Database) -> dict[int, int]:
+            found: dict[int, int] = {}
+            for batch in chunks(wanted):
+                # each a range count on mods_by_state (state, date_queued, id)
+                for row in db.execute(
+                    "SELECT m.id, (SELECT count(*) FROM mods o WHERE o.state = 3 AND "
+                    "(o.date_queued < m.date_queued OR (o.date_queued IS m.date_queued "
+                    "AND o.id < m.id) OR (o.date_queued IS NULL AND m.date_queued IS NOT NULL)"
+                    ")) FROM mods m "
+                    f"WHERE m.state = 3 AND m.id IN ({marks(len(batch))})",
+                    [id_in(i) for i in batch],
+                ):
+                    found[id_out(row[0])] = row[1] + 1
             return found
 
         return await self._read(work) if wanted else {}

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -468,6 +469,12 @@ class SteamWebSource:
             raise failed.exceptions[0] from None
         return {item.mod_id: outcomes[item.mod_id] for item in unique}
 
+    async def measure(self, items: Sequence[DownloadItem], folder: Path) -> Mapping[int, int]:
+        """Bytes of each item on disk so far: what steamcmd has written in its download
+        folder (``steamapps/workshop/downloads/APP/ID``) and moved into the item's content
+        folder, or the legacy file as it streams in. Never a call to Valve."""
+        return await asyncio.to_thread(_measure, folder, items)
+
     async def _fetch_legacy(self, item: DownloadItem, folder: Path) -> DownloadOutcome:
         """A legacy item: its ``file_url`` streamed to disk, as one file in its folder.
 
@@ -643,6 +650,27 @@ def _forget(folder: Path, items: Sequence[DownloadItem]) -> None:
     for app_id in {item.app_id for item in items}:
         with contextlib.suppress(FileNotFoundError):
             (workshop / f"appworkshop_{app_id}.acf").unlink()
+
+
+def _measure(folder: Path, items: Sequence[DownloadItem]) -> dict[int, int]:
+    sizes = {}
+    for item in items:
+        staging = folder / "steamapps" / "workshop" / "downloads" / str(item.app_id)
+        sizes[item.mod_id] = _bytes_under(item_folder(folder, item.app_id, item.mod_id)) + (
+            _bytes_under(staging / str(item.mod_id))
+        )
+    return sizes
+
+
+def _bytes_under(path: Path) -> int:
+    """The bytes of the files under ``path`` (0 when it is not there); files that go while
+    it is read (steamcmd moves them) are not counted."""
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def _filled(path: Path) -> bool:

@@ -29,6 +29,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -145,8 +146,12 @@ def pack_folder(
     compresslevel: int = 9,
     threads: int | None = None,
     max_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write a ZIP_BZIP2 archive of ``folder`` to ``out``; return the bytes packed (unpacked size).
+
+    ``progress(done, total)`` is told the bytes read so far of the files' ``total`` as they
+    are read (from the packing threads: it must be quick and thread-safe).
 
     Raises :class:`ModTooLarge`, before writing anything, when the files come to more than
     ``max_size`` bytes (a sparse file of a terabyte packs into a few kB: a zip bomb).
@@ -166,6 +171,7 @@ def pack_folder(
             "(OPENWORKSHOP_MAX_MOD_SIZE)"
         )
     total = 0
+    read = _ReadCounter(unpacked, progress)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_BZIP2, allowZip64=True) as archive:
         if workers == 1:  # straight through zipfile: no spool to copy from
             for path, name, _ in files:
@@ -173,7 +179,9 @@ def pack_folder(
                 info.compress_type = zipfile.ZIP_BZIP2
                 setattr(info, _LEVEL_SLOT, compresslevel)
                 with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
-                    shutil.copyfileobj(source, target, _CHUNK)
+                    while chunk := source.read(_CHUNK):
+                        target.write(chunk)
+                        read.add(len(chunk))
                 total += info.file_size
             return total
         with concurrent.futures.ThreadPoolExecutor(workers, "openworkshop-pack") as pool:
@@ -181,11 +189,11 @@ def pack_folder(
             queue = iter(files)
             try:
                 for path, name, _ in itertools.islice(queue, workers * 2):
-                    pending.append(pool.submit(_compress, path, name, compresslevel))
+                    pending.append(pool.submit(_compress, path, name, compresslevel, read))
                 while pending:
                     compressed = pending.popleft().result()
                     for path, name, _ in itertools.islice(queue, 1):
-                        pending.append(pool.submit(_compress, path, name, compresslevel))
+                        pending.append(pool.submit(_compress, path, name, compresslevel, read))
                     total += _append(archive, out, compressed)
             finally:
                 for future in pending:
@@ -196,13 +204,31 @@ def pack_folder(
     return total
 
 
+class _ReadCounter:
+    """The bytes read of a mod's files by every packing thread, told to ``progress``."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            self.done += n
+            done = self.done
+        self._progress(done, self.total)
+
+
 @attrs.frozen
 class _Compressed:
     info: zipfile.ZipInfo
     spool: IO[bytes]
 
 
-def _compress(path: Path, name: str, compresslevel: int) -> _Compressed:
+def _compress(path: Path, name: str, compresslevel: int, read: _ReadCounter) -> _Compressed:
     """One file, bzip2-compressed into a spool, with its CRC and sizes."""
     info = zipfile.ZipInfo.from_file(path, name)
     info.compress_type = zipfile.ZIP_BZIP2
@@ -216,6 +242,7 @@ def _compress(path: Path, name: str, compresslevel: int) -> _Compressed:
                 crc = zlib.crc32(chunk, crc)
                 size += len(chunk)
                 spool.write(compressor.compress(chunk))
+                read.add(len(chunk))
         spool.write(compressor.flush())
     except BaseException:
         spool.close()

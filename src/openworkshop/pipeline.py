@@ -17,7 +17,7 @@ import logging
 import random
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openworkshop import statistics as stats
@@ -52,9 +52,11 @@ from openworkshop.ports import (
     GameRegistry,
     ItemMemory,
     PageContent,
+    ProgressBoard,
     SteamSource,
     Transition,
 )
+from openworkshop.progress import Phase, Progress
 from openworkshop.settings import Settings
 from openworkshop.states import ModState
 from openworkshop.upstream import Gathering, UpstreamGate
@@ -62,6 +64,9 @@ from openworkshop.upstream import Gathering, UpstreamGate
 __all__ = ["Pipeline"]
 
 log = logging.getLogger("openworkshop.pipeline")
+
+MIN_TICK = 0.05
+"""Seconds between two progress writes at the least, whatever ``progress_interval`` says."""
 
 
 def archive_key(mod_id: int, time_updated: int, now: dt.datetime) -> str:
@@ -98,8 +103,11 @@ class Pipeline:
         record: stats.Recorder,
         rng: random.Random | None = None,
         memory: ItemMemory | None = None,
+        board: ProgressBoard | None = None,
     ) -> None:
         self.queue = queue
+        self.board = board
+        """Where the progress of the mods being downloaded is written (without one, none is)."""
         self.memory = memory
         """Where a collection met in the queue is remembered with its items (without one, a
         collection fails as ``not_found``)."""
@@ -118,6 +126,9 @@ class Pipeline:
         self.wakeup = asyncio.Event()
         self.gathering: Gathering = self._wait_window
         """What a round waits for before claiming queued mods (tests: an explicit gate)."""
+        self.ticking: Callable[[], Awaitable[None]] = self._wait_tick
+        """What the progress of a downloading batch waits for between two measurements and
+        writes (``progress_interval``; tests: an explicit gate)."""
         self._games: dict[int, asyncio.Future[None]] = {}
         self._slots = max(1, settings.workers)
         self._sessions = asyncio.Semaphore(self._slots)
@@ -209,6 +220,9 @@ class Pipeline:
         if self.settings.gather_window > 0:
             # let requests that arrive close together share the calls
             await asyncio.sleep(self.settings.gather_window)
+
+    async def _wait_tick(self) -> None:
+        await asyncio.sleep(max(self.settings.progress_interval, MIN_TICK))
 
     async def _parse_left_pages(self) -> bool:
         """Pages left unparsed by a failure or a dead worker; returns whether there were any."""
@@ -361,6 +375,8 @@ class Pipeline:
         assert self.downloads_dir is not None, "the pipeline's download folder is not set"
         folder = self.downloads_dir / await asyncio.to_thread(self.owner.tag)
         items = [DownloadItem(app_id=d.app_id, mod_id=m.id, file_url=d.file_url) for m, d in group]
+        meter = _Meter(self.clock, {m.id: d.file_size or None for m, d in group})
+        reporting = asyncio.create_task(self._report(meter, items, folder))
         try:
             try:
                 async with self._sessions:
@@ -371,13 +387,42 @@ class Pipeline:
             if any(o.reason is FailureReason.RATE_LIMITED for o in outcomes.values()):
                 await self.gate.pause()
             await asyncio.gather(
-                *(self._finish(mod, details, outcomes.get(mod.id)) for mod, details in group)
+                *(self._finish(mod, details, outcomes.get(mod.id), meter) for mod, details in group)
             )
         finally:  # steamcmd's folder goes, whatever happened
+            reporting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporting
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
+    async def _report(self, meter: _Meter, items: Sequence[DownloadItem], folder: Path) -> None:
+        """After each tick, write the group's progress: the bytes steamcmd has written of
+        each item still downloading (``SteamSource.measure``, no call to Valve), and what
+        the packing of the others has read. Only what changed is written."""
+        if self.board is None:
+            return
+        while True:
+            await self.ticking()
+            downloading = [i for i in items if meter.phase(i.mod_id) is Phase.DOWNLOADING]
+            if downloading:
+                try:
+                    meter.measured(await self.steam.measure(downloading, folder))
+                except Exception as exc:  # a figure missing is no reason to stop the batch
+                    log.warning("measuring the downloads failed: %s", _describe(exc))
+            records = meter.changed()
+            if records:
+                try:
+                    await self.board.record_progress(records)
+                except Exception as exc:
+                    log.warning("progress could not be written: %s", _describe(exc))
+                    meter.unwritten(records)
+
     async def _finish(
-        self, mod: Mod, details: ItemDetails, outcome: DownloadOutcome | None
+        self,
+        mod: Mod,
+        details: ItemDetails,
+        outcome: DownloadOutcome | None,
+        meter: _Meter | None = None,
     ) -> None:
         if outcome is None or outcome.path is None:
             reason = outcome.reason if outcome is not None else FailureReason.UNKNOWN
@@ -391,7 +436,8 @@ class Pipeline:
         key = archive_key(mod.id, details.time_updated, self.clock.now())
         try:
             limit = self.settings.max_mod_size
-            packed = await self.archives.put(key, lambda out: _pack(path, out, limit))
+            told = None if meter is None else meter.packing(mod.id)
+            packed = await self.archives.put(key, lambda out: _pack(path, out, limit, told))
         except ModTooLarge as exc:
             await self._fail(mod, FailureReason.TOO_LARGE, str(exc))
             return
@@ -545,8 +591,75 @@ class Pipeline:
         await self.queue.apply(Transition.of(mod, mod.failed(now=now), failure=failure))
 
 
-def _pack(folder: Path, out: object, max_size: int) -> None:
-    pack_folder(folder, out, max_size=max_size)  # type: ignore[arg-type]
+def _pack(
+    folder: Path, out: object, max_size: int, progress: Callable[[int, int], None] | None
+) -> None:
+    pack_folder(folder, out, max_size=max_size, progress=progress)  # type: ignore[arg-type]
+
+
+class _Meter:
+    """The progress of one download group, as its worker sees it: each mod's phase, bytes
+    done and total, and when its phase began. Packing threads update it (one assignment of
+    an immutable tuple each); ``changed`` gives the records to write."""
+
+    def __init__(self, clock: Clock, totals: Mapping[int, int | None]) -> None:
+        self._clock = clock
+        now = clock.now()
+        self._state: dict[int, tuple[Phase, int, int | None, dt.datetime]] = {
+            mod_id: (Phase.DOWNLOADING, 0, total, now) for mod_id, total in totals.items()
+        }
+        self._written: dict[int, tuple[Phase, int, int | None]] = {}
+        self._idle_since: dict[int, dt.datetime] = dict.fromkeys(totals, now)
+        """When each download was last seen with no bytes yet: its rate counts from then
+        (steamcmd fetches a session's items one after the other)."""
+
+    def phase(self, mod_id: int) -> Phase:
+        return self._state[mod_id][0]
+
+    def measured(self, sizes: Mapping[int, int]) -> None:
+        now = self._clock.now()
+        for mod_id, size in sizes.items():
+            phase, _, total, _ = self._state[mod_id]
+            if phase is not Phase.DOWNLOADING:
+                continue
+            if size <= 0:
+                self._idle_since[mod_id] = now
+                continue
+            self._state[mod_id] = (phase, size, total, self._idle_since[mod_id])
+
+    def packing(self, mod_id: int) -> Callable[[int, int], None]:
+        """The mod's download is over and its packing starts: what to tell of it."""
+        started = self._clock.now()
+        self._state[mod_id] = (Phase.PACKING, 0, None, started)
+
+        def told(done: int, total: int) -> None:
+            self._state[mod_id] = (Phase.PACKING, done, total, started)
+
+        return told
+
+    def changed(self) -> list[Progress]:
+        now = self._clock.now()
+        records = []
+        for mod_id, (phase, done, total, started) in list(self._state.items()):
+            if self._written.get(mod_id) == (phase, done, total):
+                continue
+            self._written[mod_id] = (phase, done, total)
+            records.append(
+                Progress(
+                    mod_id=mod_id,
+                    phase=phase,
+                    done=done,
+                    total=total,
+                    started=started,
+                    updated=now,
+                )
+            )
+        return records
+
+    def unwritten(self, records: Sequence[Progress]) -> None:
+        """Records the storage did not take: written again next time."""
+        for record in records:
+            self._written.pop(record.mod_id, None)
 
 
 def _reason_of(exc: UpstreamError) -> FailureReason:

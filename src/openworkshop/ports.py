@@ -32,6 +32,7 @@ from openworkshop.domain import (
     Tag,
 )
 from openworkshop.events import Event, EventBatch
+from openworkshop.progress import Progress
 from openworkshop.states import ModState
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Lifecycle",
     "Page",
     "PageContent",
+    "ProgressBoard",
     "SharedFlags",
     "StatRow",
     "StatisticsStore",
@@ -208,6 +210,11 @@ class SteamSource(Protocol):
 
         A folder that came back is the item's files, complete; the caller removes it.
         """
+
+    async def measure(self, items: Sequence[DownloadItem], folder: Path) -> Mapping[int, int]:
+        """Bytes of each item on disk so far in ``folder``, while :meth:`download` fetches
+        them there (what steamcmd has written of it: its download and content folders).
+        Never a call to Valve."""
 
 
 @runtime_checkable
@@ -452,6 +459,27 @@ class EventLog(Protocol):
 
 
 @runtime_checkable
+class ProgressBoard(Protocol):
+    """Live progress of the mods being downloaded (``progress.py``), kept in storage so that
+    an API node sees what a worker in another process does. A mod's record lives only while
+    it is in ``DOWNLOADING``: :meth:`DownloadQueue.claim` and every
+    :meth:`DownloadQueue.apply` that moves it out of that state remove it in the same write,
+    so a dead worker's last figures never outlive its claim. Written by the pipeline (at most
+    once per ``progress_interval``), read by the service."""
+
+    async def record_progress(self, records: Sequence[Progress]) -> None:
+        """Insert or replace each record, only for mods in ``DOWNLOADING`` now (a late write
+        after the mod moved on is dropped, not kept as a record that lies)."""
+
+    async def progress_records(self, ids: Sequence[int]) -> dict[int, Progress]:
+        """The records of those ids that have one."""
+
+    async def queue_positions(self, ids: Sequence[int]) -> dict[int, int]:
+        """The place of each of those mods in ``QUEUED`` in the order workers claim them
+        (oldest request first, then id): 1 for the first."""
+
+
+@runtime_checkable
 class Storage(
     Lifecycle,
     DownloadQueue,
@@ -462,6 +490,7 @@ class Storage(
     SharedFlags,
     ItemMemory,
     EventLog,
+    ProgressBoard,
     Protocol,
 ):
     """Every storage role in one object, for wiring: an adapter implements them all (the

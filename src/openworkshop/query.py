@@ -74,6 +74,7 @@ __all__ = [
     "Params",
     "PlanBody",
     "PlanQuery",
+    "ProgressQuery",
     "ResourcesQuery",
     "parameters",
     "parse_id",
@@ -959,6 +960,11 @@ class ConditionQuery:
         if items is not None:
             _id_count(cls.path, len(items))
         return cls(mod_ids=parse_id_list(ids_array, cls.path.name))
+
+
+@attrs.frozen(kw_only=True)
+class ProgressQuery(ConditionQuery):
+    """``/progress/{ids_array}``: 1 to 50 ids, as ``/condition/mod`` takes them."""
 
 
 def _hour(name: str, default: int, text: str) -> Any:

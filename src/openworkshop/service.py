@@ -52,6 +52,7 @@ from openworkshop.ports import (
     EventLog,
     ItemMemory,
     Page,
+    ProgressBoard,
     StatisticsStore,
     StatRow,
     SteamSource,
@@ -59,6 +60,7 @@ from openworkshop.ports import (
     Transition,
     Versioned,
 )
+from openworkshop.progress import ModProgress, mod_progress
 from openworkshop.query import (
     CheckQuery,
     CollectionQuery,
@@ -71,6 +73,7 @@ from openworkshop.query import (
     ModInfoQuery,
     ModTagsQuery,
     PlanQuery,
+    ProgressQuery,
     ResourcesQuery,
 )
 from openworkshop.settings import Settings
@@ -183,6 +186,8 @@ class ModInfo:
     dependencies: tuple[list[int], int] | None
     game: Game | None
     failure: Failure | None
+    progress: ModProgress | None = None
+    """While the mod is on its way (conditions 3, 2 and 1)."""
 
 
 class Workshop:
@@ -224,6 +229,8 @@ class Workshop:
         """What Steam said of items the catalog lacks (plans, collections)."""
         self.event_log: EventLog = storage
         """The events feed (written by the queue's and the games' writes themselves)."""
+        self.board: ProgressBoard = storage
+        """Live progress of the mods being downloaded (written by the pipeline)."""
         self._version: Callable[[], Hashable | None] | None = (
             storage.catalog_version if isinstance(storage, Versioned) else None
         )
@@ -253,6 +260,7 @@ class Workshop:
             record=self.record,
             rng=rng,
             memory=storage,
+            board=storage,
         )
         self.planner = Planner(
             queue=storage,
@@ -706,7 +714,38 @@ class Workshop:
         if mod is None or mod.attempts or not mod.state.downloadable:
             # a queued mod may be waiting out a failure's cool-off: say which
             failure = await self.catalog.get_failure(query.mod_id)
-        return ModInfo(mod=mod, dependencies=dependencies, game=game, failure=failure)
+        progress = None
+        if mod is not None and mod.state is not ModState.READY:
+            progress = (await self._progress_of([mod.id], {mod.id: mod}, {}))[mod.id]
+        return ModInfo(
+            mod=mod, dependencies=dependencies, game=game, failure=failure, progress=progress
+        )
+
+    async def progress(self, query: ProgressQuery) -> dict[int, ModProgress]:
+        """Where each mod is on its way to the catalog (``progress.py``)."""
+        ids = query.mod_ids
+        mods = await self.queue.get_mods(ids)
+        missing = [i for i in ids if i not in mods]
+        failures = await self.queue.get_failures(missing) if missing else {}
+        return await self._progress_of(ids, mods, failures)
+
+    async def _progress_of(
+        self, ids: Sequence[int], mods: dict[int, Mod], failures: dict[int, Failure]
+    ) -> dict[int, ModProgress]:
+        queued = [i for i, m in mods.items() if m.state is ModState.QUEUED]
+        working = [i for i, m in mods.items() if m.state is ModState.DOWNLOADING]
+        positions = await self.board.queue_positions(queued) if queued else {}
+        records = await self.board.progress_records(working) if working else {}
+        return {
+            i: mod_progress(
+                i,
+                mods.get(i),
+                record=records.get(i),
+                position=positions.get(i),
+                failure=failures.get(i),
+            )
+            for i in ids
+        }
 
     async def game_info(self, query: GameInfoQuery) -> Game | None:
         return await self.catalog.get_game(query.game_id)

@@ -286,6 +286,12 @@ class Settings:
         default=30.0,
         help="Seconds a worker holds a mod before another process may take it over.",
     )
+    progress_interval: float = duration(
+        env="OPENWORKSHOP_PROGRESS_INTERVAL",
+        default=1.0,
+        help="Seconds between two writes of a downloading mod's progress (bytes downloaded "
+        "or packed) to storage, where `/info/mod` and `/progress` read it (0.05 at the least).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

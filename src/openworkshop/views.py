@@ -17,6 +17,7 @@ from openworkshop.domain import Failure, Game, Genre, Mod, Resource, Tag
 from openworkshop.events import Event, encode_cursor
 from openworkshop.plans import CollectionInfo, Plan, PlanEntry
 from openworkshop.ports import CatalogSummary, Page, StatRow
+from openworkshop.progress import ModProgress
 from openworkshop.query import GameFields, ModFields
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "mod_list",
     "plan",
     "plan_entry",
+    "progress_map",
+    "progress_row",
     "resource_list",
     "stat_days",
     "stat_hours",
@@ -195,8 +198,10 @@ def mod_info(
     game: Game | None = None,
     with_game: bool = False,
     failure: Failure | None = None,
+    progress: ModProgress | None = None,
 ) -> JSON:
-    """``/info/mod/{id}``: ``result`` is the mod or null; ``failure`` tells why it is not here."""
+    """``/info/mod/{id}``: ``result`` is the mod or null; ``failure`` tells why it is not here;
+    ``progress`` where it is on its way (conditions 3, 2 and 1)."""
     body: JSON = {"result": None}
     if mod is not None:
         result = _mod_row(fields, with_id=False)(mod)
@@ -215,7 +220,30 @@ def mod_info(
     if failure is not None:
         body["unsuccessful_attempts"] = True
         body["failure"] = failure_body(failure)
+    if progress is not None:
+        body["progress"] = progress_row(progress, with_id=False)
     return body
+
+
+def progress_row(progress: ModProgress, *, with_id: bool = True) -> JSON:
+    """A mod's progress (``/info/mod``'s ``progress``, an event of ``/progress``)."""
+    row: JSON = {"id": progress.mod_id} if with_id else {}
+    row.update(
+        phase=progress.phase.value,
+        condition=None if progress.condition is None else int(progress.condition),
+        position=progress.position,
+        done=progress.done,
+        total=progress.total,
+        eta=progress.eta,
+    )
+    if progress.reason is not None:
+        row["reason"] = progress.reason
+    return row
+
+
+def progress_map(found: Mapping[int, ModProgress]) -> JSON:
+    """``/progress/{ids}`` as JSON: ``{id: progress}``."""
+    return {str(i): progress_row(p, with_id=False) for i, p in found.items()}
 
 
 def game_list(page: Page[Game], fields: GameFields) -> JSON:

@@ -112,6 +112,8 @@ class SteamThread:
 
     catalog: SteamCatalog
     folder: Path
+    steamcmd: dict[str, str | float | bool] = attrs.field(factory=dict)
+    """More settings of the fake steamcmd (``gate=folder``: docs/steam.md)."""
     loop: asyncio.AbstractEventLoop | None = None
     running: RunningFakeSteam | None = None
     thread: threading.Thread | None = None
@@ -122,7 +124,12 @@ class SteamThread:
         def main() -> None:
             loop = self.loop = asyncio.new_event_loop()
             self.running = loop.run_until_complete(
-                start_fake_steam(catalog=self.catalog, steamcmd_dir=self.folder, login_delay=0.05)
+                start_fake_steam(
+                    catalog=self.catalog,
+                    steamcmd_dir=self.folder,
+                    login_delay=0.05,
+                    **self.steamcmd,
+                )
             )
             ready.set()
             loop.run_forever()
@@ -178,7 +185,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         steam.stop()
 
 
-LAUNCHER_PATHS = ("/plan", "/info/collection")
+LAUNCHER_PATHS = ("/plan", "/info/collection", "/progress")
 """The launcher endpoints the ``proxy`` hides: through it the server looks like one of the
 original Open Workshop API, so the client's fallback is what those tests exercise."""
 

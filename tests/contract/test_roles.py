@@ -15,6 +15,7 @@ from openworkshop.ports import (
     GameRegistry,
     ItemMemory,
     Lifecycle,
+    ProgressBoard,
     SharedFlags,
     StatisticsStore,
     Storage,
@@ -33,6 +34,7 @@ PARTS = [
     SharedFlags,
     ItemMemory,
     EventLog,
+    ProgressBoard,
 ]
 ROLES = [Lifecycle, *PARTS, Storage]
 

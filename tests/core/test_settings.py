@@ -124,6 +124,7 @@ def test_every_duration_is_a_float_setting() -> None:
         "rate_limit_pause",
         "event_retention",
         "lease",
+        "progress_interval",
     }
     for cls in (Settings, Knobs):
         assert {s.name for s in settings_of(cls) if s.kind is float} >= durations(cls)

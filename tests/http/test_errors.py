@@ -142,6 +142,16 @@ BAD = {
     "cursor past the newest event": ("/events?after=c5", 410),
     "unknown parameter on events": ("/events?since=c1", 422),
     "GET of the bulk check": ("/check/mods", 405),
+    # live progress
+    "empty progress list": ("/progress/[]", 413),
+    "51 progress ids": ("/progress/[" + ",".join(str(i) for i in range(1, 52)) + "]", 413),
+    "10k progress": (f"/progress/{TEN_THOUSAND}", 413),
+    "text in progress": ("/progress/[abc]", 422),
+    "2**64 in progress": (f"/progress/[{HUGE}]", 422),
+    "nested progress list": ("/progress/[[1]]", 422),
+    "nul in progress": ("/progress/[1]%00", 422),
+    "progress unknown parameter": ("/progress/[1]?poll=1", 422),
+    "progress without ids": ("/progress", 404),
     # paths that do not exist
     "unknown path": ("/nope", 404),
     "download without id": ("/download/steam/", 422),

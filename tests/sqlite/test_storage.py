@@ -153,10 +153,11 @@ async def test_a_file_of_a_development_schema_is_refused_as_it_is(
 
 
 async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> None:
-    """Schema 6 (the first release) lacks ``known_items`` and the events feed: opening it
-    adds both and sets the current version; its rows stay as they were, and changes from
+    """Schema 6 (the first release) lacks ``known_items``, ``progress`` and the events feed:
+    opening it adds them and sets the current version; its rows stay as they were, and changes from
     then on are recorded."""
     from openworkshop.domain import KnownItem
+    from openworkshop.progress import Phase, Progress
     from openworkshop_sqlite.schema import MIGRATIONS
 
     path = tmp_path / "v6.sqlite3"
@@ -167,6 +168,7 @@ async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> N
     await first.close()
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE known_items")
+        conn.execute("DROP TABLE progress")
         conn.execute("DROP TABLE events")
         conn.execute("DELETE FROM sqlite_sequence WHERE name = 'events'")
         conn.execute("PRAGMA user_version = 6")
@@ -185,6 +187,21 @@ async def test_a_file_of_schema_6_is_migrated_with_its_rows(tmp_path: Path) -> N
         archive = Archive(key="1001/a.zip", size=3, sha256="c" * 64)
         assert await again.put_mod(attrs.evolve(kept, archive=archive), expect=ModState.READY)
         assert [e.seq for e in (await again.read_events(0, 10)).events] == [1]
+        queued = Mod(id=1002, name="Queued", state=ModState.QUEUED)
+        await again.put_mod(queued, expect=None)
+        taken = await again.claim(
+            ModState.QUEUED,
+            100,
+            now=dt.datetime.now(dt.UTC),
+            lease_until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
+        )
+        assert 1002 in {m.id for m in taken}
+        moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        record = Progress(
+            mod_id=1002, phase=Phase.DOWNLOADING, done=1, started=moment, updated=moment
+        )
+        await again.record_progress([record])
+        assert await again.progress_records([1002]) == {1002: record}
     finally:
         await again.close()
 

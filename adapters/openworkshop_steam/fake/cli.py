@@ -43,8 +43,10 @@ async def start_fake_steam(
     steamcmd_dir: Path | None = None,
     login_delay: float = 1.5,
     api_keys: Sequence[str] = (),
+    **steamcmd: str | float | bool,
 ) -> RunningFakeSteam:
-    """Start the fake Steam (in this event loop) and install a fake steamcmd for it.
+    """Start the fake Steam (in this event loop) and install a fake steamcmd for it
+    (``steamcmd``: more of its settings, e.g. ``gate=folder``; docs/steam.md).
 
     ``steamcmd_dir`` defaults to a new temporary folder; the steamcmd there reads the live
     catalog from the server, so ``catalog.publish_update`` reaches both. Stop with
@@ -53,8 +55,10 @@ async def start_fake_steam(
     steam = await FakeSteam(catalog, host=host, port=port, api_keys=api_keys).start()
     folder = steamcmd_dir or Path(tempfile.mkdtemp(prefix="openworkshop-fake-steamcmd-"))
     session_log = folder / "sessions.jsonl"
-    steamcmd = steam.install_steamcmd(folder, login_delay=login_delay, session_log=str(session_log))
-    return RunningFakeSteam(steam=steam, steamcmd=steamcmd, session_log=session_log)
+    installed = steam.install_steamcmd(
+        folder, login_delay=login_delay, session_log=str(session_log), **steamcmd
+    )
+    return RunningFakeSteam(steam=steam, steamcmd=installed, session_log=session_log)
 
 
 def run_fake_steam(

@@ -42,12 +42,14 @@ from typing import IO, Any
 
 __all__ = [
     "ENV_CATALOG",
+    "ENV_GATE",
     "ENV_GLUED",
     "ENV_GUARD",
     "ENV_HANG",
     "ENV_HOME",
     "ENV_ITEM_DELAY",
     "ENV_LOGIN_DELAY",
+    "ENV_PARTS",
     "ENV_PASSWORD",
     "ENV_RATE_LIMIT",
     "ENV_SELF_UPDATE",
@@ -80,6 +82,12 @@ ENV_GUARD = _PREFIX + "GUARD"
 """``code``: accounts ask for a Steam Guard code; ``mobile``: for a phone confirmation."""
 ENV_HOME = _PREFIX + "HOME"
 """The fake's installation folder (self-update marker, ``logs/``, default install dir)."""
+ENV_GATE = _PREFIX + "GATE"
+"""A folder: each item is written in ``ENV_PARTS`` parts into its download folder, and before
+part ``k`` (from 2) the fake waits until the file ``GATE/<item id>-<k>`` exists (a slow
+download that a test moves on step by step, without a clock)."""
+ENV_PARTS = _PREFIX + "PARTS"
+"""Into how many parts ``ENV_GATE`` cuts each item (default 2)."""
 
 VERSION = "1741737873"
 
@@ -464,7 +472,11 @@ class _Session:
         if staging.exists():
             _rmtree(staging)
         staging.mkdir(parents=True)
-        size = item.materialize(staging)
+        gate = _env(ENV_GATE)
+        if gate:
+            size = _write_gated(item, staging, Path(gate), int(_env(ENV_PARTS, "2") or 2))
+        else:
+            size = item.materialize(staging)
         if target.exists():
             _rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -490,6 +502,21 @@ class _Session:
         }
         acf_path.write_text(dump_vdf({"AppWorkshop": acf}), encoding="utf-8")
         return size
+
+
+def _write_gated(item: Any, staging: Path, gate: Path, parts: int) -> int:
+    """The item's bytes in ``parts`` parts, each after its gate file exists."""
+    total = item.content_size()
+    parts = max(1, parts)
+    written = 0
+    for k in range(1, parts + 1):
+        if k > 1:
+            opened = gate / f"{item.id}-{k}"
+            while not opened.exists():  # the test opens it when it has looked
+                time.sleep(0.01)
+        stop = None if k == parts else total * k // parts
+        written += item.write_part(staging, total * (k - 1) // parts, stop)
+    return written
 
 
 def _account_id(user: str) -> int:
@@ -567,6 +594,8 @@ _SETTINGS = frozenset(
         ENV_PASSWORD,
         ENV_GUARD,
         ENV_HOME,
+        ENV_GATE,
+        ENV_PARTS,
     }
 )
 

@@ -4,7 +4,7 @@ They are product, not scaffolding: same behaviour as the real adapters, in one p
 """
 
 from openworkshop.testing.catalog import CatalogApp, CatalogItem, SteamCatalog
-from openworkshop.testing.fakes import FakeClock, FakeSteamSource, MemoryArchiveStore
+from openworkshop.testing.fakes import FakeClock, FakeSteamSource, Hold, MemoryArchiveStore
 from openworkshop.testing.sample import sample_catalog
 from openworkshop.testing.storage import MemoryStorage
 
@@ -13,6 +13,7 @@ __all__ = [
     "CatalogItem",
     "FakeClock",
     "FakeSteamSource",
+    "Hold",
     "MemoryArchiveStore",
     "MemoryStorage",
     "SteamCatalog",

@@ -79,6 +79,30 @@ class CatalogItem:
                     total += len(chunk)
         return total
 
+    def write_part(self, folder: Path, start: int, stop: int | None = None) -> int:
+        """Write bytes ``start`` to ``stop`` (``None``: the end) of the item's files, taken
+        one after the other in :meth:`iter_files` order, under ``folder``, as a download
+        that stops and goes on does; return the bytes written. ``write_part(f, 0)`` is
+        :meth:`materialize`."""
+        written = 0
+        offset = 0
+        for rel, chunks in self.iter_files():
+            target = folder / rel
+            if offset >= start and (stop is None or offset < stop) and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+            for chunk in chunks:
+                lo, hi = offset, offset + len(chunk)
+                offset = hi
+                a, b = max(lo, start), hi if stop is None else min(hi, stop)
+                if a >= b:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("ab") as out:
+                    out.write(chunk[a - lo : b - lo])
+                written += b - a
+        return written
+
     def content_size(self) -> int:
         return sum(len(t.encode()) for t in self.files.values()) + sum(self.blobs.values())
 

@@ -27,7 +27,7 @@ from openworkshop.domain import (
 from openworkshop.errors import ArchiveError, UpstreamError, UpstreamUnavailable
 from openworkshop.testing.catalog import SteamCatalog
 
-__all__ = ["FakeClock", "FakeSteamSource", "MemoryArchiveStore"]
+__all__ = ["FakeClock", "FakeSteamSource", "Hold", "MemoryArchiveStore"]
 
 _REASONS = {
     "Access Denied": FailureReason.ACCESS_DENIED,
@@ -63,6 +63,17 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
+@attrs.frozen
+class Hold:
+    """A download stopped partway (:meth:`FakeSteamSource.hold`)."""
+
+    at: float
+    reached: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set once the first part is on disk."""
+    go: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set it to let the download finish."""
+
+
 class FakeSteamSource:
     """The Steam source port, answering from a :class:`SteamCatalog` in memory.
 
@@ -92,6 +103,7 @@ class FakeSteamSource:
         self.downloaded: list[list[int]] = []
         self._rng = random.Random(seed)
         self._next_errors: dict[str, list[UpstreamError | FailureReason]] = {}
+        self._holds: dict[int, Hold] = {}
 
     def fail_next(self, call: str, error: UpstreamError | FailureReason, times: int = 1) -> None:
         """Make the next ``times`` calls of a kind fail: raise ``error``, or (for downloads)
@@ -190,6 +202,23 @@ class FakeSteamSource:
         item = self.catalog.items.get(mod_id)
         return item is not None and item.details.is_collection
 
+    def hold(self, mod_id: int, at: float = 0.5) -> Hold:
+        """Make the next download of ``mod_id`` stop once it has written the fraction ``at``
+        of the item's bytes (``reached`` is set then) and go on when the test sets ``go``:
+        a slow download a test can look at halfway, without a clock."""
+        held = self._holds[mod_id] = Hold(at=at)
+        return held
+
+    async def measure(self, items: Sequence[DownloadItem], folder: Path) -> Mapping[int, int]:
+        def work() -> dict[int, int]:
+            sizes = {}
+            for item in items:
+                target = _content(folder, item)
+                sizes[item.mod_id] = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+            return sizes
+
+        return await asyncio.to_thread(work)
+
     async def extras(self, item: ItemDetails) -> ItemExtras | None:
         if item.extras is not None:
             return item.extras
@@ -240,10 +269,22 @@ class FakeSteamSource:
                     mod_id=want.mod_id, reason=reason or FailureReason.NOT_FOUND
                 )
                 continue
-            target = folder / "steamapps/workshop/content" / str(want.app_id) / str(want.mod_id)
-            await asyncio.to_thread(item.materialize, target)
+            target = _content(folder, want)
+            held = self._holds.pop(want.mod_id, None)
+            if held is None:
+                await asyncio.to_thread(item.materialize, target)
+            else:
+                part = int(item.content_size() * held.at)
+                await asyncio.to_thread(item.write_part, target, 0, part)
+                held.reached.set()
+                await held.go.wait()
+                await asyncio.to_thread(item.write_part, target, part)
             outcomes[want.mod_id] = DownloadOutcome(mod_id=want.mod_id, path=target)
         return outcomes
+
+
+def _content(folder: Path, item: DownloadItem) -> Path:
+    return folder / "steamapps/workshop/content" / str(item.app_id) / str(item.mod_id)
 
 
 class MemoryArchiveStore:

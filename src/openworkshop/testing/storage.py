@@ -29,6 +29,7 @@ from openworkshop.domain import (
 )
 from openworkshop.events import Change, Event, EventBatch, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
+from openworkshop.progress import Progress
 from openworkshop.states import ModState
 
 __all__ = ["MemoryStorage"]
@@ -123,6 +124,7 @@ class MemoryStorage:
         self._events: list[Event] = []
         self._latest_event = 0
         self._trimmed_events = 0
+        self._progress: dict[int, Progress] = {}
 
     async def open(self) -> None:
         return None
@@ -176,6 +178,8 @@ class MemoryStorage:
                 self._remove_mod(transition.mod_id)
             else:
                 self._write_mod(after)
+            if after is None or after.state is not ModState.DOWNLOADING:
+                self._progress.pop(transition.mod_id, None)
             page = transition.page
             if page is not None:
                 game_id = None if after is None else after.game_id
@@ -218,6 +222,7 @@ class MemoryStorage:
             for mod in due[:limit]:
                 mod = mod.claimed(lease_until=lease_until)
                 self._mods[mod.id] = mod
+                self._progress.pop(mod.id, None)
                 taken.append(mod)
             return taken
 
@@ -520,3 +525,27 @@ class MemoryStorage:
 
     async def known_items(self, ids: Sequence[int]) -> dict[int, KnownItem]:
         return {i: self._known[i] for i in ids if i in self._known}
+
+    # --- live progress ----------------------------------------------------------------
+
+    async def record_progress(self, records: Sequence[Progress]) -> None:
+        async with self._lock:
+            for record in records:
+                mod = self._mods.get(record.mod_id)
+                if mod is not None and mod.state is ModState.DOWNLOADING:
+                    self._progress[record.mod_id] = record
+
+    async def progress_records(self, ids: Sequence[int]) -> dict[int, Progress]:
+        async with self._lock:
+            return {i: self._progress[i] for i in ids if i in self._progress}
+
+    async def queue_positions(self, ids: Sequence[int]) -> dict[int, int]:
+        async with self._lock:
+            wanted = {i for i in ids if (m := self._mods.get(i)) and m.state is ModState.QUEUED}
+            if not wanted:
+                return {}
+            queued = sorted(
+                (m for m in self._mods.values() if m.state is ModState.QUEUED),
+                key=lambda m: (_Key(m.date_queued), m.id),
+            )
+            return {m.id: n for n, m in enumerate(queued, 1) if m.id in wanted}
