@@ -78,8 +78,8 @@ class HttpSettings:
         env="OPENWORKSHOP_ANSWER_CACHE_MB",
         default=8,
         help="Megabytes of `/list/mods/` and `/info/mod/` bodies kept in memory and sent again "
-        "while the database has had no write since (by any process); 0 builds every answer "
-        '(docs/http.md, "Kept answers").',
+        "while the database has had no write since, by any process, but the statistics' "
+        'counters; 0 builds every answer (docs/http.md, "Kept answers").',
     )
     events_heartbeat: float = duration(
         env="OPENWORKSHOP_EVENTS_HEARTBEAT",
