@@ -10,11 +10,10 @@ mod being downloaded, a failure) is not kept. A store without a token keeps noth
 
 Bounded: least recently used bodies go first past ``max_bytes``.
 
-The handlers keep what they build (``AnswerCache.put``); :class:`KeptAnswers`, an ASGI
-middleware inside the access log and CORS (so a kept answer is logged and has its CORS
-headers like any other), answers a ``GET`` it holds before Starlette's routing, the request
-object and the parameters are made: it counts the request in the statistics as the handler
-would, then sends the body.
+The handlers keep what they build (``AnswerCache.put``); the app (``app.OpenWorkshopApp``)
+answers a ``GET`` it holds ahead of its middleware and routing, before any request object
+or parameter is made: it counts the request in the statistics as the handler would, logs it
+as the access log does, and sends the body with the CORS headers every answer has.
 """
 
 from __future__ import annotations
@@ -23,13 +22,13 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from openworkshop import Workshop
-
-__all__ = ["JSON_TYPE", "AnswerCache", "KeptAnswers"]
+__all__ = ["CONTENT_TYPE", "ENTRY_OVERHEAD", "JSON_TYPE", "AnswerCache"]
 
 JSON_TYPE: Final = "application/json"
+ENTRY_OVERHEAD: Final = 250
+"""Bytes an entry costs beyond its body and key (the objects that hold them), counted."""
 
 
 class AnswerCache:
@@ -73,38 +72,15 @@ class AnswerCache:
             self._version = version
         old = self._bodies.pop(key, None)
         if old is not None:
-            self._size -= len(old[0]) + len(key)
+            self._size -= len(old[0]) + len(key) + ENTRY_OVERHEAD
         self._bodies[key] = (body, counted_as)
-        self._size += len(body) + len(key)
+        self._size += len(body) + len(key) + ENTRY_OVERHEAD
         while self._size > self.max_bytes:
             gone_key, (gone, _) = self._bodies.popitem(last=False)
-            self._size -= len(gone) + len(gone_key)
+            self._size -= len(gone) + len(gone_key) + ENTRY_OVERHEAD
 
     def __len__(self) -> int:
         return len(self._bodies)
 
 
-class KeptAnswers:
-    """ASGI middleware: a ``GET`` whose answer is kept under the current version is answered
-    here (counted in the statistics first); anything else goes on to the app."""
-
-    def __init__(self, app: ASGIApp, *, cache: AnswerCache, workshop: Workshop) -> None:
-        self.app = app
-        self.cache = cache
-        self.workshop = workshop
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cache = self.cache
-        if scope["type"] == "http" and scope["method"] == "GET" and len(cache):
-            kept = cache.get(cache.key(scope), self.workshop.catalog_version())
-            if kept is not None:
-                body, counted_as = kept
-                await self.workshop.count_request(counted_as)
-                headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
-_CONTENT_TYPE: Final = (b"content-type", JSON_TYPE.encode())
+CONTENT_TYPE: Final = (b"content-type", JSON_TYPE.encode())

@@ -54,6 +54,22 @@ async def test_a_kept_answer_is_counted_in_the_statistics(cached: Api) -> None:
     assert counts["/info/mod/"] == 3 and counts["/list/mods/"] == 3, counts
 
 
+async def test_statistics_written_keep_the_answers_but_a_download_counted_ends_them(
+    cached: Api,
+) -> None:
+    """The buffered request counters are flushed every 2 s: that write shows in no kept
+    answer, so they stay; a download counted changes a mod's ``downloads``: they go."""
+    url = f"/info/mod/{MOD_IDS[0]}"
+    await cached.client.get(url)
+    await cached.workshop.record.flush()  # the request counters: a quiet write
+    hits = cached.app.state.kept.hits
+    await cached.client.get(url)
+    assert cached.app.state.kept.hits == hits + 1
+    await cached.workshop.storage.add_download(MOD_IDS[0], now=cached.clock.now())
+    assert (await cached.client.get(url)).json()["result"]["downloads"] == 1
+    assert cached.app.state.kept.hits == hits + 1
+
+
 async def test_a_new_mod_shows_in_the_next_listing(cached: Api) -> None:
     before = (await cached.client.get(LISTING)).json()
     await cached.client.get(LISTING)  # kept now
@@ -114,3 +130,36 @@ async def test_off_keeps_nothing(make_api: MakeApi) -> None:
     for _ in range(3):
         await api.client.get(LISTING)
     assert api.app.state.kept.hits == 0 and len(api.app.state.kept) == 0
+
+
+def test_the_store_is_bounded_least_recently_used_first() -> None:
+    from openworkshop_http.kept import ENTRY_OVERHEAD, AnswerCache
+
+    body = b"x" * 1000
+    cache = AnswerCache(max_bytes=10 * (1000 + 12 + ENTRY_OVERHEAD))
+    for n in range(10):
+        cache.put(f"/info/mod/{n:02}", 1, body, "/info/mod/")  # keys of 12 characters
+    assert len(cache) == 10
+    assert cache.get("/info/mod/00", 1) is not None  # now the most recently used
+    cache.put("/info/mod/10", 1, body, "/info/mod/")
+    assert len(cache) == 10
+    assert cache.get("/info/mod/01", 1) is None  # the least recently used went
+    assert cache.get("/info/mod/00", 1) == (body, "/info/mod/")
+    assert cache.get("/info/mod/00", 2) is None  # another version: nothing is sent
+    cache.put("/info/mod/11", 2, body, "/info/mod/")
+    assert len(cache) == 1  # a new version empties the store
+    cache.put("/huge", 2, b"x" * cache.max_bytes, "/list/mods/")
+    assert cache.get("/huge", 2) is None  # a body past an eighth of the store is not kept
+
+
+async def test_a_kept_answer_is_logged(cached: Api, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"/info/mod/{MOD_IDS[0]}"
+    await cached.client.get(url)
+    hits = cached.app.state.kept.hits
+    with caplog.at_level("INFO", logger="openworkshop.access"):
+        answer = await cached.client.get(url)
+    assert cached.app.state.kept.hits == hits + 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "openworkshop.access"]
+    assert len(lines) == 1
+    assert lines[-1].split('"')[1] == f"GET {url}"
+    assert f" 200 {len(answer.content)} " in lines[-1]
