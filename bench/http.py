@@ -201,6 +201,10 @@ def child(server: str, port: int, data_dir: Path, mods: int, big_mb: int, kept_m
             app = create_app(workshop, http, manage_lifespan=False)
             print("ready", flush=True)
             await serve(app, host="127.0.0.1", port=port, server=server, log_level="warning")
+            kept_answers = getattr(app.state, "kept", None)
+            if kept_answers is not None:
+                print(f"kept answers: {kept_answers.hits} sent, {kept_answers.misses} built, "
+                      f"{len(kept_answers)} kept at the end", file=sys.stderr)  # fmt: skip
 
     asyncio.run(run())
 
@@ -596,13 +600,16 @@ def bench_server(
         idle_kb = sampler.sample()
         pages: dict[str, tuple[Load, Load]] = {}
         downloads: dict[str, Load] = {}
+        phases: dict[str, float] = {}
         with sampler.running():
             loads = json_loads(base, child.pid, args)
+            phases["JSON"] = sampler.peak_kb["VmRSS"] / 1024
             if kept_mb and not args.no_download:
                 for label, mod_id in (("2.6 MB", MID_MOD_ID), ("100 MB", BIG_MOD_ID)):
                     downloads[label] = load(
                         base, f"/download/{mod_id}", CONNECTIONS, args.duration, pid=child.pid
                     )
+                phases["downloads"] = sampler.peak_kb["VmRSS"] / 1024
             for label, query in CATALOG_QUERIES if kept_mb else ():
                 json_path = f"/list/mods/?page_size={CATALOG_PAGE_SIZE}" + (
                     f"&{query}" if query else ""
@@ -613,6 +620,7 @@ def bench_server(
                     load(base, json_path, CONNECTIONS, args.duration, mods=args.mods),
                     load(base, page_path, CONNECTIONS, args.duration, mods=args.mods),
                 )
+                phases["pages"] = sampler.peak_kb["VmRSS"] / 1024
         return {
             "server": server,
             "kept_mb": kept_mb,
@@ -621,6 +629,7 @@ def bench_server(
             "pages": pages,
             "rss_idle_mb": idle_kb["VmRSS"] / 1024,
             "rss_peak_mb": {k: v / 1024 for k, v in sampler.peak_kb.items()},
+            "rss_peak_after_mb": phases,
         }
 
 
@@ -780,7 +789,8 @@ def report(results, floors, reference, encoders, args) -> None:
         peak = r["rss_peak_mb"]
         print(f"  {r['server']:10} kept={r['kept_mb']:<2} VmRSS {peak['VmRSS']:5.0f}  "
               f"RssAnon {peak['RssAnon']:5.0f}  RssFile {peak['RssFile']:5.0f}  "
-              f"(idle {r['rss_idle_mb']:.0f}; target 150)")  # fmt: skip
+              f"(idle {r['rss_idle_mb']:.0f}; target 150); peak VmRSS after "
+              + ", ".join(f"{k} {v:.0f}" for k, v in r["rss_peak_after_mb"].items()))  # fmt: skip
 
     print()
     print(f"{'catalog':10} {'query':>16} {'JSON req/s':>11} {'page req/s':>11} "

@@ -54,7 +54,18 @@ PARTS = (
 )
 
 
+SENDS = (
+    "ServerErrorMiddleware.__call__.<locals>._send",
+    "OpenWorkshopApp.__call__ (openworkshop_http/app.py",
+)
+
+
 def part_of(frames: list[str]) -> str:
+    if not frames:
+        return "granian's threads (Rust, holding the GIL)"
+    if frames[-1].startswith(SENDS):
+        # the frame that calls granian's send, as its leaf: granian's Rust code at work
+        return "send: the frame calling granian's send (mostly granian's own code)"
     for frame in reversed(frames):
         for name, needles in PARTS:
             if any(n in frame for n in needles):
@@ -74,7 +85,7 @@ def summarize(raw: Path, top: int = 8) -> str:
         thread = (
             "event loop"
             if "MainThread" in frames[0]
-            else ("SQLite readers" if "read" in frames[0] else "other threads")
+            else ("SQLite readers" if "ow-sqlite-read" in frames[0] else "granian's threads")
         )
         threads[thread] += n
         parts[part_of(frames[1:])] += n
