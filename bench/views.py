@@ -5,35 +5,16 @@ default ``HEAD``)."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import subprocess
 import sys
-import tempfile
 import timeit
-from pathlib import Path
-from types import ModuleType
+
+from commits import module_at
 
 from openworkshop import views
 from openworkshop.domain import Mod
 from openworkshop.ports import Page
 from openworkshop.query import ModFields
 from openworkshop.states import ModState
-
-ROOT = Path(__file__).parents[1]
-
-
-def _views_at(commit: str) -> ModuleType:
-    text = subprocess.run(
-        ["git", "show", f"{commit}:src/openworkshop/views.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp()) / "views_before.py"
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("views_before", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _page() -> Page[Mod]:
@@ -57,7 +38,7 @@ def _page() -> Page[Mod]:
 
 
 def main(commit: str = "HEAD") -> None:
-    before = _views_at(commit)
+    before = module_at(commit, "views")
     page = _page()
     cases = {
         "default (general)": ModFields(),

@@ -1,4 +1,4 @@
-"""The ``openworkshop`` command: ``serve``, ``demo`` and ``fake-steam``.
+"""The ``openworkshop`` command: ``serve``, ``worker``, ``demo`` and ``fake-steam``.
 
 Settings come from ``OPENWORKSHOP_*`` environment variables (``wiring.ServerSettings.from_env``);
 the flags ``--host``, ``--port``, ``--data-dir``, ``--ssl-certfile``, ``--ssl-keyfile`` and
@@ -13,6 +13,7 @@ import contextlib
 import importlib.metadata
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from typing import Any
 import attrs
 
 from openworkshop import Workshop
-from openworkshop.errors import ApiError, WorkshopError
+from openworkshop.errors import ApiError, SteamConfigurationError, WorkshopError
 from openworkshop.testing import SteamCatalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
 from openworkshop_client import commands as client_commands
@@ -101,6 +102,28 @@ def _parser() -> argparse.ArgumentParser:
         "from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
     )
     _add_server_flags(serve_cmd, what=f"data folder (default ./{_DEFAULTS.data_dir})")
+    serve_cmd.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve the API only: the downloads are left to `openworkshop worker` processes "
+        "on the same database and data folder",
+    )
+    worker_cmd = commands.add_parser(
+        "worker",
+        help="download mods for the servers on the same database (no HTTP)",
+        description="Take queued mods from the storage and download them (steamcmd), with no "
+        "HTTP: any number of workers and `serve` processes can share one database and one "
+        "data folder (docs/deploy.md). Settings: OPENWORKSHOP_* variables (docs/settings.md).",
+    )
+    worker_cmd.add_argument(
+        "--data-dir", type=Path, help=f"data folder (default ./{_DEFAULTS.data_dir})"
+    )
+    worker_cmd.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="info (the default) logs each download's change of state; warning only problems",
+    )
     demo_cmd = commands.add_parser(
         "demo",
         help="run the server against a fake Steam with a sample catalog (offline)",
@@ -149,7 +172,7 @@ def _app(workshop: Workshop, settings: ServerSettings) -> Any:
 
 async def _serve(args: argparse.Namespace) -> None:
     settings = _settings(args, data_dir=args.data_dir)
-    async with server_workshop(settings) as workshop:
+    async with server_workshop(settings, workers=not args.no_worker) as workshop:
         print(
             f"Open Workshop {_version()} on {_base_url(settings.http)}, "
             f"data in {settings.http.data_dir.resolve()}",
@@ -158,6 +181,26 @@ async def _serve(args: argparse.Namespace) -> None:
         if not workshop.steam.can_download:
             log.warning(downloads_off(settings.steam.steamcmd))
         await _run(_app(workshop, settings), settings.http, args)
+
+
+async def _worker(args: argparse.Namespace) -> None:
+    settings = ServerSettings.from_env(os.environ, data_dir=args.data_dir)
+    async with server_workshop(settings) as workshop:
+        if not workshop.steam.can_download:
+            named = settings.steam.steamcmd or "steamcmd"
+            raise SteamConfigurationError(
+                f"a worker downloads with steamcmd, and {named!r} was not found: install it "
+                "(docs/deploy.md) or set OPENWORKSHOP_STEAMCMD to its path"
+            )
+        print(
+            f"Open Workshop {_version()} worker, data in {settings.http.data_dir.resolve()}",
+            flush=True,
+        )
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):  # a graceful end on SIGTERM too
+            loop.add_signal_handler(signal.SIGTERM, stopped.set)
+        await stopped.wait()
 
 
 async def _run(app: Any, settings: HttpSettings, args: argparse.Namespace) -> None:
@@ -226,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in client_commands.COMMANDS:
         return client_commands.run(args)
     configure_logging(args.log_level)
-    run = _serve if args.command == "serve" else _demo
+    run = {"serve": _serve, "worker": _worker}.get(args.command, _demo)
     try:
         asyncio.run(run(args))
     except KeyboardInterrupt:

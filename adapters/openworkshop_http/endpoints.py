@@ -22,6 +22,8 @@ from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError, TooManyMods
 from openworkshop.progress import Phase
 from openworkshop.query import (
+    GAME_ID,
+    MOD_ID,
     CheckQuery,
     CollectionQuery,
     ConditionQuery,
@@ -39,7 +41,7 @@ from openworkshop.query import (
     PlanQuery,
     ProgressQuery,
     ResourcesQuery,
-    require_id,
+    read_path,
 )
 from openworkshop.service import CollectionQueued
 from openworkshop_http.api import ENDPOINTS, STATISTICS_TYPES
@@ -137,7 +139,7 @@ class Endpoints:
             raise TooManyRequests(wait, self.limit.per_minute)
 
     async def download_steam(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         self._check_rate(request)
         answer = await self.workshop.request_download(mod_id)
         if isinstance(answer, Queued | CollectionQueued):
@@ -145,11 +147,11 @@ class Endpoints:
         return await self._archive(request, answer)
 
     async def download(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         return await self._archive(request, await self.workshop.cached(mod_id))
 
     async def update_steam(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         self._check_rate(request)
         await self.workshop.request_update(mod_id)
         return JSONResponse(views.update_queued(), 202, headers={"Retry-After": str(POLL_AFTER)})
@@ -225,25 +227,25 @@ class Endpoints:
         )
 
     async def list_tags(self, request: Request) -> Response:
-        game_id = require_id(request.path_params["game_id"], "game_id")
+        game_id = read_path(GAME_ID, request.path_params["game_id"])
         page = PageQuery.from_params(query_params(request))
         return JSONResponse(views.tag_list(await self.workshop.list_tags(game_id, page)))
 
     async def mod_tags(self, request: Request) -> Response:
-        raw = request.path_params["mods_ids_list"]
-        query = ModTagsQuery.from_params(raw, query_params(request))
-        found = await self.workshop.mod_tags(query)
-        return JSONResponse(views.associations(found, query.only_ids))
+        return await self._associations(request, ModTagsQuery, self.workshop.mod_tags)
+
+    async def _associations(self, request: Request, read: Any, fetch: Any) -> Response:
+        """``/list/tags/mods/{ids}`` and ``/list/genres/games/{ids}``: the query class that
+        reads the ids in the path and the filter, and the use case that answers it."""
+        query = read.from_params(request.path_params[read.path.name], query_params(request))
+        return JSONResponse(views.associations(await fetch(query), query.only_ids))
 
     async def list_genres(self, request: Request) -> Response:
         page = PageQuery.from_params(query_params(request))
         return JSONResponse(views.genre_list(await self.workshop.list_genres(page)))
 
     async def game_genres(self, request: Request) -> Response:
-        raw = request.path_params["games_ids_list"]
-        query = GameGenresQuery.from_params(raw, query_params(request))
-        found = await self.workshop.game_genres(query)
-        return JSONResponse(views.associations(found, query.only_ids))
+        return await self._associations(request, GameGenresQuery, self.workshop.game_genres)
 
     async def list_resources(self, request: Request) -> Response:
         raw = request.path_params["mods_list_id"]
@@ -280,7 +282,7 @@ class Endpoints:
         try:
             size = await self.workshop.queue_size()
         except StorageError:
-            size = -1  # the seed's answer when the queue cannot be counted
+            size = -1  # the original's answer when the queue cannot be counted
         return JSONResponse(size)
 
     async def conditions(self, request: Request) -> Response:

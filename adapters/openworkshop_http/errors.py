@@ -1,10 +1,10 @@
 """The one table from the core's error types to HTTP status codes, and the error responses.
 
-Every error body has the seed's shape ``{"message": ..., "error_id": ...}``; every 4xx and 5xx
+Every error body has the original's shape ``{"message": ..., "error_id": ...}``; every 4xx and 5xx
 adds a ``"details"`` list (empty when there is nothing to add), so a client needs one parser.
-Errors the seed does not define (an unknown path, a wrong method, the per-client rate limit,
+Errors the original API does not define (an unknown path, a wrong method, the per-client rate limit,
 Steam being unreachable, a storage that cannot write now, a bug) carry the HTTP status as their
-``error_id``: it cannot collide with the seed's ids, which are all below 5.
+``error_id``: it cannot collide with the original's ids, which are all below 5.
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def error_response(exc: BaseException, headers: dict[str, str] | None = None) -> Response:
-    """The JSON response for any error: the seed's body, its status, ``Retry-After``."""
+    """The JSON response for any error: the original's body, its status, ``Retry-After``."""
     status = status_of(exc)
     if isinstance(exc, ApiError):
         body = exc.body()

@@ -55,7 +55,7 @@ Conventions (see docs/http.md):
   `tags=1&tags=2` and `tags=1,2` work too. Booleans are `true/false/1/0`. An empty parameter
   counts as absent; an unknown one is an error.
 * Every error has the body `{"message": ..., "error_id": ..., "details": [...]}`. A malformed
-  value is 422; the seed's own limits keep the seed's codes (413, 412, 409, 425).
+  value is 422; the original API's own limits keep its codes (413, 412, 409, 425).
 * Every path works with and without a trailing slash. Every response carries
   `Access-Control-Allow-Origin: *`.
 * Mod states (`condition`): 0 done, 1 downloadable while its page is parsed, 2 downloading,

@@ -195,10 +195,13 @@ class StateLog:
 
 
 @contextlib.asynccontextmanager
-async def server_workshop(settings: ServerSettings) -> AsyncIterator[Workshop]:
+async def server_workshop(
+    settings: ServerSettings, *, workers: bool = True
+) -> AsyncIterator[Workshop]:
     """A started ``Workshop`` over ``settings.http.data_dir`` (created on first start): SQLite
     in ``openworkshop.sqlite3``, archives in ``archives/``, steamcmd's downloads in
-    ``downloads/``, and Steam as the settings say."""
+    ``downloads/``, and Steam as the settings say. ``workers=False``: it serves only, and
+    the downloads are left to other processes on the same storage (``openworkshop worker``)."""
     data_dir = settings.http.data_dir
     prepare_data_dir(data_dir)
     steam = _steam_source(settings)
@@ -210,8 +213,11 @@ async def server_workshop(settings: ServerSettings) -> AsyncIterator[Workshop]:
         downloads_dir=data_dir / "downloads",
     )
     try:
-        async with workshop:
+        await workshop.start(workers=workers)
+        try:
             yield workshop
+        finally:
+            await workshop.stop()
     finally:
         await steam.close()
 

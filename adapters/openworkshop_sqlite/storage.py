@@ -27,6 +27,7 @@ from openworkshop.errors import StorageError
 from openworkshop.events import Change, Event, EventBatch, EventKind, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.progress import Phase, Progress
+from openworkshop.signals import LocalWorkSignal
 from openworkshop.states import ModState
 from openworkshop_sqlite import dense, schema
 from openworkshop_sqlite.connections import Connections
@@ -335,6 +336,7 @@ class SqliteStorage:
     def __init__(self, path: Path | str, *, readers: int = 4) -> None:
         self.path = Path(path)
         self._connections = Connections(self.path, readers=readers)
+        self._work = LocalWorkSignal()
 
     def __repr__(self) -> str:
         return f"SqliteStorage({str(self.path)!r})"
@@ -1002,6 +1004,16 @@ class SqliteStorage:
             return found
 
         return await self._read(work) if wanted else {}
+
+    # --- the work signal ----------------------------------------------------------------
+    # SQLite has no channel between processes: the workers of this process are woken, and
+    # those of other processes on the file find the work at their next look (every second).
+
+    async def signal_work(self) -> None:
+        await self._work.signal_work()
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        return await self._work.wait_for_work(timeout)
 
     # --- live progress ----------------------------------------------------------------
 

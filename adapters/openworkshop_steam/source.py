@@ -418,18 +418,16 @@ class SteamWebSource:
 
     # --- the workshop page ------------------------------------------------------------
 
-    async def extras(self, item: ItemDetails) -> ItemExtras | None:
-        """What the workshop page adds; the keyed details already carry it (no fetch then)."""
-        if item.extras is not None:
-            return item.extras
+    async def extras(self, mod_id: int, *, preview_url: str = "") -> ItemExtras | None:
+        """What the workshop page adds (one fetch of the page)."""
         body, charset = await self._fetch(
             "GET",
             f"{self._community_url}/sharedfiles/filedetails/",
             what="the workshop page",
-            params=[("id", str(item.id)), ("l", self._language)],
+            params=[("id", str(mod_id)), ("l", self._language)],
         )
         page = parse_workshop_page(decode_body(body, charset))
-        return None if page is None else page.extras(item.preview_url)
+        return None if page is None else page.extras(preview_url)
 
     # --- downloads --------------------------------------------------------------------
 

@@ -137,6 +137,11 @@ _SERVICE_KEYS: Final = _DetailsKeys(
 )
 
 
+def _in_order(entries: Any) -> list[Mapping[str, Any]]:
+    """Children or previews of an answer in Steam's ``sortorder``."""
+    return sorted(entries or (), key=lambda entry: as_int(entry.get("sortorder", 0)))
+
+
 def _first(raw: Mapping[str, Any], keys: Sequence[str]) -> Any:
     """The value of the first of ``keys`` that ``raw`` has, else ``None``."""
     return next((raw[key] for key in keys if key in raw), None)
@@ -195,11 +200,11 @@ def _service_extras(
 ) -> ItemExtras:
     dependencies: tuple[int, ...] = ()
     if not is_collection:
-        children = sorted(raw.get("children") or (), key=lambda c: as_int(c.get("sortorder", 0)))
+        children = _in_order(raw.get("children"))
         dependencies = tuple(as_int(child["publishedfileid"]) for child in children)
     screenshots = tuple(
         canonical_image_url(as_str(p["url"]))
-        for p in sorted(raw.get("previews") or (), key=lambda p: as_int(p.get("sortorder", 0)))
+        for p in _in_order(raw.get("previews"))
         if as_int(p.get("preview_type", _IMAGE_PREVIEW)) == _IMAGE_PREVIEW and p.get("url")
     )
     return ItemExtras(
@@ -234,9 +239,7 @@ def parse_collection_details(payload: Any) -> dict[int, list[tuple[int, bool]] |
             if as_int(raw.get("result", RESULT_OK)) != RESULT_OK:
                 found[collection_id] = None
                 continue
-            children = sorted(
-                raw.get("children") or (), key=lambda c: as_int(c.get("sortorder", 0))
-            )
+            children = _in_order(raw.get("children"))
             found[collection_id] = [
                 (
                     as_int(child["publishedfileid"]),

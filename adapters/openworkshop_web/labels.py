@@ -69,6 +69,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "game_not_found": "This game is not on the server.",
         "js_failed": "Could not fetch it",
         "javascript_off": "This page reloads itself while the mod is fetched.",
+        "packing": "packing the archive",
+        "position": "number {} in the queue",
+        "eta": "about {} s left",
     },
     "ru": {
         "site": "Open Workshop",
@@ -130,6 +133,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "game_not_found": "Этой игры на сервере нет.",
         "js_failed": "Не удалось загрузить",
         "javascript_off": "Страница обновляется сама, пока мод загружается.",
+        "packing": "упаковывается в архив",
+        "position": "{}-й в очереди",
+        "eta": "осталось около {} с",
     },
 }
 

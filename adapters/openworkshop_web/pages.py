@@ -24,6 +24,8 @@ from openworkshop.criteria import GameCriteria, ModSort, Paging
 from openworkshop.domain import Game, Mod, ResourceType, Tag
 from openworkshop.errors import AlreadyProcessing
 from openworkshop.query import (
+    GAME_ID,
+    MOD_ID,
     DayStatsQuery,
     GameInfoQuery,
     HourStatsQuery,
@@ -32,7 +34,7 @@ from openworkshop.query import (
     ModTagsQuery,
     PageQuery,
     ResourcesQuery,
-    require_id,
+    read_path,
 )
 from openworkshop_web.bbcode import render_bbcode, safe_url
 from openworkshop_web.labels import STATES, labels_for
@@ -180,7 +182,7 @@ class Pages:
     # --- a mod -----------------------------------------------------------------------------
 
     async def mod(self, request: Request) -> Response:
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         info = await self.workshop.mod_info(
             ModInfoQuery(mod_id=mod_id, dependencies=True, game=True)
         )
@@ -220,7 +222,7 @@ class Pages:
 
     async def queue(self, request: Request) -> Response:
         """The button without JavaScript (POST): queue the mod, back to its page (303)."""
-        mod_id = require_id(request.path_params["mod_id"], "mod_id")
+        mod_id = read_path(MOD_ID, request.path_params["mod_id"])
         if self.rate_check is not None:
             self.rate_check(request)
         # queued, already queued, or already here: its page says which
@@ -235,7 +237,7 @@ class Pages:
         return self._render(request, "games.html", games=page.items)
 
     async def game(self, request: Request) -> Response:
-        game_id = require_id(request.path_params["game_id"], "game_id")
+        game_id = read_path(GAME_ID, request.path_params["game_id"])
         game = await self.workshop.game_info(GameInfoQuery(game_id=game_id))
         found = await self.workshop.list_mods(
             ModListQuery.from_params({"game": [str(game_id)], "page_size": ["50"]}).criteria

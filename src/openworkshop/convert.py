@@ -1,4 +1,7 @@
-"""The project's one cattrs converter: dates as ISO text, enums by value, tuples as lists."""
+"""The project's one cattrs converter: dates as ISO text, enums by value, tuples as lists.
+
+``openworkshop.params`` adds the structure hooks of the query classes (a request's raw
+parameters to a query object, each field by its declaration's hook)."""
 
 from __future__ import annotations
 

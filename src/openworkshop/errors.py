@@ -1,6 +1,6 @@
 """Every error the core raises, under one root.
 
-An error a client can see carries the seed's ``message`` and ``error_id``; an adapter maps
+An error a client can see carries the original Open Workshop API's ``message`` and ``error_id``; an adapter maps
 the *type* to its transport (the HTTP adapter: to a status code) and nothing else.
 """
 
@@ -52,7 +52,7 @@ class WorkshopError(Exception):
 
 
 class ApiError(WorkshopError):
-    """An error a client sees, with the seed's message and error_id."""
+    """An error a client sees, with the original's message and error_id."""
 
     message: ClassVar[str] = "internal error"
     error_id: ClassVar[int] = 0
@@ -66,7 +66,7 @@ class ApiError(WorkshopError):
             self.message = message  # type: ignore[misc]
 
     def body(self) -> dict[str, object]:
-        """The JSON body the seed defines for this error."""
+        """The JSON body the original API defines for this error."""
         return {"message": self.message, "error_id": self.error_id}
 
 

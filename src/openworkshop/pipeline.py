@@ -55,6 +55,7 @@ from openworkshop.ports import (
     ProgressBoard,
     SteamSource,
     Transition,
+    WorkSignal,
 )
 from openworkshop.progress import Phase, Progress
 from openworkshop.settings import Settings
@@ -104,10 +105,14 @@ class Pipeline:
         rng: random.Random | None = None,
         memory: ItemMemory | None = None,
         board: ProgressBoard | None = None,
+        signal: WorkSignal | None = None,
     ) -> None:
         self.queue = queue
         self.board = board
         """Where the progress of the mods being downloaded is written (without one, none is)."""
+        self.signal = signal
+        """What wakes this worker when another process queues work (without one, it finds
+        the work at its next look at the queue, every second)."""
         self.memory = memory
         """Where a collection met in the queue is remembered with its items (without one, a
         collection fails as ``not_found``)."""
@@ -171,6 +176,7 @@ class Pipeline:
         """Work until cancelled: up to ``workers`` batches at once, each claimed as soon as a
         slot is free, so requests that arrive while a batch downloads are not held back."""
         running: set[asyncio.Task[None]] = set()
+        listening = asyncio.create_task(self._listen())
         try:
             while True:
                 # cleared before claiming: a request or a finished batch that arrives while
@@ -196,9 +202,33 @@ class Pipeline:
                 for waiter in waiters - set(running):
                     waiter.cancel()
         finally:
+            listening.cancel()
             for task in running:
                 task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+            await asyncio.gather(listening, *running, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        """Wake the loop when the storage says work was queued (by any process)."""
+        if self.signal is None:
+            return
+        while True:
+            try:
+                if await self.signal.wait_for_work(30.0):
+                    self.wakeup.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the channel broke: the loop still looks every second
+                log.warning("waiting for work failed: %s", _describe(exc))
+                await asyncio.sleep(1.0)
+
+    async def queued(self) -> None:
+        """Work was queued: wake this worker, and (through the storage) the others."""
+        self.wakeup.set()
+        if self.signal is not None:
+            try:
+                await self.signal.signal_work()
+            except Exception as exc:  # they look at the queue every second anyway
+                log.warning("signalling the work failed: %s", _describe(exc))
 
     async def _next_batch(self) -> list[Mod]:
         """Queued mods to download (after the gathering window); failing that, the pages
@@ -230,8 +260,7 @@ class Pipeline:
             ModState.AVAILABLE, 50, now=self.clock.now(), lease_until=self._lease()
         )
         for mod in pending:
-            details = ItemDetails(id=mod.id, app_id=mod.game_id or 0, title=mod.name)
-            await self._enrich(mod, details)
+            await self._enrich(mod, None)
         return bool(pending)
 
     async def _process(self, claimed: list[Mod]) -> None:
@@ -369,7 +398,7 @@ class Pipeline:
             if item not in present:
                 await self.queue.apply(Transition.of(None, Mod.requested(item, now=now)))
         await self.queue.apply(Transition.of(mod, mod.failed(now=now)))
-        self.wakeup.set()
+        await self.queued()
 
     async def _download_group(self, group: list[tuple[Mod, ItemDetails]]) -> None:
         assert self.downloads_dir is not None, "the pipeline's download folder is not set"
@@ -474,8 +503,10 @@ class Pipeline:
 
     # --- page details -------------------------------------------------------------------
 
-    async def _enrich(self, mod: Mod, details: ItemDetails) -> None:
+    async def _enrich(self, mod: Mod, details: ItemDetails | None) -> None:
         """State 1 → 0: tags, dependencies and screenshots from the page (or the keyed API).
+        ``details``: what Steam said in this round (``None`` for a page left by an earlier
+        one: only the page then).
 
         Any failure is a failed attempt of the page (backoff, then READY without it)."""
         try:
@@ -486,25 +517,29 @@ class Pipeline:
             log.exception("the page of mod %s could not be stored", mod.id)
             await self._enrich_later(mod, _describe(exc))
 
-    async def _enrich_once(self, mod: Mod, details: ItemDetails) -> None:
+    async def _enrich_once(self, mod: Mod, details: ItemDetails | None) -> None:
+        preview_url = details.preview_url if details is not None else ""
+        tags = details.tags if details is not None else ()
         extras: ItemExtras | None
         try:
-            if details.extras is not None:
+            if details is not None and details.extras is not None:
                 extras = details.extras
             else:
-                extras = await self.gate.call(lambda: self.steam.extras(details))
+                extras = await self.gate.call(
+                    lambda: self.steam.extras(mod.id, preview_url=preview_url)
+                )
         except UpstreamError as exc:
             await self._enrich_later(mod, str(exc))
             return
-        extras = extras or ItemExtras(tags=details.tags)
+        extras = extras or ItemExtras(tags=tags)
         if mod.game_id is not None:  # its store call may have failed with the batch's
             await self._register_game(mod.game_id)
         resources: list[tuple[ResourceType, str]] = []
-        if details.preview_url:
-            resources.append((ResourceType.LOGO, details.preview_url))
+        if preview_url:
+            resources.append((ResourceType.LOGO, preview_url))
         resources += [(ResourceType.SCREENSHOT, url) for url in extras.screenshots]
         page = PageContent(
-            tags=tuple(extras.tags or details.tags),
+            tags=tuple(extras.tags or tags),
             dependencies=tuple(d for d in extras.dependencies if d != mod.id),
             resources=tuple(resources),
             at=self.clock.now(),

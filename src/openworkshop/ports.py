@@ -56,6 +56,7 @@ __all__ = [
     "Storage",
     "Transition",
     "Versioned",
+    "WorkSignal",
 ]
 
 
@@ -197,10 +198,12 @@ class SteamSource(Protocol):
         """The items of each collection, nested collections expanded (each once), in
         Steam's order, in batched calls; ``None`` for an id that is not a visible collection."""
 
-    async def extras(self, item: ItemDetails) -> ItemExtras | None:
-        """What the workshop page adds (dependencies, screenshots, tags, description).
+    async def extras(self, mod_id: int, *, preview_url: str = "") -> ItemExtras | None:
+        """What the workshop page of ``mod_id`` adds (dependencies, screenshots, tags,
+        description); ``preview_url``, the item's logo when known, is not a screenshot.
 
-        ``None`` when the page says the item does not exist.
+        ``None`` when the page says the item does not exist. (The keyed details carry the
+        extras already: ``ItemDetails.extras``; the caller asks only when they do not.)
         """
 
     async def download(
@@ -262,8 +265,9 @@ class Lifecycle(Protocol):
 class Versioned(Protocol):
     """An optional role: a cheap token of the stored data's version, for keeping answers.
 
-    ``catalog_version`` must change with every write that any process commits (a store may
-    change it more often), and return ``None`` when it cannot tell. An answer built from
+    ``catalog_version`` must change with every write that any process commits, except
+    those no catalog answer shows (the statistics' request counters and delay samples; a
+    store may change it more often), and return ``None`` when it cannot tell. An answer built from
     reads made *after* taking the token is current for as long as the token is unchanged.
     It is called on the event loop: it must not wait (no I/O that can block)."""
 
@@ -480,6 +484,21 @@ class ProgressBoard(Protocol):
 
 
 @runtime_checkable
+class WorkSignal(Protocol):
+    """Wakes the workers of every process on the storage when work is queued, so a worker
+    in another process than the request's starts at once instead of at its next look at
+    the queue (PostgreSQL: ``LISTEN``/``NOTIFY``; a store with no such channel wakes the
+    workers of its own process only, and the others look every second)."""
+
+    async def signal_work(self) -> None:
+        """Work was queued (call it after the write that queued it)."""
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a signal; whether one came. Signals sent while
+        nobody waited are not lost: the next wait returns at once."""
+
+
+@runtime_checkable
 class Storage(
     Lifecycle,
     DownloadQueue,
@@ -491,6 +510,7 @@ class Storage(
     ItemMemory,
     EventLog,
     ProgressBoard,
+    WorkSignal,
     Protocol,
 ):
     """Every storage role in one object, for wiring: an adapter implements them all (the

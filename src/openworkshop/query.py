@@ -1,19 +1,15 @@
 """Validated query objects for every listing and lookup of the API.
 
-Each ``from_params`` reads the raw parameters of a request (a mapping of name to the list
-of values sent, as any web framework gives them) with the seed's rules and the decisions of
-``api.md``: lists as JSON arrays or ``a=1&a=2`` or ``a=1,2``; booleans ``true/false/1/0``;
-an empty value counts as absent. Malformed input raises :class:`InvalidParameter` naming
-every offending parameter (a value with a NUL character, a list nested in a list);
-out-of-range input raises the seed's own error. The seed's limits on lists count the
-elements as sent, repeats included (the original counted them before any de-duplication);
-the query objects hold each id once.
-
-Each parameter is declared once, as a :class:`Param` in the metadata of the query class's
-field that holds it (name as sent, kind, default, range, limit, help text, other names);
-the reading here, the OpenAPI document and the parameter tables of docs/http.md are all
-derived from those declarations (:func:`parameters`). Limits over several lists are
-declared on the class (:class:`Limit`).
+Each query class declares the parameters it reads once, in the metadata of its fields
+(``openworkshop.params``: name as sent, kind, default, range, limit, help text, other names);
+``from_params`` has the project's converter structure the raw parameters of a request (a
+mapping of name to the list of values sent, as any web framework gives them) into it, with
+the original Open Workshop API's rules and the decisions of ``api.md``. Malformed input
+raises :class:`InvalidParameter` naming every offending parameter; out-of-range input raises
+the original's own error. The original's limits on lists count the elements as sent, repeats
+included (it counted them before any de-duplication); the query objects hold each id once.
+The OpenAPI document and the parameter tables of docs/http.md are derived from the same
+declarations (:func:`parameters`).
 """
 
 from __future__ import annotations
@@ -21,8 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from enum import Enum
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
@@ -39,18 +34,46 @@ from openworkshop.domain import MAX_STEAM_ID, ResourceType
 from openworkshop.errors import (
     ConflictingRequest,
     EndHourOutOfRange,
-    FilterTooComplex,
     InvalidParameter,
     ListSizeOutOfRange,
-    PageSizeOutOfRange,
     PlanTooLarge,
     StartHourOutOfRange,
     TooManyMods,
 )
 from openworkshop.events import CURSOR_PATTERN, decode_cursor
+from openworkshop.params import (
+    LIST_KINDS,
+    MAX_NAME_LENGTH,
+    MAX_PAGE,
+    SOURCE_PATTERN,
+    Kind,
+    Limit,
+    Param,
+    Params,
+    check_known,
+    finish,
+    group,
+    limits,
+    param,
+    parameters,
+    parse_id,
+    path_field,
+    read_field,
+    read_path,
+    read_query,
+    sort_order,
+    split_list,
+    structure,
+    structured,
+)
 from openworkshop.plans import PLAN_LIMIT
 
 __all__ = [
+    "GAME_ID",
+    "LIST_KINDS",
+    "MAX_NAME_LENGTH",
+    "MOD_ID",
+    "SOURCE_PATTERN",
     "CheckQuery",
     "CollectionQuery",
     "ConditionQuery",
@@ -76,29 +99,20 @@ __all__ = [
     "PlanQuery",
     "ProgressQuery",
     "ResourcesQuery",
+    "limits",
     "parameters",
     "parse_id",
-    "parse_id_list",
+    "read_path",
 ]
-
-Params = Mapping[str, Sequence[str]]
-"""Raw request parameters: each name with every value sent for it."""
 
 MAX_PAGE_SIZE: Final = 50
 LIST_FILTER_LIMIT: Final = 30
-"""The seed's limit on tags + games + primary_sources (mods), type_app + genres +
+"""The original's limit on tags + games + primary_sources (mods), type_app + genres +
 primary_sources (games), and types_resources."""
 ASSOCIATION_LIMIT: Final = 80
-"""The seed's limit on ids + filter ids of /list/tags/mods and /list/genres/games."""
+"""The original's limit on ids + filter ids of /list/tags/mods and /list/genres/games."""
 ID_LIST_LIMIT: Final = 50
 """Ids in one path list (/condition/mod, /list/resources_mods) and in allowed_ids."""
-MAX_NAME_LENGTH: Final = 256
-SOURCE_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
-"""A source or app type name (``steam``, ``game``): letters, digits, ``_.-``."""
-_SOURCE: Final = re.compile(SOURCE_PATTERN)
-MAX_PAGE: Final = 10**9
-
-
 MOD_SORT_ALIASES: Final = {
     "CREATION_DATE": ModSort.DATE_CREATION,
     "UPDATE_DATE": ModSort.DATE_UPDATE,
@@ -110,471 +124,7 @@ MOD_SORT_ALIASES: Final = {
 GAME_SORT_ALIASES: Final = {"MOD_DOWNLOADS": GameSort.MODS_DOWNLOADS}
 
 
-# --- declarations ---------------------------------------------------------------------
-
-
-class Kind(Enum):
-    """How a parameter's text is read (and documented)."""
-
-    INTEGER = "integer"
-    PAGE_SIZE = "page_size"
-    """An integer whose range is the seed's 413, checked after the malformed ones."""
-    BOOLEAN = "boolean"
-    TEXT = "text"
-    DATE = "date"
-    SORT = "sort"
-    IDS = "ids"
-    """A list of ids (0 to 2**64 - 1)."""
-    STEAM_IDS = "steam_ids"
-    NAMES = "names"
-    """A list of names of letters, digits and ``_.-`` (:data:`SOURCE_PATTERN`)."""
-    RESOURCE_TYPES = "resource_types"
-    STEAM_ID = "steam_id"
-    """A path's Steam id."""
-    STEAM_ID_LIST = "steam_id_list"
-    """A path's list of Steam ids."""
-
-
-LIST_KINDS: Final = frozenset({Kind.IDS, Kind.STEAM_IDS, Kind.NAMES, Kind.RESOURCE_TYPES})
-
-
-@attrs.frozen(kw_only=True)
-class Param:
-    """One parameter of a request, as the API names and documents it."""
-
-    name: str
-    kind: Kind
-    help: str
-    default: Any = None
-    minimum: int | None = None
-    maximum: int | None = None
-    max_items: int | None = None
-    """A list's own limit (counted as sent)."""
-    what: str = ""
-    """What one element of a list is, for the error's details (``an id``)."""
-    sorts: Mapping[str, Enum] = attrs.field(factory=dict)
-    """Every accepted sort name (the enum's values and the aliases) with its member."""
-    aliases: tuple[Param, ...] = ()
-    """Other parameters read into the same field (``game`` for ``games``)."""
-    single: bool = False
-    """Documented as one value (an alias that takes one element)."""
-    pattern: str | None = None
-    """A text's documented spelling (a regular expression), when it has one."""
-    location: str = "query"
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        """The documented values of a sort: every name, then each reversed by ``i``."""
-        names = tuple(self.sorts)
-        return names + tuple("i" + n for n in names)
-
-
-@attrs.frozen
-class Limit:
-    """The seed's limit on the elements of some lists together, counted as sent."""
-
-    total: int
-    names: tuple[str, ...]
-
-
-_PARAM: Final = "openworkshop.param"
-_GROUP: Final = "openworkshop.group"
-
-
-def param(declaration: Param, *, default: Any = attrs.NOTHING) -> Any:
-    """A query class's field holding one parameter (``default``: the field's, when it is not
-    the parameter's)."""
-    value = declaration.default if default is attrs.NOTHING else default
-    return attrs.field(default=value, metadata={_PARAM: declaration})
-
-
-def group(cls: type) -> Any:
-    """A query class's field holding a group of parameters read from the same request."""
-    return attrs.field(default=cls(), metadata={_GROUP: cls})
-
-
-def parameters(cls: type) -> tuple[Param, ...]:
-    """Every parameter a query class reads, its path's first, in declaration order."""
-    out: list[Param] = []
-    path = getattr(cls, "path", None)
-    if isinstance(path, Param):
-        out.append(path)
-    for field in attrs.fields(cls):
-        if _GROUP in field.metadata:
-            out += parameters(field.metadata[_GROUP])
-        elif _PARAM in field.metadata:
-            declared: Param = field.metadata[_PARAM]
-            out += [declared, *declared.aliases]
-    return tuple(out)
-
-
-def limits(cls: type) -> tuple[Limit, ...]:
-    return tuple(getattr(cls, "limits", ()))
-
-
-def _query_names(cls: type) -> frozenset[str]:
-    return frozenset(p.name for p in parameters(cls) if p.location == "query")
-
-
-# --- reading raw parameters ------------------------------------------------------------
-
-E = TypeVar("E")
 C = TypeVar("C", ModCriteria, GameCriteria)
-
-
-class _Reader:
-    """Reads parameters one by one, collecting every problem before raising."""
-
-    def __init__(self, params: Params, known: frozenset[str]) -> None:
-        self.params = params
-        self.problems: list[str] = []
-        self.sent: dict[str, int] = {}
-        """How many elements each list had as sent, repeats included (the seed's limits
-        count these)."""
-        if not known.issuperset(params):
-            for name in sorted(set(params) - known):
-                self.problems.append(f"{name}: unknown parameter")
-
-    def values(self, name: str) -> list[str]:
-        """Every non-empty value sent for ``name``; none if one has a NUL character (no text
-        of the API has one, and SQLite would end the text there)."""
-        sent = self.params.get(name)
-        if not sent:
-            return []
-        values = [v for v in sent if v]
-        for value in values:
-            if "\x00" in value:
-                self._complain(name, "contains a NUL character")
-                return []
-        return values
-
-    def raw(self, name: str) -> str | None:
-        values = self.values(name)
-        if not values:
-            return None
-        if len(values) > 1:
-            self._complain(name, "given more than once")
-            return None
-        return values[0]
-
-    def _complain(self, name: str, what: str) -> None:
-        self.problems.append(f"{name}: {what}")
-
-    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_PAGE) -> int:
-        raw = self.raw(name)
-        if raw is None:
-            return default
-        value = _to_int(raw)
-        if value is None:
-            self._complain(name, f"not an integer: {raw[:40]!r}")
-            return default
-        if not minimum <= value <= maximum:
-            self._complain(name, f"must be between {minimum} and {maximum}")
-            return default
-        return value
-
-    def page_size(self) -> int:
-        """page_size: malformed is 422; out of 1..50 is the seed's 413 (checked later)."""
-        raw = self.raw("page_size")
-        if raw is None:
-            return DEFAULT_PAGE_SIZE
-        value = _to_int(raw)
-        if value is None:
-            self._complain("page_size", f"not an integer: {raw[:40]!r}")
-            return DEFAULT_PAGE_SIZE
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        raw = self.raw(name)
-        if raw is None:
-            return default
-        value = _BOOLEANS.get(raw.strip().lower())
-        if value is None:
-            self._complain(name, f"not a boolean (true/false/1/0): {raw[:40]!r}")
-            return default
-        return value
-
-    def text(self, name: str) -> str | None:
-        raw = self.raw(name)
-        if raw is None:
-            return None
-        if len(raw) > MAX_NAME_LENGTH:
-            self._complain(name, f"longer than {MAX_NAME_LENGTH} characters")
-            return None
-        return raw
-
-    def list(self, name: str, item: Callable[[str], E | None], what: str) -> tuple[E, ...]:
-        out: list[E] = []
-        sent = 0
-        for raw in self.values(name):
-            items = _split_list(raw)
-            if items is None:
-                self._complain(name, f"not a list: {raw[:40]!r}")
-                continue
-            sent += len(items)
-            for element in items:
-                parsed = item(element)
-                if parsed is None:
-                    self._complain(name, f"not {what}: {element[:40]!r}")
-                else:
-                    out.append(parsed)
-        self.sent[name] = sent
-        return tuple(dict.fromkeys(out))  # keep order, drop repeats
-
-    def sort(self, sorts: Mapping[str, Any], default: Any) -> tuple[Any, bool]:
-        """A sort by name (an alias too); ``i`` before it reverses it."""
-        raw = self.raw("sort")
-        if raw is None:
-            return default, False
-        descending = False
-        name = raw
-        if name.startswith("i") and not name.startswith("I"):
-            descending, name = True, name[1:]
-        choice = sorts.get(name)
-        if choice is None:
-            names = ", ".join(dict.fromkeys(e.value for e in sorts.values()))
-            self._complain("sort", f"unknown sort {raw[:40]!r}; one of {names}, each with i")
-            return default, False
-        return choice, descending
-
-    def date(self, name: str) -> dt.date | None:
-        raw = self.raw(name)
-        if raw is None:
-            return None
-        try:
-            return dt.date.fromisoformat(raw.strip())
-        except ValueError:
-            self._complain(name, f"not a date YYYY-MM-DD: {raw[:40]!r}")
-            return None
-
-    def done(self) -> None:
-        if self.problems:
-            raise InvalidParameter(details=self.problems)
-
-
-_BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
-
-
-def _to_int(raw: str) -> int | None:
-    """Plain decimal digits with an optional minus sign, nothing around them."""
-    text = raw
-    sign = 1
-    if text.startswith("-"):
-        sign, text = -1, text[1:]
-    if not text.isascii() or not text.isdigit() or len(text) > 30:
-        return None
-    return sign * int(text)
-
-
-def _split_list(raw: str) -> list[str] | None:
-    """A JSON array of numbers and strings, or comma-separated values, or a single value;
-    ``None`` for anything else (an array nested however deep among them)."""
-    text = raw.strip()
-    if text.startswith("["):
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):  # arrays nested ~1000 deep exhaust the stack
-            return None
-        if not isinstance(value, list):
-            return None
-        out = []
-        for element in value:
-            if isinstance(element, bool) or not isinstance(element, int | str):
-                return None
-            out.append(str(element))
-        return out
-    return [part.strip() for part in text.split(",") if part.strip() != ""]
-
-
-def parse_id(raw: str) -> int | None:
-    """A Steam id (unsigned 64-bit, plain digits, nothing around them) or ``None``."""
-    text = raw
-    if not text.isascii() or not text.isdigit() or len(text) > 20:
-        return None
-    value = int(text)
-    return value if value <= MAX_STEAM_ID else None
-
-
-def parse_id_list(raw: str, name: str) -> tuple[int, ...]:
-    """A path list of Steam ids (JSON array or comma-separated), each once; InvalidParameter
-    if bad."""
-    return tuple(dict.fromkeys(_sent_ids(raw, name)))
-
-
-def _sent_ids(raw: str, name: str) -> list[int]:
-    """The Steam ids of a path list as sent, repeats included; InvalidParameter if bad."""
-    items = _split_list(raw)
-    if items is None:
-        raise InvalidParameter(details=[f"{name}: not a list: {raw[:40]!r}"])
-    ids = []
-    bad = []
-    for element in items:
-        value = parse_id(element)
-        if value is None:
-            bad.append(f"{name}: not a Steam id: {element[:40]!r}")
-        else:
-            ids.append(value)
-    if bad:
-        raise InvalidParameter(details=bad[:20])
-    return ids
-
-
-def require_id(raw: str, name: str) -> int:
-    """A single Steam id from a path; InvalidParameter if malformed."""
-    value = parse_id(raw)
-    if value is None:
-        raise InvalidParameter(details=[f"{name}: not a Steam id: {raw[:40]!r}"])
-    return value
-
-
-def _small_int(raw: str) -> int | None:
-    value = _to_int(raw)
-    return value if value is not None and 0 <= value <= MAX_STEAM_ID else None
-
-
-def _source(raw: str) -> str | None:
-    text = raw.strip()
-    return text if _SOURCE.fullmatch(text) else None
-
-
-def _resource_type(raw: str) -> ResourceType | None:
-    try:
-        return ResourceType(raw.strip())
-    except ValueError:
-        return None
-
-
-def _check_page_size(page_size: int) -> None:
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise PageSizeOutOfRange()
-
-
-def _check_complexity(limit: int, **sent: int) -> None:
-    """The seed's limit on the elements of some lists together, counted as sent."""
-    total = sum(sent.values())
-    if total > limit:
-        sizes = ", ".join(f"{k}: {n}" for k, n in sent.items())
-        raise FilterTooComplex(limit, details=[f"{sizes} (sum {total})"])
-
-
-_ELEMENT: Final[dict[Kind, Callable[[str], Any]]] = {
-    Kind.IDS: _small_int,
-    Kind.STEAM_IDS: parse_id,
-    Kind.NAMES: _source,
-    Kind.RESOURCE_TYPES: _resource_type,
-}
-
-
-Step = Callable[["_Reader"], Any]
-
-
-def _step(declared: Param) -> Step:
-    """The function that reads one parameter (made once per declaration)."""
-    kind = declared.kind
-    name = declared.name
-    default = declared.default
-    if kind in LIST_KINDS:
-        element = _ELEMENT[kind]
-        what = declared.what
-        if not declared.aliases:
-            return lambda reader: reader.list(name, element, what)
-        others = tuple((alias.name, alias.what) for alias in declared.aliases)
-
-        def merged(reader: _Reader) -> tuple[Any, ...]:
-            value = reader.list(name, element, what)
-            sent = reader.sent[name]
-            for other, other_what in others:
-                if other in reader.params:
-                    value += reader.list(other, element, other_what)
-                    sent += reader.sent[other]
-            reader.sent[name] = sent
-            return tuple(dict.fromkeys(value))
-
-        return merged
-    if kind is Kind.BOOLEAN:
-        return lambda reader: reader.boolean(name, default)
-    if kind is Kind.PAGE_SIZE:
-        return lambda reader: reader.page_size()
-    if kind is Kind.INTEGER:
-        low = 0 if declared.minimum is None else declared.minimum
-        high = MAX_PAGE if declared.maximum is None else declared.maximum
-        return lambda reader: reader.integer(name, default, minimum=low, maximum=high)
-    if kind is Kind.TEXT:
-        return lambda reader: reader.text(name)
-    if kind is Kind.DATE:
-        return lambda reader: reader.date(name)
-    if kind is Kind.SORT:
-        sorts = declared.sorts
-        return lambda reader: reader.sort(sorts, default)
-    raise AssertionError(f"{name}: {kind} is not a query parameter")
-
-
-@attrs.frozen
-class _Plan:
-    """How a class reads its fields: each field's step, made once per class."""
-
-    known: frozenset[str]
-    steps: tuple[tuple[str, str | None, Any, Step], ...]
-    """Each field, the parameter it reads (None: always read, e.g. a group), the value when
-    that parameter is not sent, and the step that reads it."""
-    sort: Step | None
-    """A sort fills two fields, ``sort`` and ``descending``."""
-
-    def read(self, reader: _Reader) -> dict[str, Any]:
-        params = reader.params
-        values = {
-            field: step(reader) if name is None or name in params else absent
-            for field, name, absent, step in self.steps
-        }
-        if self.sort is not None:
-            values["sort"], values["descending"] = self.sort(reader)
-        return values
-
-
-_PLANS: dict[type, _Plan] = {}
-
-
-def _group_step(cls: type) -> Step:
-    inner = _plan(cls)
-    return lambda reader: cls(**inner.read(reader))
-
-
-def _plan(cls: type) -> _Plan:
-    plan = _PLANS.get(cls)
-    if plan is None:
-        steps: list[tuple[str, str | None, Any, Step]] = []
-        sort: Step | None = None
-        for field in attrs.fields(cls):
-            if _GROUP in field.metadata:
-                steps.append((field.name, None, None, _group_step(field.metadata[_GROUP])))
-            elif _PARAM in field.metadata:
-                declared: Param = field.metadata[_PARAM]
-                if declared.kind is Kind.SORT:
-                    sort = _step(declared)
-                    continue
-                absent = () if declared.kind in LIST_KINDS else declared.default
-                if declared.kind is Kind.PAGE_SIZE:
-                    absent = DEFAULT_PAGE_SIZE
-                name = None if declared.aliases else declared.name
-                steps.append((field.name, name, absent, _step(declared)))
-        plan = _PLANS[cls] = _Plan(_query_names(cls), tuple(steps), sort)
-    return plan
-
-
-def _read_fields(cls: type, reader: _Reader) -> dict[str, Any]:
-    """The values of a class's fields as its declarations read them."""
-    return _plan(cls).read(reader)
-
-
-def _reader(cls: type, params: Params) -> _Reader:
-    return _Reader(params, _plan(cls).known)
-
-
-def _check_limits(cls: type, reader: _Reader) -> None:
-    """The class's limits on lists, counted as sent (after every malformed value)."""
-    sent = reader.sent
-    for limit in limits(cls):
-        _check_complexity(limit.total, **{name: sent.get(name, 0) for name in limit.names})
 
 
 def _page_size(text: str) -> Param:
@@ -656,10 +206,7 @@ class PageQuery(Paging):
 
     @classmethod
     def from_params(cls, params: Params) -> PageQuery:
-        reader = _reader(cls, params)
-        query = cls(**_read_fields(cls, reader))
-        reader.done()
-        _check_page_size(query.page_size)
+        query: PageQuery = read_query(cls, params)
         return query
 
 
@@ -691,7 +238,7 @@ class ModListQuery:
         ),
         default=ModSort.DOWNLOADS,
     )
-    descending: bool = False
+    descending: bool = sort_order()
     tags: tuple[int, ...] = _ids("tags", "Tag ids every listed mod has.")
     games: tuple[int, ...] = param(
         Param(
@@ -745,23 +292,23 @@ class ModListQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> ModListQuery:
-        reader = _reader(cls, params)
-        values = _read_fields(cls, reader)
-        q = values["q"]
+        query, problems = structure(cls, params)
+        if query is None:  # what the rule on sort needs, each None if malformed
+            q, sort = read_field(cls, "q", params), read_field(cls, "sort", params)
+        else:
+            q, sort = query.q, query.sort
         if q is not None and not q.strip():
-            values["q"] = q = None
-        if values["sort"] is None:
-            values["sort"] = ModSort.RELEVANCE if q else ModSort.DOWNLOADS
-        elif values["sort"] is ModSort.RELEVANCE and not q:
-            reader._complain("sort", "RELEVANCE needs q")
-        query = cls(**values)
-        reader.done()
-        _check_page_size(query.page.page_size)
-        _check_limits(cls, reader)
-        allowed = reader.sent.get("allowed_ids", 0)
-        if allowed > ID_LIST_LIMIT:
-            raise FilterTooComplex(ID_LIST_LIMIT, details=[f"allowed_ids: {allowed} ids"])
-        return query
+            q = None
+        if not any(params.get("sort", ())):  # absent or empty: by relevance with q
+            sort = ModSort.RELEVANCE if q else ModSort.DOWNLOADS
+        elif sort is ModSort.RELEVANCE and not q:
+            problems.append("sort: RELEVANCE needs q")
+        if problems:
+            raise InvalidParameter(details=problems)
+        if q != query.q or sort is not query.sort:
+            query = attrs.evolve(query, q=q, sort=sort)
+        done: ModListQuery = finish(query)
+        return done
 
 
 @attrs.frozen(kw_only=True)
@@ -788,7 +335,7 @@ class GameListQuery:
             help="Sort; the `i` prefix reverses it. Default MODS_DOWNLOADS.",
         )
     )
-    descending: bool = False
+    descending: bool = sort_order()
     type_app: tuple[str, ...] = _names("type_app", "an app type", "`game` or `app`.")
     genres: tuple[int, ...] = _ids("genres", "Genre ids.")
     primary_sources: tuple[str, ...] = _sources()
@@ -802,11 +349,7 @@ class GameListQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> GameListQuery:
-        reader = _reader(cls, params)
-        query = cls(**_read_fields(cls, reader))
-        reader.done()
-        _check_page_size(query.page.page_size)
-        _check_limits(cls, reader)
+        query: GameListQuery = read_query(cls, params)
         return query
 
 
@@ -820,18 +363,6 @@ def _only_ids(what: str) -> Any:
     return _flag("only_ids", f"{what} ids instead of `{{id, name}}` objects.")
 
 
-def _associations(cls: Any, raw: str, params: Params) -> Any:
-    """``/list/tags/mods`` and ``/list/genres/games``: ids in the path, one filter."""
-    sent_ids = _sent_ids(raw, cls.path.name)
-    reader = _reader(cls, params)
-    reader.sent[cls.path.name] = len(sent_ids)
-    ids = attrs.fields(cls)[0].name
-    query = cls(**{ids: tuple(dict.fromkeys(sent_ids))}, **_read_fields(cls, reader))
-    reader.done()
-    _check_limits(cls, reader)
-    return query
-
-
 @attrs.frozen(kw_only=True)
 class ModTagsQuery:
     """``/list/tags/mods/{mods_ids_list}``."""
@@ -839,13 +370,13 @@ class ModTagsQuery:
     path: ClassVar = _path_ids("mods_ids_list", "mod")
     limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("mods_ids_list", "tags")),)
 
-    mod_ids: tuple[int, ...]
+    mod_ids: tuple[int, ...] = path_field()
     tag_ids: tuple[int, ...] = _ids("tags", "Only these tags.")
     only_ids: bool = _only_ids("Tag")
 
     @classmethod
     def from_params(cls, mods_ids_list: str, params: Params) -> ModTagsQuery:
-        query: ModTagsQuery = _associations(cls, mods_ids_list, params)
+        query: ModTagsQuery = read_query(cls, params, mods_ids_list)
         return query
 
 
@@ -856,18 +387,18 @@ class GameGenresQuery:
     path: ClassVar = _path_ids("games_ids_list", "game")
     limits: ClassVar = (Limit(ASSOCIATION_LIMIT, ("games_ids_list", "genres")),)
 
-    game_ids: tuple[int, ...]
+    game_ids: tuple[int, ...] = path_field()
     genre_ids: tuple[int, ...] = _ids("genres", "Only these genres.")
     only_ids: bool = _only_ids("Genre")
 
     @classmethod
     def from_params(cls, games_ids_list: str, params: Params) -> GameGenresQuery:
-        query: GameGenresQuery = _associations(cls, games_ids_list, params)
+        query: GameGenresQuery = read_query(cls, params, games_ids_list)
         return query
 
 
 def _id_count(declared: Param, count: int) -> None:
-    """A path's list of ids: 1 to its limit as sent, else the seed's 413 error_id 1."""
+    """A path's list of ids: 1 to its limit as sent, else the original's 413 error_id 1."""
     if not 1 <= count <= (declared.max_items or ID_LIST_LIMIT):
         raise ListSizeOutOfRange(
             details=[f"{declared.name}: {count} ids, 1 to {declared.max_items}"]
@@ -881,7 +412,7 @@ class ResourcesQuery:
     path: ClassVar = _path_ids("mods_list_id", "mod", ID_LIST_LIMIT)
     limits: ClassVar = (Limit(LIST_FILTER_LIMIT, ("types_resources",)),)
 
-    mod_ids: tuple[int, ...]
+    mod_ids: tuple[int, ...] = path_field()
     page: PageQuery = group(PageQuery)
     types: tuple[ResourceType, ...] = param(
         Param(
@@ -895,14 +426,8 @@ class ResourcesQuery:
 
     @classmethod
     def from_params(cls, mods_list_id: str, params: Params) -> ResourcesQuery:
-        mod_ids = _sent_ids(mods_list_id, cls.path.name)
-        reader = _reader(cls, params)
-        values = _read_fields(cls, reader)
-        reader.done()
-        _check_page_size(values["page"].page_size)
-        _check_limits(cls, reader)
-        _id_count(cls.path, len(mod_ids))
-        return cls(mod_ids=tuple(dict.fromkeys(mod_ids)), **values)
+        query: ResourcesQuery = read_query(cls, params, mods_list_id)
+        return query
 
 
 @attrs.frozen(kw_only=True)
@@ -911,7 +436,7 @@ class ModInfoQuery:
 
     path: ClassVar = MOD_ID
 
-    mod_id: int
+    mod_id: int = path_field()
     dependencies: bool = _flag(
         "dependencies", "Add `dependencies` (at most 20) and `dependencies_count`."
     )
@@ -920,10 +445,7 @@ class ModInfoQuery:
 
     @classmethod
     def from_params(cls, mod_id: str, params: Params) -> ModInfoQuery:
-        ident = require_id(mod_id, cls.path.name)
-        reader = _reader(cls, params)
-        query = cls(mod_id=ident, **_read_fields(cls, reader))
-        reader.done()
+        query: ModInfoQuery = read_query(cls, params, mod_id)
         return query
 
 
@@ -933,15 +455,12 @@ class GameInfoQuery:
 
     path: ClassVar = GAME_ID
 
-    game_id: int
+    game_id: int = path_field()
     fields: GameFields = group(GameFields)
 
     @classmethod
     def from_params(cls, game_id: str, params: Params) -> GameInfoQuery:
-        ident = require_id(game_id, cls.path.name)
-        reader = _reader(cls, params)
-        query = cls(game_id=ident, **_read_fields(cls, reader))
-        reader.done()
+        query: GameInfoQuery = read_query(cls, params, game_id)
         return query
 
 
@@ -951,15 +470,19 @@ class ConditionQuery:
 
     path: ClassVar = _path_ids("ids_array", "mod", ID_LIST_LIMIT)
 
-    mod_ids: tuple[int, ...]
+    mod_ids: tuple[int, ...] = path_field()
 
     @classmethod
     def from_params(cls, ids_array: str, params: Params) -> ConditionQuery:
-        _reader(cls, params).done()
-        items = _split_list(ids_array)
-        if items is not None:
+        check_known(cls, params)
+        items = split_list(ids_array)
+        if items is not None:  # the count before the ids: 51 of anything is too many
             _id_count(cls.path, len(items))
-        return cls(mod_ids=parse_id_list(ids_array, cls.path.name))
+        return cls(mod_ids=tuple(dict.fromkeys(read_path(cls.path, ids_array))))
+
+
+_ANY_HOUR: Final = 10**9
+"""How far an hour is read as a number: outside 0..23 it is the original's 412, not a 422."""
 
 
 @attrs.frozen(kw_only=True)
@@ -969,12 +492,16 @@ class ProgressQuery(ConditionQuery):
 
 def _hour(name: str, default: int, text: str) -> Any:
     return param(
-        Param(name=name, kind=Kind.INTEGER, default=default, minimum=0, maximum=23, help=text)
+        Param(
+            name=name,
+            kind=Kind.INTEGER,
+            default=default,
+            minimum=0,
+            maximum=23,
+            read_range=(-_ANY_HOUR, _ANY_HOUR),
+            help=text,
+        )
     )
-
-
-_ANY_HOUR: Final = 10**9
-"""How far an hour is read as a number: outside 0..23 it is the seed's 412, not a 422."""
 
 
 @attrs.frozen(kw_only=True)
@@ -989,18 +516,14 @@ class HourStatsQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> HourStatsQuery:
-        reader = _reader(cls, params)
-        day = reader.date("select_date")
-        start = reader.integer("start_hour", 0, minimum=-_ANY_HOUR, maximum=_ANY_HOUR)
-        end = reader.integer("end_hour", 23, minimum=-_ANY_HOUR, maximum=_ANY_HOUR)
-        reader.done()
-        if not 0 <= start <= 23:
+        query: HourStatsQuery = structured(cls, params)
+        if not 0 <= query.start_hour <= 23:
             raise StartHourOutOfRange()
-        if not 0 <= end <= 23:
+        if not 0 <= query.end_hour <= 23:
             raise EndHourOutOfRange()
-        if start > end:
+        if query.start_hour > query.end_hour:
             raise ConflictingRequest()
-        return cls(day=day, start_hour=start, end_hour=end)
+        return query
 
 
 @attrs.frozen(kw_only=True)
@@ -1016,13 +539,10 @@ class DayStatsQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> DayStatsQuery:
-        reader = _reader(cls, params)
-        values = _read_fields(cls, reader)
-        reader.done()
-        start, end = values["start"], values["end"]
-        if start is not None and end is not None and start > end:
+        query: DayStatsQuery = structured(cls, params)
+        if query.start is not None and query.end is not None and query.start > query.end:
             raise ConflictingRequest()
-        return cls(start=start, end=end)
+        return query
 
     def resolve(self, today: dt.date) -> tuple[dt.date, dt.date]:
         end = self.end or today
@@ -1065,15 +585,14 @@ class PlanQuery:
         "`2955709750,3024527775`); 1 to 500 as sent (more: 413).",
     )
 
-    mod_ids: tuple[int, ...]
+    mod_ids: tuple[int, ...] = path_field()
     queue: bool = _flag("queue", _QUEUE_HELP)
 
     @classmethod
     def from_params(cls, ids_array: str, params: Params) -> PlanQuery:
-        reader = _reader(cls, params)
-        queue = reader.boolean("queue", False)
-        reader.done()
-        return cls(mod_ids=_plan_ids(_sent_ids(ids_array, cls.path.name), "ids_array"), queue=queue)
+        query: PlanQuery = structured(cls, params, mod_ids=())  # its parameters first
+        ids = _plan_ids(read_path(cls.path, ids_array), cls.path.name)
+        return attrs.evolve(query, mod_ids=ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -1097,7 +616,7 @@ class PlanBody:
     @classmethod
     def from_json(cls, raw: bytes, params: Params) -> PlanQuery:
         """The body ``{"ids": [...], "queue": false}``; InvalidParameter for anything else."""
-        _Reader(params, frozenset()).done()  # no query parameters
+        check_known(cls, params)  # no query parameters
         if len(raw) > PLAN_BODY_LIMIT:
             raise InvalidParameter(details=[f"body: larger than {PLAN_BODY_LIMIT} bytes"])
         try:
@@ -1139,12 +658,12 @@ class CollectionQuery:
 
     path: ClassVar = COLLECTION_ID
 
-    collection_id: int
+    collection_id: int = path_field()
 
     @classmethod
     def from_params(cls, collection_id: str, params: Params) -> CollectionQuery:
-        ident = require_id(collection_id, cls.path.name)
-        _reader(cls, params).done()
+        ident = read_path(cls.path, collection_id)
+        check_known(cls, params)
         return cls(collection_id=ident)
 
 
@@ -1166,6 +685,8 @@ class EventsQuery:
             name="after",
             kind=Kind.TEXT,
             pattern=CURSOR_PATTERN,
+            parse=decode_cursor,
+            what="a cursor of this server",
             help="The `next` cursor of an earlier answer (or the `id` of an event): only "
             "later events. Without it, from the oldest event kept. Opaque; a malformed one is "
             "422, one the log no longer reaches is 410.",
@@ -1184,15 +705,8 @@ class EventsQuery:
 
     @classmethod
     def from_params(cls, params: Params) -> EventsQuery:
-        reader = _reader(cls, params)
-        values = _read_fields(cls, reader)
-        raw = values["after"]
-        if raw is not None:
-            values["after"] = decode_cursor(raw)
-            if values["after"] is None:
-                reader._complain("after", f"not a cursor of this server: {raw[:40]!r}")
-        reader.done()
-        return cls(**values)
+        query: EventsQuery = structured(cls, params)
+        return query
 
 
 @attrs.frozen(kw_only=True)
@@ -1213,12 +727,10 @@ class CheckQuery:
     @classmethod
     def from_request(cls, params: Params, body: object) -> CheckQuery:
         """Reads the query string and the decoded JSON body (``None``: not JSON)."""
-        reader = _reader(cls, params)
-        values = _read_fields(cls, reader)
+        query, problems = structure(cls, params)
         if not isinstance(body, dict):
-            reader._complain("body", "not a JSON object of {mod id: sha256 or date_update}")
-            reader.done()
-        assert isinstance(body, dict)
+            problems.append("body: not a JSON object of {mod id: sha256 or date_update}")
+            raise InvalidParameter(details=problems)
         if len(body) > CHECK_LIMIT:
             raise TooManyMods(
                 details=[f"{len(body)} mods sent; at most {CHECK_LIMIT} in one check"]
@@ -1227,16 +739,18 @@ class CheckQuery:
         for key, value in body.items():
             mod_id = parse_id(key)
             if mod_id is None:
-                reader._complain(f"{key[:40]!r}", "not a Steam id")
+                problems.append(f"{key[:40]!r}: not a Steam id")
                 continue
             version = _version(value)
             if version is None:
                 shown = value[:70] if isinstance(value, str) else json.dumps(value)[:70]
-                reader._complain(key, f"not a sha256 (64 hex digits) or a date_update: {shown!r}")
+                problems.append(f"{key}: not a sha256 (64 hex digits) or a date_update: {shown!r}")
                 continue
             versions[mod_id] = version
-        reader.done()
-        return cls(versions=versions, refresh=values["refresh"])
+        if problems:
+            raise InvalidParameter(details=problems)
+        checked: CheckQuery = attrs.evolve(query, versions=versions)
+        return checked
 
 
 def _version(value: object) -> str | dt.datetime | None:

@@ -2,7 +2,7 @@
 
 It knows nothing of HTTP: each method takes the core's criteria (``criteria.py``) or validated query objects (``query.py``) and
 returns the core's values or raises the core's errors. ``views.py`` turns results into the
-seed's JSON.
+original Open Workshop API's JSON.
 """
 
 from __future__ import annotations
@@ -261,6 +261,7 @@ class Workshop:
             rng=rng,
             memory=storage,
             board=storage,
+            signal=storage,
         )
         self.planner = Planner(
             queue=storage,
@@ -418,7 +419,7 @@ class Workshop:
         fresh = Mod.requested(mod_id, now=now, not_before=not_before)
         if not await self.queue.apply(Transition.of(None, fresh)):
             raise AlreadyProcessing()
-        self.pipeline.wakeup.set()
+        await self.pipeline.queued()
         return Queued(
             mod_id=mod_id,
             unsuccessful_attempts=failure is not None,
@@ -551,7 +552,7 @@ class Workshop:
     async def _requeue(self, mod: Mod, now: dt.datetime) -> bool:
         done = await self.queue.apply(Transition.of(mod, mod.requeued(now=now)))
         if done:
-            self.pipeline.wakeup.set()
+            await self.pipeline.queued()
         return done
 
     async def _handle(self, mod: Mod) -> ArchiveHandle:

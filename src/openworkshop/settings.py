@@ -263,7 +263,7 @@ class Settings:
     upstream_per_minute: int = setting(
         env="OPENWORKSHOP_UPSTREAM_PER_MINUTE",
         default=60,
-        help="Ceiling on calls to Valve per minute, per process.",
+        help="Ceiling on calls to Valve per minute, counted across every process on the database.",
     )
     max_mod_size: int = setting(
         env="OPENWORKSHOP_MAX_MOD_SIZE",

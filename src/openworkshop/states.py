@@ -1,6 +1,6 @@
 """The mod state machine.
 
-The numbers are the seed's: a request queues a mod (3), a worker takes it (2), its archive
+The numbers are the original Open Workshop API's: a request queues a mod (3), a worker takes it (2), its archive
 is stored and it can be downloaded while its page is parsed (1), then it is done (0).
 """
 

@@ -30,11 +30,11 @@ class UpstreamGate:
     """Every call to Steam passes here.
 
     After Steam signals rate limiting, all upstream work of every process sharing the storage
-    pauses for a cool-off (the end of the pause is a shared flag). Within a process, calls
-    are held under a ceiling per minute (a sliding window, in this process's memory).
-    ``SharedFlags.take_call_slot`` is the same ceiling counted across processes (per
-    minute of the clock); the gate does not use it yet: one process per storage is what
-    ships, and its sliding window is the stricter of the two.
+    pauses for a cool-off (the end of the pause is a shared flag). Calls are held under a
+    ceiling per minute twice: in this process, over any 60 seconds (a sliding window in
+    memory, which costs nothing), and across every process on the storage, per minute of the
+    clock (``SharedFlags.take_call_slot``, one storage write per call), so N processes cost
+    Valve no more than one.
     """
 
     def __init__(self, *, flags: SharedFlags, clock: Clock, per_minute: int, pause: float) -> None:
@@ -71,11 +71,24 @@ class UpstreamGate:
                 self._recent = [t for t in self._recent if now - t < 60.0]
                 if len(self._recent) < self._per_minute:
                     self._recent.append(now)
-                    self.calls += 1
-                    return
+                    mark = now
+                    break
                 if not wait:
                     raise UpstreamRateLimited("the ceiling of upstream calls per minute is reached")
                 await self._clock.sleep(60.0 - (now - self._recent[0]) + 0.01)
+            while True:
+                wall = self._clock.now()
+                minute = wall.replace(second=0, microsecond=0)
+                if await self._flags.take_call_slot(minute, self._per_minute):
+                    self.calls += 1
+                    return
+                if not wait:
+                    self._recent.remove(mark)  # no call went out
+                    raise UpstreamRateLimited(
+                        "the ceiling of upstream calls per minute is reached (all processes)"
+                    )
+                next_minute = minute + dt.timedelta(minutes=1)
+                await self._clock.sleep((next_minute - wall).total_seconds() + 0.01)
 
     async def call(self, fn: Callable[[], Awaitable[T]], *, wait: bool = True) -> T:
         """Run one upstream call; on rate limiting, pause everyone and re-raise."""

@@ -1,6 +1,6 @@
-"""The seed's JSON shapes, built from the core's values.
+"""The original Open Workshop API's JSON shapes, built from the core's values.
 
-Every adapter that speaks the seed's API (the bundled HTTP server, a launcher embedding the
+Every adapter that speaks the original Open Workshop API (the bundled HTTP server, a launcher embedding the
 library) uses these, so the field groups, key names and date formats are the same everywhere.
 """
 
@@ -59,7 +59,7 @@ def seconds(value: dt.datetime | None) -> str | None:
 
 
 def micros(value: dt.datetime | None) -> str | None:
-    """``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC (where the seed shows ``.MS``)."""
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC (where the original shows ``.MS``)."""
     if value is None:
         return None
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -159,7 +159,7 @@ def _game_row(fields: GameFields, with_id: bool) -> Row:
 
 
 def _paged(page: Page[Any], results: list[JSON], *, offeset: bool = False) -> JSON:
-    """A page in the seed's envelope. ``offeset`` (README's spelling, beside the ``offset``
+    """A page in the original's envelope. ``offeset`` (README's spelling, beside the ``offset``
     the original server sent) only where the README shows it: /list/mods and /list/games."""
     body: JSON = {"database_size": page.total}
     if offeset:
@@ -176,7 +176,7 @@ def mod_list(page: Page[Mod], fields: ModFields) -> JSON:
 
 
 def update_queued() -> JSON:
-    """``/update/steam/{id}`` queued the newer version (202); the seed's own wording, which
+    """``/update/steam/{id}`` queued the newer version (202); the original's own wording, which
     differs from ``/download/steam/{id}``'s (:meth:`Queued.body`)."""
     return {"message": "task of updating is set", "error_id": 0}
 

@@ -9,19 +9,19 @@ anything: each step waits for what the stream says."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
 
 from openworkshop.testing import SteamCatalog
-from openworkshop_client import Client, Event, Queued, ServerDownloading
-from tests.client.conftest import SteamThread, _item, files_in, files_of
+from openworkshop_client import Client, Done, Event, Queued, ServerDownloading
+from tests.client.conftest import _item, files_in, files_of
+from tests.client.gated import Gated, gated_server
 from tests.client.proxy import running_proxy
-from tests.http.conftest import free_port, openworkshop_process
 
 pytestmark = pytest.mark.anyio
 
@@ -32,50 +32,13 @@ SIZE = 6 << 20
 SSE = {"Accept": "text/event-stream"}
 
 
-@attrs.frozen
-class Gated:
-    url: str
-    port: int
-    catalog: SteamCatalog
-    gate: Path
-
-    def open(self, mod_id: int) -> None:
-        """Let the fake steamcmd write the second half of ``mod_id``."""
-        (self.gate / f"{mod_id}-2").touch()
-
-
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
-    folder = tmp_path_factory.mktemp("progress-server")
-    gate = folder / "gate"
-    gate.mkdir()
     catalog = SteamCatalog()
     for mod_id in (STREAMED, INSTALLED):
         catalog.add_item(_item(mod_id, blob=SIZE))
-    steam = SteamThread(catalog, folder / "fake-steamcmd", steamcmd={"gate": str(gate)})
-    running = steam.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **running.environment(),
-        "OPENWORKSHOP_CLIENT_RATE": "0",
-        "OPENWORKSHOP_GATHER_WINDOW": "0.05",
-        "OPENWORKSHOP_PROGRESS_INTERVAL": "0.05",
-        "OPENWORKSHOP_PROGRESS_POLL": "0.05",
-        "OPENWORKSHOP_PROGRESS_HEARTBEAT": "0.2",
-        "OPENWORKSHOP_DATA_DIR": str(folder / "data"),
-        "OPENWORKSHOP_PORT": str(port),
-    }
-    try:
-        with openworkshop_process(
-            ["serve", "--log-level", "warning"],
-            env,
-            ready_url=url + "/info/queue/size",
-            log=folder / "server.log",
-        ):
-            yield Gated(url, port, catalog, gate)
-    finally:
-        steam.stop()
+    with gated_server(tmp_path_factory.mktemp("progress-server"), catalog) as running:
+        yield running
 
 
 def progress_events(lines: Iterator[str]) -> Iterator[dict]:
@@ -168,6 +131,11 @@ async def test_the_client_follows_the_stream_while_it_installs(
     assert files_in(tmp_path / "mods" / str(INSTALLED)) == files_of(gated.catalog, INSTALLED)
     downloading = [e for e in seen if isinstance(e, ServerDownloading) and e.mod_id == INSTALLED]
     assert any(e.done == half for e in downloading)
+    steam_size = gated.catalog.items[INSTALLED].details.file_size
+    fetched = [e.done for e in downloading if e.done is not None and e.total == steam_size]
+    drops = sum(1 for a, b in itertools.pairwise(fetched) if b < a)
+    assert drops <= 1, fetched  # bytes only rise: downloaded, then packed from 0
+    assert isinstance(seen[-1], Done) and seen[-1].mod_id == INSTALLED  # ... to done
     total = gated.catalog.items[INSTALLED].details.file_size
     assert any(e.total == total for e in downloading)
     assert any(p.startswith("/progress/") for p in paths)

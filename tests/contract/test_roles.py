@@ -20,6 +20,7 @@ from openworkshop.ports import (
     StatisticsStore,
     Storage,
     Transition,
+    WorkSignal,
 )
 from tests.contract.support import T0
 
@@ -35,6 +36,7 @@ PARTS = [
     ItemMemory,
     EventLog,
     ProgressBoard,
+    WorkSignal,
 ]
 ROLES = [Lifecycle, *PARTS, Storage]
 

@@ -369,3 +369,22 @@ async def test_parallel_packing_gives_a_valid_archive(tmp_path: Path, threads: i
     if shutil.which("unzip"):  # an independent reader (Info-ZIP)
         info_zip = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
         assert info_zip.returncode == 0, info_zip.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_packing_tells_the_bytes_it_has_read(tmp_path: Path, threads: int) -> None:
+    """``progress(done, total)`` rises to the files' unpacked size, whichever way it packs."""
+    folder = tmp_path / "mod"
+    (folder / "Data").mkdir(parents=True)
+    (folder / "Data" / "a.bin").write_bytes(os.urandom(3 << 20))
+    (folder / "b.txt").write_text("hello")
+    told: list[tuple[int, int]] = []
+    with (tmp_path / "out.zip").open("wb") as out:
+        packed = pack_folder(
+            folder, out, threads=threads, progress=lambda d, t: told.append((d, t))
+        )
+    total = (3 << 20) + 5
+    assert packed == total
+    assert {t for _, t in told} == {total}
+    done = [d for d, _ in told]
+    assert done == sorted(done) and done[-1] == total and len(done) >= 3

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import pytest
 
-from openworkshop import ModState, Workshop
+from openworkshop import ModState, Settings, Workshop
 from openworkshop.domain import Archive, ItemDetails
+from openworkshop.ports import Storage
 from openworkshop.progress import ModProgress, Phase, Progress, mod_progress
 from openworkshop.query import ModInfoQuery, ProgressQuery
 from openworkshop.testing import (
@@ -160,3 +162,33 @@ def _downloading():  # type: ignore[no-untyped-def]
     from openworkshop.domain import Mod
 
     return Mod(id=1, state=ModState.DOWNLOADING)
+
+
+async def test_a_request_in_one_workshop_wakes_the_worker_of_another(
+    storage: Storage, steam: FakeSteamSource, tmp_path: Path
+) -> None:
+    """Two workshops on one storage (an API node and a worker): a request queued through the
+    first wakes the second's worker through the storage's work signal, not its next look at
+    the queue."""
+    node, worker = (
+        Workshop(
+            storage=storage,
+            steam=steam,
+            archives=MemoryArchiveStore(),
+            clock=FakeClock(),
+            settings=Settings(gather_window=0.0),
+            downloads_dir=tmp_path / name,
+        )
+        for name in ("node", "worker")
+    )
+    await storage.open()
+    try:
+        listening = asyncio.ensure_future(worker.pipeline._listen())
+        await asyncio.sleep(0)
+        assert not worker.pipeline.wakeup.is_set()
+        mod_id = next(i for i in steam.catalog.items if i not in (BIG_ID, PRIVATE_MOD_ID))
+        await node.request_download(mod_id)
+        await asyncio.wait_for(worker.pipeline.wakeup.wait(), 60)
+        listening.cancel()
+    finally:
+        await storage.close()

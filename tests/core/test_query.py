@@ -1,4 +1,5 @@
-"""Query validation: every error of the seed with its error_id, and the api.md decisions."""
+"""Query validation: every error of the original Open Workshop API with its error_id, and the
+api.md decisions."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from openworkshop.query import (
     ModTagsQuery,
     PageQuery,
     ResourcesQuery,
+    parameters,
 )
 
 
@@ -68,7 +70,7 @@ def test_offset_is_page_size_times_page() -> None:
 
 
 def test_mod_filters_complexity() -> None:
-    """tags + games + primary_sources above 30 → error_id 2 with the seed's message."""
+    """tags + games + primary_sources above 30 → error_id 2 with the original's message."""
     params = p(
         tags=str(list(range(1, 21))), games="[1,2,3,4,5,6,7,8,9,10]", primary_sources="steam"
     )
@@ -135,7 +137,7 @@ LIST_FORMS = ["json", "repeated", "comma"]
 def test_list_limits_count_repeats(
     cls: type[ModListQuery] | type[GameListQuery], name: str, element: str, limit: int, form: str
 ) -> None:
-    """The seed's limits count the list as sent, before repeats are dropped: one element
+    """The original's limits count the list as sent, before repeats are dropped: one element
     over is 413 error_id 2 in every form; at the limit the query holds the element once."""
     at_limit = cls.from_params({name: _spelled(form, [element] * limit)})
     assert at_limit == cls.from_params({name: _spelled(form, [element])})
@@ -415,3 +417,88 @@ def test_info_flags() -> None:
     assert q.dependencies and q.game and q.fields.description and q.fields.general
     g = GameInfoQuery.from_params("5", p(statistics="true", dates="false"))
     assert g.fields.statistics and not g.fields.dates
+
+
+def test_every_problem_in_declaration_order() -> None:
+    """The converter reads every field and ``cattrs.transform_error`` makes the details: the
+    unknown parameters first (sorted), then each problem in the order the parameters are
+    declared, every element of a list named."""
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(
+            p(zz="1", page="x", sort="NOPE", tags=["[1,", "2,a,b"], general="maybe", aa="2")
+        )
+    sorts = "NAME, SIZE, DATE_CREATION, DATE_UPDATE, DATE_REQUEST, SOURCE, DOWNLOADS, RELEVANCE"
+    assert info.value.details == [
+        "aa: unknown parameter",
+        "zz: unknown parameter",
+        "page: not an integer: 'x'",
+        f"sort: unknown sort 'NOPE'; one of {sorts}, each with i",
+        "tags: not a list: '[1,'",
+        "tags: not an id: 'a'",
+        "tags: not an id: 'b'",
+        "general: not a boolean (true/false/1/0): 'maybe'",
+    ]
+
+
+def test_game_is_named_as_sent() -> None:
+    """An alias is read into its parameter's field, but its problems carry its own name."""
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(p(games="1,x", game="y"))
+    assert info.value.details == ["games: not an id: 'x'", "game: not an id: 'y'"]
+
+
+def test_a_malformed_path_is_reported_alone() -> None:
+    """The path names what is asked for: its problems come alone, before the query's (at
+    most 20 for a list)."""
+    with pytest.raises(InvalidParameter) as info:
+        ModInfoQuery.from_params("x", p(game="maybe", full="1"))
+    assert info.value.details == ["mod_id: not a Steam id: 'x'"]
+    with pytest.raises(InvalidParameter) as info:
+        ModTagsQuery.from_params("[1," + ",".join(['"a"'] * 30) + "]", p(tags="x"))
+    assert info.value.details == ["mods_ids_list: not a Steam id: 'a'"] * 20
+
+
+def test_relevance_needs_q_alongside_other_problems() -> None:
+    """A rule over two fields is checked even when another value is malformed."""
+    with pytest.raises(InvalidParameter) as info:
+        ModListQuery.from_params(p(sort="RELEVANCE", q="x" * 300, page="x"))
+    assert info.value.details == [
+        "page: not an integer: 'x'",
+        "q: longer than 256 characters",
+        "sort: RELEVANCE needs q",
+    ]
+
+
+READERS = [
+    PageQuery.from_params,
+    ModListQuery.from_params,
+    GameListQuery.from_params,
+    lambda params: ModTagsQuery.from_params("[1]", params),
+    lambda params: GameGenresQuery.from_params("[1]", params),
+    lambda params: ResourcesQuery.from_params("[1]", params),
+    lambda params: ModInfoQuery.from_params("1", params),
+    lambda params: GameInfoQuery.from_params("1", params),
+    HourStatsQuery.from_params,
+    DayStatsQuery.from_params,
+]
+
+
+@pytest.mark.parametrize("read", READERS)
+def test_each_declared_default_reads_as_absent(read) -> None:  # type: ignore[no-untyped-def]
+    """Sending a parameter's declared default (integers, booleans) gives the query of no
+    parameters: the declarations are what the reading uses."""
+    plain = read({})
+    query = type(plain)
+    checked = 0
+    for declared in parameters(query):
+        if declared.location != "query" or isinstance(declared.default, tuple):
+            continue
+        if isinstance(declared.default, bool):
+            sent = str(declared.default).lower()
+        elif isinstance(declared.default, int):
+            sent = str(declared.default)
+        else:
+            continue
+        assert read({declared.name: [sent]}) == plain, declared.name
+        checked += 1
+    assert checked or query is DayStatsQuery

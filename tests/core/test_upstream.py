@@ -90,3 +90,28 @@ async def test_ceiling_per_minute() -> None:
     await gate.call(lambda: steam.details([1]))  # waits (the fake clock advances)
     assert clock.monotonic() - before >= 59
     assert steam.calls["details"] == 4
+
+
+async def test_the_ceiling_holds_across_processes_on_one_storage() -> None:
+    """Two gates on one storage (two processes, as far as the gate knows: each has its own
+    sliding window) share one ceiling per minute of the clock: 9 calls through both at 3 a
+    minute take three minutes, never more than 3 in one; a gate that may not wait is refused
+    while the other has used the minute up."""
+    storage, clock = MemoryStorage(), FakeClock()
+    first, second = (
+        UpstreamGate(flags=storage, clock=clock, per_minute=3, pause=300) for _ in range(2)
+    )
+    minutes: list[object] = []
+
+    async def call() -> None:
+        minutes.append(clock.now().replace(second=0, microsecond=0))
+
+    for n in range(9):
+        await (first if n % 2 else second).call(call)
+    assert sorted({m: minutes.count(m) for m in minutes}.values()) == [3, 3, 3]
+    assert first.calls + second.calls == 9
+    await first.call(call)
+    await first.call(call)
+    await second.call(call)  # the third of this minute
+    with pytest.raises(UpstreamRateLimited, match="all processes"):
+        await first.call(call, wait=False)  # its own window has room; the minute has not

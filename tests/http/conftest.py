@@ -137,7 +137,7 @@ async def api(make_api: MakeApi) -> Api:
 
 
 def assert_error(response: httpx.Response, status: int, error_id: int | None = None) -> dict:
-    """The response is an error in the seed's shape, with ``details``, as JSON."""
+    """The response is an error in the original's shape, with ``details``, as JSON."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"] == "application/json"
     body = response.json()

@@ -1,4 +1,4 @@
-"""create_app: the route table covers the seed's endpoints and statistics types, and the
+"""create_app: the route table covers the original's endpoints and statistics types, and the
 lifespan starts and stops the workshop when asked to."""
 
 from __future__ import annotations

@@ -197,13 +197,25 @@ def test_serve_https(tmp_path: Path, certificate: tuple[Path, Path], server: str
 
 def test_help_names_the_commands_and_flags() -> None:
     top = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, check=True)
-    for command in ("serve", "demo", "fake-steam"):
+    for command in ("serve", "worker", "demo", "fake-steam"):
         assert command in top.stdout
     serve = subprocess.run(
         [str(SCRIPT), "serve", "--help"], capture_output=True, text=True, check=True
     )
-    for flag in ("--host", "--port", "--data-dir", "--ssl-certfile", "--ssl-keyfile", "--server"):
+    for flag in (
+        "--host",
+        "--port",
+        "--data-dir",
+        "--ssl-certfile",
+        "--ssl-keyfile",
+        "--server",
+        "--no-worker",
+    ):
         assert flag in serve.stdout
+    worker = subprocess.run(
+        [str(SCRIPT), "worker", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--data-dir" in worker.stdout and "no HTTP" in worker.stdout
     fake = subprocess.run(
         [str(SCRIPT), "fake-steam", "--help"], capture_output=True, text=True, check=True
     )
@@ -229,4 +241,20 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
             env={"PATH": "/usr/bin:/bin", **env},
         )
     assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_worker_without_steamcmd_says_so_and_stops(tmp_path: Path) -> None:
+    """A worker exists to download: without steamcmd it stops at once with a clear error,
+    instead of sitting idle."""
+    env = {"OPENWORKSHOP_STEAMCMD": str(tmp_path / "none"), "OPENWORKSHOP_STEAM_API_URL": CLOSED}
+    done = subprocess.run(
+        [str(SCRIPT), "worker", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+    assert done.returncode == 1
+    assert "openworkshop worker: a worker downloads with steamcmd" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr

@@ -1,4 +1,4 @@
-"""Every endpoint of the seed and every error it documents, with its status and body."""
+"""Every endpoint of the original Open Workshop API and every error it documents, with its status and body."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def test_download_steam_queues_then_sends_the_archive(api: Api) -> None:
 
 
 async def test_download_steam_while_processing_is_202_error_id_3(make_api: MakeApi) -> None:
-    """A second request for a mod still queued: 202 with the seed's body and Retry-After."""
+    """A second request for a mod still queued: 202 with the original's body and Retry-After."""
     api = await make_api(can_download=True)
     mod_id = api.mod_ids()[1]
     api.steam.login_delay = 1.0
@@ -78,7 +78,7 @@ async def test_download_steam_of_a_missing_mod_is_404_error_id_2(api: Api) -> No
 
 
 async def test_download_steam_without_steamcmd_is_503_error_id_1(make_api: MakeApi) -> None:
-    """The seed's 103 "not ready" becomes 503 with Retry-After (api.md, decision 1)."""
+    """The original's 103 "not ready" becomes 503 with Retry-After (api.md, decision 1)."""
     api = await make_api(can_download=False)
     answer = await api.client.get(f"/download/steam/{api.mod_ids()[0]}")
     body = assert_error(answer, 503, 1)

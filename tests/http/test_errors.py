@@ -1,4 +1,4 @@
-"""Bad input everywhere: a 4xx in the seed's error shape (with details), never a 500; unknown
+"""Bad input everywhere: a 4xx in the original's error shape (with details), never a 500; unknown
 paths and methods in the same shape; CORS on every answer; a bug is a JSON 500."""
 
 from __future__ import annotations
@@ -431,7 +431,7 @@ async def test_a_bug_is_a_json_500_with_cors(api: Api, monkeypatch: pytest.Monke
 async def test_queue_size_is_minus_one_when_it_cannot_be_counted(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The seed's answer for a queue that cannot be counted."""
+    """The original's answer for a queue that cannot be counted."""
     from openworkshop.errors import StorageError
 
     async def broken():

@@ -250,7 +250,7 @@ async def test_archive_ranges_are_documented(api: Api, path: str) -> None:
 
 CONFIG = {
     "checks": {
-        # what a valid request may get: the seed's answers about mods (404, 425, 202, 208),
+        # what a valid request may get: the original's answers about mods (404, 425, 202, 208),
         # and the limits JSON Schema cannot state: a sum over several lists (413), start
         # after end (409), a range past the end (416), a cursor the log no longer reaches
         # (410). Never 422.

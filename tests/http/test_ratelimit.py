@@ -12,7 +12,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_429_with_retry_after_once_the_budget_is_spent(make_api: MakeApi) -> None:
-    """client_rate requests a minute, then 429 in the seed's shape with Retry-After; the
+    """client_rate requests a minute, then 429 in the original's shape with Retry-After; the
     limit is per client address and per endpoint group, and refills with time."""
     api = await make_api(client_rate=3)
     mod_id = api.mod_ids()[0]

@@ -4,6 +4,7 @@ killed with its whole process group, the password kept off every command line.""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from openworkshop_steam.fake import (
     ENV_RATE_LIMIT,
     ENV_SELF_UPDATE,
     FakeSteam,
+    install_fake_steamcmd,
 )
 from openworkshop_steam.steamcmd import item_folder
 
@@ -367,3 +369,35 @@ async def test_missing_steamcmd_is_a_configuration_error(make_source: Make, tmp_
     async with make_source(username="bob", password='a"b') as source:
         with pytest.raises(SteamConfigurationError, match="double quote"):
             await source.download([DownloadItem(app_id=1, mod_id=2)], tmp_path / "dl")
+
+
+async def test_measure_follows_what_steamcmd_has_written(
+    make_source: Make, fake: FakeSteam, catalog: SteamCatalog, tmp_path: Path
+) -> None:
+    """``measure`` counts an item's bytes in steamcmd's download folder while it comes in
+    (the fake stops halfway until its gate file exists), then in its content folder; an
+    item not begun is 0. No call to Steam."""
+    item = make_item(4_200_000_001, blobs={"Data/big.bin": 2 << 20})
+    catalog.add_item(item)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    steamcmd = install_fake_steamcmd(
+        tmp_path / "gated", catalog=fake.catalog_url, login_delay=0.02, gate=str(gate)
+    )
+    items = wanted(catalog, [item.id])
+    folder = tmp_path / "downloads"
+    total = item.content_size()
+    async with make_source(steamcmd=str(steamcmd)) as source:
+        assert await source.measure(items, folder) == {item.id: 0}
+        download = asyncio.ensure_future(source.download(items, folder))
+        calls = dict(fake.calls)
+        while (await source.measure(items, folder))[item.id] < total // 2:
+            assert not download.done(), download.result()
+            await asyncio.sleep(0.01)  # polls for a state the fake holds until the gate opens
+        assert await source.measure(items, folder) == {item.id: total // 2}
+        (gate / f"{item.id}-2").touch()
+        outcomes = await asyncio.wait_for(download, 60)
+        assert outcomes[item.id].path is not None
+        assert await source.measure(items, folder) == {item.id: total}
+        steam_calls = {k: v for k, v in fake.calls.items() if k != "catalog"}  # steamcmd's own
+        assert steam_calls == calls

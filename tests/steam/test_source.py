@@ -114,7 +114,6 @@ async def test_keyed_details_carry_extras(
                 tags=item.details.tags,
                 description=item.details.description,
             )
-            assert await source.extras(got) == got.extras
     assert fake.calls["service_details"] == 1 and fake.calls["details"] == 0
     assert fake.calls["page"] == 0
     request = fake.requests[0]
@@ -149,7 +148,7 @@ async def test_page_extras(source: SteamWebSource, fake: FakeSteam, catalog: Ste
     with_shots = next(i for i in catalog.items.values() if i.screenshots and i.dependencies)
     without = next(i for i in catalog.items.values() if i.visible and not i.screenshots)
     for item in (with_shots, without):
-        extras = await source.extras(item.details)
+        extras = await source.extras(item.id, preview_url=item.details.preview_url)
         assert extras is not None
         assert extras.dependencies == item.dependencies
         assert extras.screenshots == item.screenshots
@@ -161,7 +160,7 @@ async def test_page_extras(source: SteamWebSource, fake: FakeSteam, catalog: Ste
 
 async def test_page_of_a_private_item(source: SteamWebSource, catalog: SteamCatalog) -> None:
     """The HTTP 200 error shell means not found."""
-    assert await source.extras(catalog.items[PRIVATE_MOD_ID].details) is None
+    assert await source.extras(PRIVATE_MOD_ID) is None
 
 
 async def test_app(source: SteamWebSource, fake: FakeSteam, catalog: SteamCatalog) -> None:
@@ -205,7 +204,7 @@ FAULTS: list[tuple[dict[str, Any], type[Exception]]] = [
 CALLS: dict[str, Callable[[SteamWebSource, SteamCatalog], Any]] = {
     "details": lambda s, c: s.details([next(iter(c.items))]),
     "appdetails": lambda s, c: s.app(294100),
-    "page": lambda s, c: s.extras(next(iter(c.items.values())).details),
+    "page": lambda s, c: s.extras(next(iter(c.items))),
     "collection": lambda s, c: s.collection_children([1]),
 }
 
@@ -394,7 +393,7 @@ async def test_hostile_text_is_cleaned_at_the_edge(hostile: str) -> None:
         assert (item.title, item.description, item.tags) == (CLEAN_TITLE, "d", ("\ufffd",))
         app = await source.app(294100)
         assert app is not None and (app.name, app.genres) == (CLEAN_TITLE, ((1, "\ufffd"),))
-        extras = await source.extras(item)
+        extras = await source.extras(7)
         assert extras is not None and extras.tags == ("A\ufffd",)
         assert extras.description is not None
         storable(item.title, item.description, *item.tags, app.name, extras.description)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from openworkshop.testing import sample_catalog
+from openworkshop.testing import SteamCatalog, sample_catalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
+from tests.client.gated import Gated, gated_server
 from tests.http.conftest import running_demo
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -54,6 +55,22 @@ def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     which the demo leaves for a person to ask for); its base URL."""
     with running_demo(tmp_path_factory.mktemp("web-demo"), cached_within=90) as base:
         yield base
+
+
+WEB_SLOW = 4000000200
+"""A large mod the gated server's fake steamcmd stops halfway."""
+
+
+@pytest.fixture(scope="session")
+def gated_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
+    """A server whose fake steamcmd stops each download halfway until the test opens its
+    gate (tests/client/gated.py), with one large mod."""
+    from tests.client.conftest import _item
+
+    catalog = SteamCatalog()
+    catalog.add_item(_item(WEB_SLOW, blob=6 << 20))
+    with gated_server(tmp_path_factory.mktemp("web-gated"), catalog) as running:
+        yield running
 
 
 @pytest.fixture

@@ -75,7 +75,8 @@ ENV_RATE_LIMIT = _PREFIX + "RATE_LIMIT"
 ENV_GLUED = _PREFIX + "GLUED"
 """``1``: result lines end without a newline, glued to the next text."""
 ENV_SESSION_LOG = _PREFIX + "SESSION_LOG"
-"""A file to append one JSON line to per session (argv, login, items, pids, environ)."""
+"""A file to append one JSON line to per session (argv, login, items, pids and the parent's,
+environ)."""
 ENV_PASSWORD = _PREFIX + "PASSWORD"
 """The password every account has; unset accepts any. A wrong one: ``Invalid Password``."""
 ENV_GUARD = _PREFIX + "GUARD"
@@ -226,6 +227,7 @@ class _Session:
         self.record: dict[str, Any] = {
             "session": f"{os.getpid()}-{time.time_ns()}",
             "pid": os.getpid(),
+            "ppid": os.getppid(),  # the server process that ran it
             "argv": self.argv,
             "items": [],
             # what steamcmd inherited, so tests can see that no secret reached it

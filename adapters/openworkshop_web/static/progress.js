@@ -6,10 +6,11 @@
 // link appears.
 //
 // A "progress source" is anything with start(onEvent) and stop() that calls
-// onEvent({phase, state, reason}) with phase one of "queued", "downloading", "ready",
-// "failed". pollingSource below asks /condition/mod/[id] (honouring Retry-After);
-// a source over the progress stream (GET /progress/{ids}, server-sent events) can replace it
-// in followMod without touching the rest.
+// onEvent({phase, state, reason, position, done, total, eta}) with phase one of "queued",
+// "downloading", "packing", "ready", "failed". streamSource reads the server's progress
+// stream (GET /progress/[id], server-sent events: the bytes downloaded and packed, the place
+// in the queue, an estimate); where the browser or the server has no stream it falls back to
+// pollingSource, which asks /condition/mod/[id] (honouring Retry-After).
 "use strict";
 
 (function () {
@@ -81,12 +82,74 @@
     };
   }
 
+  // Follows one mod on the server's progress stream; the polling source takes over when
+  // the stream cannot be opened or breaks before the mod is ready (a server of the original
+  // API has none).
+  function streamSource(id) {
+    var stream = null;
+    var fallback = null;
+    var stopped = false;
+    return {
+      start: function (onEvent) {
+        function poll() {
+          if (stream !== null) stream.close();
+          if (!stopped && fallback === null) {
+            fallback = pollingSource(id, DEFAULT_WAIT);
+            fallback.start(onEvent);
+          }
+        }
+        if (typeof EventSource === "undefined") return poll();
+        stream = new EventSource(api + "/progress/[" + id + "]");
+        stream.addEventListener("progress", function (message) {
+          if (!stopped) onEvent(fromStream(JSON.parse(message.data)));
+        });
+        stream.onerror = poll; // also when the server ends the stream: polling says why
+      },
+      stop: function () {
+        stopped = true;
+        if (stream !== null) stream.close();
+        if (fallback !== null) fallback.stop();
+      },
+    };
+  }
+
+  // A /progress event as the page shows it: parsing is "ready" in condition 1 (the archive
+  // can be downloaded while the server reads the mod's page).
+  function fromStream(p) {
+    if (p.phase === "parsing" || p.phase === "ready") return { phase: "ready", state: p.condition };
+    if (p.phase === "missing") return { phase: "failed", reason: "" };
+    return { phase: p.phase, reason: p.reason, position: p.position, done: p.done,
+             total: p.total, eta: p.eta };
+  }
+
+  function detailOf(event) {
+    if (event.phase === "queued" && event.position) {
+      return labels.position.replace("{}", event.position);
+    }
+    var parts = [];
+    if (event.total && event.done !== null && event.done !== undefined) {
+      parts.push(Math.floor((100 * event.done) / event.total) + "%");
+    }
+    if (event.eta !== null && event.eta !== undefined) {
+      parts.push(labels.eta.replace("{}", Math.ceil(event.eta)));
+    }
+    return parts.join(", ");
+  }
+
   function show(event) {
+    var detail = event.phase === "ready" ? "" : detailOf(event);
     phaseEl.textContent = event.phase === "ready" ? labels[event.state === 1 ? "available" : "ready"]
-      : labels[event.phase] + (event.reason ? ": " + event.reason : "");
+      : labels[event.phase] + (event.reason ? ": " + event.reason : "") +
+        (detail ? " (" + detail + ")" : "");
     box.dataset.phase = event.phase;
     bar.hidden = event.phase === "ready" || event.phase === "failed";
-    bar.value = { queued: 1, downloading: 2, ready: 3 }[event.phase] || 0;
+    if (event.total && event.done !== null && event.done !== undefined) {
+      bar.max = event.total;
+      bar.value = Math.min(event.done, event.total);
+    } else {
+      bar.max = 3;
+      bar.value = { queued: 1, downloading: 2, packing: 2, ready: 3 }[event.phase] || 0;
+    }
     if (event.phase === "ready") {
       linkBox.hidden = false;
       if (form) form.hidden = true;
@@ -131,7 +194,7 @@
             show({ phase: "failed", reason: body.message });
           });
         }
-        followMod(pollingSource(modId, retryAfter(response, DEFAULT_WAIT)));
+        followMod(streamSource(modId));
       })
       .catch(function (error) {
         if (error.name !== "AbortError") show({ phase: "failed", reason: String(error) });
@@ -145,5 +208,5 @@
     });
   }
   var state = box.dataset.state === "" ? null : Number(box.dataset.state);
-  if (state === 3 || state === 2) followMod(pollingSource(modId, DEFAULT_WAIT));
+  if (state === 3 || state === 2) followMod(streamSource(modId));
 })();

@@ -219,13 +219,11 @@ class FakeSteamSource:
 
         return await asyncio.to_thread(work)
 
-    async def extras(self, item: ItemDetails) -> ItemExtras | None:
-        if item.extras is not None:
-            return item.extras
+    async def extras(self, mod_id: int, *, preview_url: str = "") -> ItemExtras | None:
         self.calls["extras"] += 1
         await asyncio.sleep(0)
         self._raise_fault("extras")
-        found = self.catalog.items.get(item.id)
+        found = self.catalog.items.get(mod_id)
         if found is None or not found.visible:
             return None
         return ItemExtras(

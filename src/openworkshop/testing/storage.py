@@ -30,6 +30,7 @@ from openworkshop.domain import (
 from openworkshop.events import Change, Event, EventBatch, game_change, mod_change
 from openworkshop.ports import CatalogSummary, Page, StatRow, Transition
 from openworkshop.progress import Progress
+from openworkshop.signals import LocalWorkSignal
 from openworkshop.states import ModState
 
 __all__ = ["MemoryStorage"]
@@ -125,6 +126,7 @@ class MemoryStorage:
         self._latest_event = 0
         self._trimmed_events = 0
         self._progress: dict[int, Progress] = {}
+        self._work = LocalWorkSignal()
 
     async def open(self) -> None:
         return None
@@ -525,6 +527,14 @@ class MemoryStorage:
 
     async def known_items(self, ids: Sequence[int]) -> dict[int, KnownItem]:
         return {i: self._known[i] for i in ids if i in self._known}
+
+    # --- the work signal (this process only: the store is in its memory) ------------
+
+    async def signal_work(self) -> None:
+        await self._work.signal_work()
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        return await self._work.wait_for_work(timeout)
 
     # --- live progress ----------------------------------------------------------------
 
