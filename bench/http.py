@@ -648,7 +648,9 @@ def memory_only(data_dir: Path, args: argparse.Namespace) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    with process(server_argv(args.servers.split(",")[0], port, data_dir, args, 8)) as child:
+    with process(
+        server_argv(args.servers.split(",")[0], port, data_dir, args, args.kept_mb)
+    ) as child:
         _wait_for(base + "/info/queue/size")
         print(f"seeded and started in {time.perf_counter() - started:.0f} s")
         sampler = RssSampler(child.pid)
@@ -682,7 +684,9 @@ def main() -> None:
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--floor", help=argparse.SUPPRESS)
     parser.add_argument("--answers", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--kept-mb", type=int, default=8, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--kept-mb", type=int, default=8, help="--memory-only: the kept answers' MB (0: off)"
+    )
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--memory-only", action="store_true", help="only the RSS parts")

@@ -27,8 +27,13 @@ from starlette.types import Scope
 __all__ = ["CONTENT_TYPE", "ENTRY_OVERHEAD", "JSON_TYPE", "AnswerCache"]
 
 JSON_TYPE: Final = "application/json"
-ENTRY_OVERHEAD: Final = 250
-"""Bytes an entry costs beyond its body and key (the objects that hold them), counted."""
+ENTRY_OVERHEAD: Final = 3_000
+"""Bytes of the process's RSS an entry costs beyond its body and key, counted against
+``max_bytes``. The objects themselves take about 200 (10,000 ``/info/mod`` answers of 100
+bytes: 1.9 MB by tracemalloc), but kept among a busy server's short-lived objects they pin
+the allocator's pools: the same 10,000 answers raised the server's RSS by 35-40 MB in
+``bench/http.py`` (docs/http.md, "Memory"). Counted so, 8 MB holds about 2,500 small
+answers, or 1,000 listings of 50 rows."""
 
 
 class AnswerCache:
