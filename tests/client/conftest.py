@@ -5,6 +5,7 @@ front of it (``proxy.py``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -155,34 +156,50 @@ class Server:
     catalog: SteamCatalog
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``openworkshop serve`` on 127.0.0.1 with the fake Steam; no rate limit; no update
-    cooldown (a test can make the server fetch a new version at once)."""
-    folder = tmp_path_factory.mktemp("client-server")
-    catalog = client_catalog()
-    steam = SteamThread(catalog, folder / "fake-steamcmd")
+@contextlib.contextmanager
+def fake_steam_server(
+    folder: Path,
+    catalog: SteamCatalog,
+    *,
+    env: dict[str, str] | None = None,
+    steamcmd: dict[str, str | float | bool] | None = None,
+) -> Iterator[Server]:
+    """``openworkshop serve`` on 127.0.0.1 over ``catalog`` with the fake Steam (in its own
+    thread) and fake steamcmd (``steamcmd``: more of its settings); no rate limit; ``env``
+    adds settings."""
+    steam = SteamThread(catalog, folder / "fake-steamcmd", steamcmd=steamcmd or {})
     running = steam.start()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
+    settings = {
         **running.environment(),
         "OPENWORKSHOP_CLIENT_RATE": "0",
-        "OPENWORKSHOP_UPDATE_COOLDOWN": "0",
         "OPENWORKSHOP_GATHER_WINDOW": "0.05",
         "OPENWORKSHOP_DATA_DIR": str(folder / "data"),
         "OPENWORKSHOP_PORT": str(port),
+        **(env or {}),
     }
     try:
         with openworkshop_process(
             ["serve", "--log-level", "warning"],
-            env,
+            settings,
             ready_url=url + "/info/queue/size",
             log=folder / "server.log",
         ):
             yield Server(url, port, catalog)
     finally:
         steam.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The client tests' server (:func:`fake_steam_server`) with no update cooldown (a test
+    can make the server fetch a new version at once)."""
+    folder = tmp_path_factory.mktemp("client-server")
+    with fake_steam_server(
+        folder, client_catalog(), env={"OPENWORKSHOP_UPDATE_COOLDOWN": "0"}
+    ) as running:
+        yield running
 
 
 LAUNCHER_PATHS = ("/plan", "/info/collection", "/progress")

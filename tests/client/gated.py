@@ -11,8 +11,7 @@ from pathlib import Path
 import attrs
 
 from openworkshop.testing import SteamCatalog
-from tests.client.conftest import SteamThread
-from tests.http.conftest import free_port, openworkshop_process
+from tests.client.conftest import fake_steam_server
 
 
 @attrs.frozen
@@ -32,27 +31,10 @@ def gated_server(folder: Path, catalog: SteamCatalog) -> Iterator[Gated]:
     """The server on 127.0.0.1 over ``catalog``, progress written and read every 0.05 s."""
     gate = folder / "gate"
     gate.mkdir()
-    steam = SteamThread(catalog, folder / "fake-steamcmd", steamcmd={"gate": str(gate)})
-    running = steam.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
-        **running.environment(),
-        "OPENWORKSHOP_CLIENT_RATE": "0",
-        "OPENWORKSHOP_GATHER_WINDOW": "0.05",
         "OPENWORKSHOP_PROGRESS_INTERVAL": "0.05",
         "OPENWORKSHOP_PROGRESS_POLL": "0.05",
         "OPENWORKSHOP_PROGRESS_HEARTBEAT": "0.2",
-        "OPENWORKSHOP_DATA_DIR": str(folder / "data"),
-        "OPENWORKSHOP_PORT": str(port),
     }
-    try:
-        with openworkshop_process(
-            ["serve", "--log-level", "warning"],
-            env,
-            ready_url=url + "/info/queue/size",
-            log=folder / "server.log",
-        ):
-            yield Gated(url, port, catalog, gate)
-    finally:
-        steam.stop()
+    with fake_steam_server(folder, catalog, env=env, steamcmd={"gate": str(gate)}) as server:
+        yield Gated(server.url, server.port, catalog, gate)

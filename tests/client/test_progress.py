@@ -22,6 +22,7 @@ from openworkshop_client import Client, Done, Event, Queued, ServerDownloading
 from tests.client.conftest import _item, files_in, files_of
 from tests.client.gated import Gated, gated_server
 from tests.client.proxy import running_proxy
+from tests.http.conftest import sse_messages
 
 pytestmark = pytest.mark.anyio
 
@@ -42,19 +43,10 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
 
 
 def progress_events(lines: Iterator[str]) -> Iterator[dict]:
-    """The ``progress`` events of a stream, until it ends; comments and ``retry`` skipped."""
-    fields: dict[str, str] = {}
-    for line in lines:
-        if line.startswith(":") or line.startswith("retry:"):
-            continue
-        if line == "":
-            if fields:
-                assert fields["event"] == "progress"
-                yield json.loads(fields["data"])
-                fields = {}
-            continue
-        name, _, value = line.partition(": ")
-        fields[name] = value
+    """The ``progress`` events of a stream, until it ends."""
+    for fields in sse_messages(lines):
+        assert fields["event"] == "progress"
+        yield json.loads(fields["data"])
 
 
 def test_the_stream_rises_to_ready_and_ends(gated: Gated) -> None:

@@ -173,11 +173,43 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def sse_messages(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    """The messages of a Server-Sent Events stream (each its fields: ``id``, ``event``,
+    ``data``), comments and ``retry`` left out, until the stream ends."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line.startswith(":") or line.startswith("retry:"):
+            continue
+        if line == "":
+            if fields:
+                yield fields
+                fields = {}
+            continue
+        name, _, value = line.partition(": ")
+        fields[name] = value
+
+
+def _wait_for_text(log: Path, text: bytes, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_bytes():
+        if process.poll() is not None:
+            raise AssertionError(f"the process exited with {process.returncode}: {log.read_text()}")
+        assert time.monotonic() < deadline, f"{text!r} not in {log} within {timeout} s"
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def openworkshop_process(
-    args: Sequence[str], env: dict[str, str] | None = None, *, ready_url: str, log: Path
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    *,
+    ready_url: str | None = None,
+    ready_text: bytes | None = None,
+    log: Path,
 ) -> Iterator[subprocess.Popen]:
-    """``openworkshop ARGS`` as a real process (the console script), stopped with SIGTERM."""
+    """``openworkshop ARGS`` as a real process (the console script), ready once ``ready_url``
+    answers (or, for a process with no HTTP, ``ready_text`` is in its log); stopped with
+    SIGTERM."""
     script = Path(sys.executable).with_name("openworkshop")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKSHOP_")}
     environment.update(env or {})
@@ -186,7 +218,10 @@ def openworkshop_process(
             [str(script), *args], env=environment, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            wait_for_http(ready_url, process)
+            if ready_url is not None:
+                wait_for_http(ready_url, process)
+            if ready_text is not None:
+                _wait_for_text(log, ready_text, process)
             yield process
         finally:
             process.terminate()

@@ -16,7 +16,7 @@ import pytest
 
 from openworkshop.testing import sample_catalog
 from openworkshop.testing.sample import PRIVATE_MOD_ID, UNFETCHABLE_MOD_ID
-from tests.http.conftest import Api, assert_error, free_port, openworkshop_process
+from tests.http.conftest import Api, assert_error, free_port, openworkshop_process, sse_messages
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -163,21 +163,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def read_events(lines: Iterator[str], count: int) -> list[dict]:
     """The next ``count`` events of a stream (``id``, ``event`` and ``data`` checked)."""
     found: list[dict] = []
-    fields: dict[str, str] = {}
-    for line in lines:
-        if line.startswith(":") or line.startswith("retry:"):
-            continue
-        if line == "":
-            if fields:
-                data = json.loads(fields["data"])
-                assert (data["id"], data["type"]) == (fields["id"], fields["event"])
-                found.append(data)
-                fields = {}
-                if len(found) == count:
-                    return found
-            continue
-        name, _, value = line.partition(": ")
-        fields[name] = value
+    for fields in sse_messages(lines):
+        data = json.loads(fields["data"])
+        assert (data["id"], data["type"]) == (fields["id"], fields["event"])
+        found.append(data)
+        if len(found) == count:
+            return found
     raise AssertionError(f"the stream ended after {len(found)} events")
 
 

@@ -16,25 +16,20 @@ import hashlib
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from openworkshop.domain import ItemDetails
-from openworkshop.testing import CatalogItem, SteamCatalog
+from openworkshop.testing import SteamCatalog
 from openworkshop_steam.fake import read_sessions
-from tests.client.conftest import SteamThread
+from tests.client.conftest import SteamThread, _item
 from tests.http.conftest import free_port, openworkshop_process
 
 pytestmark = pytest.mark.slow
 
-APP = 294100
 MODS = tuple(range(4100000001, 4100000031))
 LARGE = MODS[7]
 DEADLINE = 240.0
@@ -43,23 +38,7 @@ DEADLINE = 240.0
 def _catalog() -> SteamCatalog:
     catalog = SteamCatalog()
     for mod_id in MODS:
-        blob = (2 << 20) if mod_id == LARGE else 20_000 + mod_id % 1000
-        files = {"About/About.xml": f"<ModMetaData><name>{mod_id}</name></ModMetaData>\n"}
-        catalog.add_item(
-            CatalogItem(
-                details=ItemDetails(
-                    id=mod_id,
-                    app_id=APP,
-                    title=f"Node test mod {mod_id}",
-                    file_size=blob + len(files["About/About.xml"]),
-                    hcontent_file="1",
-                    time_created=1600000000,
-                    time_updated=1600000000 + mod_id % 1000,
-                ),
-                files=files,
-                blobs={"Data/blob.bin": blob},
-            )
-        )
+        catalog.add_item(_item(mod_id, blob=(2 << 20) if mod_id == LARGE else 20_000))
     return catalog
 
 
@@ -70,36 +49,6 @@ def _until(what: str, check: object, deadline: float) -> object:
             return found
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def _worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    script = Path(sys.executable).with_name("openworkshop")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENWORKSHOP_")}
-    environment.update(env)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(script), "worker", "--log-level", "info"],
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _until(
-                "the worker's start",
-                lambda: process.poll() is not None or b" worker, data in " in log.read_bytes(),
-                time.monotonic() + 60,
-            )
-            assert process.poll() is None, log.read_text()
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 def _parent_of(pid: int) -> int | None:
@@ -148,7 +97,14 @@ def test_two_nodes_and_a_worker_survive_a_killed_process(
                 )
                 for n, (port, url) in enumerate(zip(ports, urls, strict=True))
             ]
-            worker = stack.enter_context(_worker(env, folder / "worker.log"))
+            worker = stack.enter_context(
+                openworkshop_process(
+                    ["worker", "--log-level", "info"],
+                    env,
+                    ready_text=b" worker, data in ",
+                    log=folder / "worker.log",
+                )
+            )
             processes = {p.pid: p for p in (*nodes, worker)}
             serving_only = nodes[1].pid
             for n, mod_id in enumerate(MODS):

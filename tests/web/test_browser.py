@@ -27,6 +27,17 @@ def wait(driver: Any) -> WebDriverWait:
     return WebDriverWait(driver, WAIT)
 
 
+def record_phases(driver: Any) -> None:
+    """Keep every text the phase shows in ``window.phases``, in order."""
+    driver.execute_script(
+        "window.phases = [];"
+        "new MutationObserver(function () {"
+        "  window.phases.push(document.getElementById('phase').textContent);"
+        "}).observe(document.getElementById('phase'), {childList: true, characterData: true,"
+        "  subtree: true});"
+    )
+
+
 def shoot(driver: Any, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.png"
     driver.save_screenshot(str(path))
@@ -115,13 +126,7 @@ def test_button_queues_a_new_mod_and_follows_it_to_the_download_link(
     assert not browser.find_element(By.ID, "download-link").is_displayed()
     shoot(browser, tmp_path, "new-mod")
     # every phase the page shows, in order
-    browser.execute_script(
-        "window.phases = [];"
-        "new MutationObserver(function () {"
-        "  window.phases.push(document.getElementById('phase').textContent);"
-        "}).observe(document.getElementById('phase'), {childList: true, characterData: true,"
-        "  subtree: true});"
-    )
+    record_phases(browser)
     button.click()
     link = wait(browser).until(ec.visibility_of_element_located((By.ID, "download-link")))
     phases = browser.execute_script("return window.phases")
@@ -192,13 +197,7 @@ def test_the_page_shows_a_slow_download_byte_by_byte(
     total = gated_web.catalog.items[mod_id].content_size()
     browser.get(f"{gated_web.url}/web/mods/{mod_id}")
     button = wait(browser).until(ec.element_to_be_clickable((By.ID, "queue-button")))
-    browser.execute_script(
-        "window.phases = [];"
-        "new MutationObserver(function () {"
-        "  window.phases.push(document.getElementById('phase').textContent);"
-        "}).observe(document.getElementById('phase'), {childList: true, characterData: true,"
-        "  subtree: true});"
-    )
+    record_phases(browser)
     button.click()
     bar = browser.find_element(By.ID, "progress-bar")
     wait(browser).until(lambda _: bar.get_attribute("value") == str(total // 2))
