@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,13 +22,14 @@ from openworkshop_http.api import ENDPOINTS, STATISTICS_TYPES
 from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
-from openworkshop_http.errors import HttpError, error_response, exception_handlers
+from openworkshop_http.errors import CORS_HEADERS, HttpError, error_response, exception_handlers
+from openworkshop_http.kept import CONTENT_TYPE, AnswerCache
 from openworkshop_http.language import choose_language
 from openworkshop_http.openapi import openapi_document
 from openworkshop_http.settings import HttpSettings
 from openworkshop_web import web_routes
 
-__all__ = ["ENDPOINTS", "AccessLog", "create_app", "downloads_off"]
+__all__ = ["ENDPOINTS", "AccessLog", "OpenWorkshopApp", "create_app", "downloads_off"]
 
 access_log = logging.getLogger("openworkshop.access")
 
@@ -61,8 +63,8 @@ def _counted(workshop: Workshop, name: str, handler: Handler) -> Handler:
     return endpoint
 
 
-def routes(workshop: Workshop, settings: HttpSettings) -> list[BaseRoute]:
-    endpoints = Endpoints(workshop, settings)
+def routes(endpoints: Endpoints) -> list[BaseRoute]:
+    workshop = endpoints.workshop
     out: list[BaseRoute] = []
     for endpoint in ENDPOINTS:
         handler = _counted(workshop, endpoint.statistics, getattr(endpoints, endpoint.handler))
@@ -127,18 +129,56 @@ class AccessLog:
         try:
             await self.app(scope, receive, counting)
         finally:
-            client = scope.get("client") or ("-", 0)
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = scope["path"] + (f"?{query}" if query else "")
-            access_log.info(
-                '%s "%s %s" %s %d %.1fms',
-                client[0],
-                scope["method"],
-                target[:2000],
-                status or "-",
-                sent,
-                (time.perf_counter() - started) * 1000,
-            )
+            log_access(scope, status, sent, started)
+
+
+def log_access(scope: Scope, status: int, sent: int, started: float) -> None:
+    """The access log's line for one request (``started``: ``time.perf_counter()``)."""
+    client = scope.get("client") or ("-", 0)
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope["path"] + (f"?{query}" if query else "")
+    access_log.info(
+        '%s "%s %s" %s %d %.1fms',
+        client[0],
+        scope["method"],
+        target[:2000],
+        status or "-",
+        sent,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+_CORS: Final = [(k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()]
+
+
+class OpenWorkshopApp(Starlette):
+    """The Starlette app, which sends a kept answer (``kept.py``) ahead of its middleware and
+    routing: counted in the statistics, logged and with the CORS headers as any answer is."""
+
+    kept: AnswerCache | None = None
+    workshop: Workshop | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kept, workshop = self.kept, self.workshop
+        if (
+            kept is not None
+            and workshop is not None
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and len(kept)
+        ):
+            hit = kept.get(AnswerCache.key(scope), workshop.catalog_version())
+            if hit is not None:
+                started = time.perf_counter()
+                body, counted_as = hit
+                await workshop.count_request(counted_as)
+                headers = [(b"content-length", b"%d" % len(body)), CONTENT_TYPE, *_CORS]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                if access_log.isEnabledFor(logging.INFO):
+                    log_access(scope, 200, len(body), started)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -169,13 +209,19 @@ def create_app(
         return error_response(DownloadsOff(details=[downloads_off(steamcmd)]))
 
     handlers = {**exception_handlers(), NotReady: not_ready}
-    app = Starlette(
-        routes=routes(workshop, settings),
-        middleware=[Middleware(AccessLog), Middleware(CORSHeaders)],
+    endpoints = Endpoints(workshop, settings)
+    app = OpenWorkshopApp(
+        routes=routes(endpoints),
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(CORSHeaders),
+        ],
         exception_handlers=handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
     app.state.workshop = workshop
     app.state.settings = settings
+    app.state.kept = app.kept = endpoints.kept  # the kept answers (kept.py)
+    app.workshop = workshop
     return app

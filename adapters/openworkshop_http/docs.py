@@ -13,9 +13,11 @@ from typing import Final
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from openworkshop_http.encoding import JSONResponse
 
 __all__ = ["ASSETS", "STATIC_PREFIX", "docs_page", "openapi_endpoint", "swagger_assets"]
 

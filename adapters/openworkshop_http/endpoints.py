@@ -16,7 +16,7 @@ import anyio
 import attrs
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from openworkshop import ArchiveHandle, Queued, Workshop, views
 from openworkshop.errors import ArchiveError, ModDamaged, StorageError, TooManyMods
@@ -44,8 +44,10 @@ from openworkshop.query import (
     read_path,
 )
 from openworkshop.service import CollectionQueued
-from openworkshop_http.api import STATISTICS_TYPES
+from openworkshop_http.api import ENDPOINTS, STATISTICS_TYPES
+from openworkshop_http.encoding import JSONResponse, dumps
 from openworkshop_http.errors import POLL_AFTER, TooManyRequests
+from openworkshop_http.kept import JSON_TYPE, AnswerCache
 from openworkshop_http.language import choose_language
 from openworkshop_http.ratelimit import ClientRateLimit
 from openworkshop_http.responses import (
@@ -125,6 +127,9 @@ class Endpoints:
         self.trusted_proxies = frozenset(
             a.strip() for a in settings.trusted_proxies.split(",") if a.strip()
         )
+        self.kept = AnswerCache(settings.answer_cache_mb << 20)
+        """The kept answers (kept.py): filled here, sent by the ``KeptAnswers`` middleware."""
+        self.counted_as = {e.handler: e.statistics for e in ENDPOINTS}
 
     # --- downloads ------------------------------------------------------------------------
 
@@ -209,10 +214,11 @@ class Endpoints:
     # --- catalog --------------------------------------------------------------------------
 
     async def list_mods(self, request: Request) -> Response:
+        version = self.workshop.catalog_version()  # before any read (kept.py)
         query = ModListQuery.from_params(query_params(request))
-        return JSONResponse(
-            views.mod_list(await self.workshop.list_mods(query.criteria), query.fields)
-        )
+        body = dumps(views.mod_list(await self.workshop.list_mods(query.criteria), query.fields))
+        self.kept.put(AnswerCache.key(request.scope), version, body, self.counted_as["list_mods"])
+        return Response(body, media_type=JSON_TYPE)
 
     async def list_games(self, request: Request) -> Response:
         query = GameListQuery.from_params(query_params(request))
@@ -247,18 +253,26 @@ class Endpoints:
         return JSONResponse(views.resource_list(await self.workshop.list_resources(query)))
 
     async def mod_info(self, request: Request) -> Response:
+        version = self.workshop.catalog_version()  # before any read (kept.py)
         query = ModInfoQuery.from_params(request.path_params["mod_id"], query_params(request))
         info = await self.workshop.mod_info(query)
-        body = views.mod_info(
-            info.mod,
-            query.fields,
-            dependencies=info.dependencies,
-            game=info.game,
-            with_game=query.game,
-            failure=info.failure,
-            progress=info.progress,
+        body = dumps(
+            views.mod_info(
+                info.mod,
+                query.fields,
+                dependencies=info.dependencies,
+                game=info.game,
+                with_game=query.game,
+                failure=info.failure,
+                progress=info.progress,
+            )
         )
-        return JSONResponse(body)
+        # only a mod at rest: a queued or downloading one (or a failure) is not kept
+        if info.mod is not None and info.mod.state.downloadable and info.failure is None:
+            self.kept.put(
+                AnswerCache.key(request.scope), version, body, self.counted_as["mod_info"]
+            )
+        return Response(body, media_type=JSON_TYPE)
 
     async def game_info(self, request: Request) -> Response:
         query = GameInfoQuery.from_params(request.path_params["game_id"], query_params(request))

@@ -16,7 +16,7 @@ from typing import Final, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from openworkshop.errors import (
     AlreadyProcessing,
@@ -45,6 +45,7 @@ from openworkshop.errors import (
     TooManyMods,
     UpstreamError,
 )
+from openworkshop_http.encoding import JSONResponse
 
 __all__ = [
     "CORS_HEADERS",

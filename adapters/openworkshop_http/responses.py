@@ -19,11 +19,12 @@ from urllib.parse import quote
 import anyio
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
-from starlette.responses import FileResponse, JSONResponse, MalformedRangeHeader, Response
+from starlette.responses import FileResponse, MalformedRangeHeader, Response
 from starlette.responses import RangeNotSatisfiable as Unsatisfiable
 from starlette.types import Receive, Scope, Send
 
 from openworkshop import ArchiveHandle
+from openworkshop_http.encoding import JSONResponse
 from openworkshop_http.errors import RangeNotSatisfiable, error_response
 
 __all__ = [

@@ -102,6 +102,13 @@ class HttpSettings:
         "no client can pick its address with the header. Behind nginx on the same machine: "
         "`127.0.0.1` (docs/deploy.md).",
     )
+    answer_cache_mb: int = setting(
+        env="OPENWORKSHOP_ANSWER_CACHE_MB",
+        default=8,
+        help="Megabytes of `/list/mods/` and `/info/mod/` bodies kept in memory and sent again "
+        "while the database has had no write since, by any process, but the statistics' "
+        'counters; 0 builds every answer (docs/http.md, "Kept answers").',
+    )
     events_heartbeat: float = duration(
         env="OPENWORKSHOP_EVENTS_HEARTBEAT",
         default=15.0,

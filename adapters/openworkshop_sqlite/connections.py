@@ -28,16 +28,33 @@ from sqlite_utils import Database
 
 from openworkshop.errors import StorageCorrupt, StorageError, StorageFull, StorageUnavailable
 
-__all__ = ["BUSY_TIMEOUT_MS", "Connections", "connect", "translate"]
+__all__ = ["BUSY_TIMEOUT_MS", "MAX_READERS", "VERSION_FLAG", "Connections", "connect", "translate"]
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 30_000
 """How long a statement waits for another process's write lock before failing."""
-CACHE_KIB: Final = 16_384
-"""Page cache per connection (KiB); most reads come through the memory map instead."""
-MMAP_BYTES: Final = 1 << 30
-"""Memory-mapped reads: pages come from the OS cache without a copy."""
+CACHE_KIB: Final = 4_096
+"""Page cache per connection (KiB): a bound on each connection's private copy of pages, so
+that the process's anonymous memory does not grow with the catalog (the OS's file cache
+holds the rest, shared: a page missing here is one ``pread`` of memory). Five connections
+(four readers and the writer) fill theirs within seconds of random ``/info/mod`` reads: at
+8 MiB each that alone took the server past its 150 MB (docs/http.md, "Memory")."""
+MMAP_BYTES: Final = 0
+"""No memory-mapped reads: a map is counted in the process's RSS once per connection, and a
+1,000,000-mod file mapped by five connections made the RSS several times the file's size
+for a few microseconds saved per page (docs/http.md, "Memory")."""
+MAX_READERS: Final = 4
+"""Reader threads (each with its own connection and page cache) at most: SQLite's work runs
+outside the GIL, but on a small machine more threads only add page caches."""
+
+VERSION_FLAG: Final = "answers_version"
+"""The ``flags`` row :meth:`Connections.version` reads."""
+_RAISE_VERSION: Final = (
+    "INSERT INTO flags (name, value) VALUES (?, '1') "
+    "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+)
+_READ_VERSION: Final = "SELECT value FROM flags WHERE name = ?"
 
 _FOREIGN_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
 """What the driver raises (OverflowError: an integer SQLite cannot store; UnicodeEncodeError:
@@ -87,13 +104,16 @@ class Connections:
         if readers < 1:
             raise ValueError("readers must be at least 1")
         self.path = path
-        self._readers = readers
+        self._readers = min(readers, MAX_READERS)
         self._read_pool: ThreadPoolExecutor | None = None
         self._write_pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._opened: list[Database] = []
         self._lock = threading.Lock()
         self._writer: Database | None = None
+        self._watcher: sqlite3.Connection | None = None
+        self._seen_data_version: int | None = None
+        self._version = 0
         self._setup_reader: Callable[[Database], None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -123,12 +143,22 @@ class Connections:
         # WAL: readers never wait for the writer; persistent in the file
         db.execute("PRAGMA journal_mode = WAL")
         prepare(db)
+        watcher = sqlite3.connect(
+            str(self.path), timeout=0, isolation_level=None, check_same_thread=False
+        )
+        watcher.execute("PRAGMA cache_size = -64")
+        watcher.execute("PRAGMA mmap_size = 0")
+        self._watcher = watcher
 
     async def stop(self) -> None:
         pools = [p for p in (self._read_pool, self._write_pool) if p is not None]
         self._read_pool = self._write_pool = None
         writer = self._writer
         self._writer = None
+        watcher, self._watcher = self._watcher, None
+        self._seen_data_version = None
+        if watcher is not None:
+            watcher.close()
 
         def shut() -> None:
             for pool in pools:
@@ -144,6 +174,32 @@ class Connections:
 
         await asyncio.to_thread(shut)
 
+    def version(self) -> int | None:
+        """The answers' version: a counter in ``flags`` that every write not marked ``quiet``
+        raises in its own transaction, whichever process makes it. ``None`` when closed, or
+        when it cannot be read now.
+
+        Called on the event loop itself (no thread): a connection that never writes first
+        asks SQLite's ``PRAGMA data_version``, which reads the WAL index's header (shared
+        memory) and changes with every commit by any other connection; only then is the
+        counter read again (one page, without waiting for any lock: ``timeout=0``). Either
+        costs microseconds, less than the hand-off to a reader thread would. A quiet write
+        (a statistics counter) changes ``data_version`` but not the counter: answers kept
+        under it stay kept."""
+        watcher = self._watcher
+        if watcher is None:
+            return None
+        try:
+            changed = watcher.execute("PRAGMA data_version").fetchall()[0][0]
+            if changed != self._seen_data_version:
+                rows = watcher.execute(_READ_VERSION, [VERSION_FLAG]).fetchall()
+                self._version = int(rows[0][0]) if rows else 0
+                self._seen_data_version = changed
+        except (sqlite3.Error, ValueError):
+            self._seen_data_version = None
+            return None
+        return self._version
+
     # --- running work -------------------------------------------------------------------
 
     async def read(self, work: Callable[[Database], T]) -> T:
@@ -152,11 +208,13 @@ class Connections:
             raise StorageError("the storage is not open")
         return await self._run(self._read_pool, self._read, work)
 
-    async def write(self, work: Callable[[Database], T]) -> T:
-        """Run ``work`` on the writer, inside one ``BEGIN IMMEDIATE`` transaction."""
+    async def write(self, work: Callable[[Database], T], *, quiet: bool = False) -> T:
+        """Run ``work`` on the writer, inside one ``BEGIN IMMEDIATE`` transaction that also
+        raises the answers' version (:meth:`version`), unless ``quiet``: for a write no
+        kept answer shows (the statistics' counters and samples)."""
         if self._write_pool is None:
             raise StorageError("the storage is not open")
-        return await self._run(self._write_pool, self._write, work)
+        return await self._run(self._write_pool, self._quiet if quiet else self._write, work)
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], work: object) -> T:
         loop = asyncio.get_running_loop()
@@ -187,11 +245,16 @@ class Connections:
             db.execute("ROLLBACK")
 
     def _write(self, work: Callable[[Database], T]) -> T:
+        return self._quiet(work, bump=True)
+
+    def _quiet(self, work: Callable[[Database], T], bump: bool = False) -> T:
         db = self._writer
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
             result = work(db)
+            if bump:
+                db.execute(_RAISE_VERSION, [VERSION_FLAG])
             db.execute("COMMIT")
         except BaseException:
             db.rollback()

@@ -64,7 +64,9 @@ def time_in(value: dt.datetime | None) -> int | None:
 def time_out(value: int | None) -> dt.datetime | None:
     if value is None:
         return None
-    return _EPOCH + dt.timedelta(microseconds=value)
+    # a timedelta times an int is exact, and 2.6x faster than timedelta(microseconds=...)
+    # (7% of a listing's time went here: bench/profile.py)
+    return _EPOCH + _MICROSECOND * value
 
 
 def marks(count: int) -> str:
@@ -143,6 +145,10 @@ def mod_params(mod: Mod) -> dict[str, Any]:
     }
 
 
+_STATES: Final = {int(state): state for state in ModState}
+"""Stored state numbers to states, without the enum's lookup (a listing reads 50 rows)."""
+
+
 def mod_from_row(row: Sequence[Any]) -> Mod:
     (
         ident,
@@ -177,7 +183,7 @@ def mod_from_row(row: Sequence[Any]) -> Mod:
         id=id_out(ident),
         name=name,
         game_id=None if game_id is None else id_out(game_id),
-        state=ModState(state),
+        state=_STATES.get(state) or ModState(state),
         size=size,
         source=source,
         downloads=downloads,

@@ -356,11 +356,18 @@ class SqliteStorage:
     async def close(self) -> None:
         await self._connections.stop()
 
+    def catalog_version(self) -> int | None:
+        """A token that changes with every write, by any process, but the statistics'
+        counters and delay samples (``None`` when it cannot be told): an answer read after
+        the token was taken is current while the token stays the same
+        (``openworkshop.ports.Versioned``, ``Connections.version``)."""
+        return self._connections.version()
+
     async def _read(self, work: Any) -> Any:
         return await self._connections.read(work)
 
-    async def _write(self, work: Any) -> Any:
-        return await self._connections.write(work)
+    async def _write(self, work: Any, *, quiet: bool = False) -> Any:
+        return await self._connections.write(work, quiet=quiet)
 
     # --- mods -----------------------------------------------------------------------------
 
@@ -799,7 +806,7 @@ class SqliteStorage:
                 [day, type, n],
             )
 
-        await self._write(work)
+        await self._write(work, quiet=True)  # no kept answer shows it
 
     async def hour_stats(self, day: dt.date, start_hour: int, end_hour: int) -> list[StatRow]:
         start = _day_start(day)
@@ -845,7 +852,7 @@ class SqliteStorage:
                     [kind, kind, _DELAYS_KEPT],
                 )
 
-        await self._write(work)
+        await self._write(work, quiet=True)  # no kept answer shows it
 
     async def delays(self, kind: str, last: int) -> list[int]:
         def work(db: Database) -> list[int]:

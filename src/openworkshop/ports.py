@@ -8,7 +8,7 @@ hold: several server processes may share one storage and one archive store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -55,6 +55,7 @@ __all__ = [
     "SteamSource",
     "Storage",
     "Transition",
+    "Versioned",
     "WorkSignal",
 ]
 
@@ -258,6 +259,19 @@ class Lifecycle(Protocol):
         """Prepare the store (create or migrate the schema)."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Versioned(Protocol):
+    """An optional role: a cheap token of the stored data's version, for keeping answers.
+
+    ``catalog_version`` must change with every write that any process commits, except
+    those no catalog answer shows (the statistics' request counters and delay samples; a
+    store may change it more often), and return ``None`` when it cannot tell. An answer built from
+    reads made *after* taking the token is current for as long as the token is unchanged.
+    It is called on the event loop: it must not wait (no I/O that can block)."""
+
+    def catalog_version(self) -> Hashable | None: ...
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ import logging
 import random
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -58,6 +58,7 @@ from openworkshop.ports import (
     SteamSource,
     Storage,
     Transition,
+    Versioned,
 )
 from openworkshop.progress import ModProgress, mod_progress
 from openworkshop.query import (
@@ -230,6 +231,9 @@ class Workshop:
         """The events feed (written by the queue's and the games' writes themselves)."""
         self.board: ProgressBoard = storage
         """Live progress of the mods being downloaded (written by the pipeline)."""
+        self._version: Callable[[], Hashable | None] | None = (
+            storage.catalog_version if isinstance(storage, Versioned) else None
+        )
         self._refreshing: set[asyncio.Task[None]] = set()
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.downloads_dir: Path | None = downloads_dir
@@ -671,6 +675,12 @@ class Workshop:
             await asyncio.gather(*self._refreshing, return_exceptions=True)
 
     # --- catalog --------------------------------------------------------------------------
+
+    def catalog_version(self) -> Hashable | None:
+        """The storage's version token (``ports.Versioned``), ``None`` when it has none: an
+        answer of the catalog use cases built after taking it is current while it is the
+        same. Everything those answers show comes from the storage."""
+        return None if self._version is None else self._version()
 
     async def list_mods(self, criteria: ModCriteria) -> Page[Mod]:
         return await self.catalog.list_mods(criteria)

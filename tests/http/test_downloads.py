@@ -310,9 +310,9 @@ class FillingDisk(SqliteStorage):
 
     full = False
 
-    async def _write(self, work: Any) -> Any:
+    async def _write(self, work: Any, **how: Any) -> Any:
         if not self.full:
-            return await super()._write(work)
+            return await super()._write(work, **how)
 
         def grow(db: Database) -> None:
             pages = db.execute("PRAGMA page_count").fetchone()[0]
@@ -322,7 +322,7 @@ class FillingDisk(SqliteStorage):
             finally:
                 db.execute("PRAGMA max_page_count = 4294967294")
 
-        return await super()._write(grow)
+        return await super()._write(grow, **how)
 
 
 @pytest.fixture
