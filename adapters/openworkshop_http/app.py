@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Final
 
 from starlette.applications import Starlette
@@ -23,10 +23,11 @@ from openworkshop_http.cors import CORSHeaders
 from openworkshop_http.docs import STATIC_PREFIX, docs_page, openapi_endpoint, swagger_assets
 from openworkshop_http.endpoints import Endpoints
 from openworkshop_http.errors import CORS_HEADERS, HttpError, error_response, exception_handlers
-from openworkshop_http.kept import CONTENT_TYPE, AnswerCache
+from openworkshop_http.kept import AnswerCache
 from openworkshop_http.language import choose_language
 from openworkshop_http.openapi import openapi_document
 from openworkshop_http.settings import HttpSettings
+from openworkshop_web import PREFIX as WEB_PREFIX
 from openworkshop_web import web_routes
 
 __all__ = ["ENDPOINTS", "AccessLog", "OpenWorkshopApp", "create_app", "downloads_off"]
@@ -80,13 +81,28 @@ def routes(endpoints: Endpoints) -> list[BaseRoute]:
         Mount(STATIC_PREFIX, app=swagger_assets()),
     ]
     # the web pages (docs/web.md): not endpoints of the original API, so not counted
+
+    def keep_page(request: Request, version: Hashable | None, page: Response) -> None:
+        key = AnswerCache.key(request.scope, _page_language(request.scope))
+        headers = [(k, v) for k, v in page.raw_headers if k != b"content-length"]
+        endpoints.kept.put(key, version, bytes(page.body), None, headers)
+
     out += web_routes(
         workshop,
         endpoints._check_rate,
         language=choose_language,
         request_types=STATISTICS_TYPES,
+        keep=keep_page,
     )
     return out
+
+
+def _page_language(scope: Scope) -> str:
+    """A page's language, as the pages choose it (``Accept-Language``): part of its key."""
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            return choose_language(value.decode("latin-1"))
+    return choose_language(None)
 
 
 def downloads_off(steamcmd: str | None) -> str:
@@ -167,12 +183,14 @@ class OpenWorkshopApp(Starlette):
             and scope["method"] == "GET"
             and len(kept)
         ):
-            hit = kept.get(AnswerCache.key(scope), workshop.catalog_version())
+            variant = _page_language(scope) if scope["path"].startswith(WEB_PREFIX) else ""
+            hit = kept.get(AnswerCache.key(scope, variant), workshop.catalog_version())
             if hit is not None:
                 started = time.perf_counter()
-                body, counted_as = hit
-                await workshop.count_request(counted_as)
-                headers = [(b"content-length", b"%d" % len(body)), CONTENT_TYPE, *_CORS]
+                body, counted_as, kept_headers = hit
+                if counted_as is not None:  # the pages are not counted
+                    await workshop.count_request(counted_as)
+                headers = [(b"content-length", b"%d" % len(body)), *kept_headers, *_CORS]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 if access_log.isEnabledFor(logging.INFO):

@@ -1,5 +1,6 @@
-"""Kept answers: the JSON bodies of the catalog's hottest reads (``/list/mods/`` with its
-searches, ``/info/mod/{id}``), sent again while the storage's version token is unchanged.
+"""Kept answers: the bodies of the catalog's hottest reads (``/list/mods/`` with its
+searches, ``/info/mod/{id}``, and the web pages' catalog in each language), sent again while
+the storage's version token is unchanged.
 
 Never stale: the token (``Workshop.catalog_version``, SQLite's ``PRAGMA data_version``) is
 taken *before* the answer's reads, and changes with every transaction any process commits
@@ -19,12 +20,12 @@ as the access log does, and sends the body with the CORS headers every answer ha
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Final
 
 from starlette.types import Scope
 
-__all__ = ["CONTENT_TYPE", "ENTRY_OVERHEAD", "JSON_TYPE", "AnswerCache"]
+__all__ = ["CONTENT_TYPE", "ENTRY_OVERHEAD", "JSON_TYPE", "AnswerCache", "Kept"]
 
 JSON_TYPE: Final = "application/json"
 ENTRY_OVERHEAD: Final = 3_000
@@ -43,18 +44,19 @@ class AnswerCache:
         self.max_bytes = max_bytes
         self._largest = max_bytes // 8
         self._version: Hashable | None = None
-        self._bodies: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._bodies: OrderedDict[str, Kept] = OrderedDict()
         self._size = 0
         self.hits = 0
         self.misses = 0
 
     @staticmethod
-    def key(scope: Scope) -> str:
-        return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+    def key(scope: Scope, variant: str = "") -> str:
+        """The request's path and query string (and ``variant``: a page's language)."""
+        return f"{variant}{scope['path']}?{scope['query_string'].decode('latin-1')}"
 
-    def get(self, key: str, version: Hashable | None) -> tuple[bytes, str] | None:
-        """The body kept for ``key`` if it was built under ``version``, and the statistics
-        type its request is counted under."""
+    def get(self, key: str, version: Hashable | None) -> Kept | None:
+        """The body kept for ``key`` if it was built under ``version``, the statistics type
+        its request is counted under (``None``: not counted), and its headers."""
         if version is None or version != self._version:
             self.misses += 1
             return None
@@ -66,9 +68,16 @@ class AnswerCache:
         self.hits += 1
         return kept
 
-    def put(self, key: str, version: Hashable | None, body: bytes, counted_as: str) -> None:
+    def put(
+        self,
+        key: str,
+        version: Hashable | None,
+        body: bytes,
+        counted_as: str | None,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
         """Keep ``body``, built from reads made after ``version`` was taken, for a request
-        counted under ``counted_as``."""
+        counted under ``counted_as``, with ``headers`` (default: the JSON content type)."""
         if version is None or self.max_bytes <= 0 or len(body) > self._largest:
             return
         if version != self._version:
@@ -78,10 +87,10 @@ class AnswerCache:
         old = self._bodies.pop(key, None)
         if old is not None:
             self._size -= len(old[0]) + len(key) + ENTRY_OVERHEAD
-        self._bodies[key] = (body, counted_as)
+        self._bodies[key] = (body, counted_as, tuple(headers) or (CONTENT_TYPE,))
         self._size += len(body) + len(key) + ENTRY_OVERHEAD
         while self._size > self.max_bytes:
-            gone_key, (gone, _) = self._bodies.popitem(last=False)
+            gone_key, (gone, _, _) = self._bodies.popitem(last=False)
             self._size -= len(gone) + len(gone_key) + ENTRY_OVERHEAD
 
     def __len__(self) -> int:
@@ -89,3 +98,6 @@ class AnswerCache:
 
 
 CONTENT_TYPE: Final = (b"content-type", JSON_TYPE.encode())
+
+Kept = tuple[bytes, str | None, tuple[tuple[bytes, bytes], ...]]
+"""A kept answer: its body, the statistics type it counts under, its headers."""

@@ -19,9 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from openworkshop import Workshop
 from openworkshop_web.bbcode import render_bbcode
-from openworkshop_web.pages import PREFIX, Language, Pages, RateCheck
+from openworkshop_web.pages import PREFIX, Keep, Language, Pages, RateCheck
 
-__all__ = ["PREFIX", "Pages", "render_bbcode", "routes", "web_routes"]
+__all__ = ["PREFIX", "Keep", "Pages", "render_bbcode", "routes", "web_routes"]
 
 
 def routes(
@@ -30,9 +30,11 @@ def routes(
     *,
     language: Language,
     request_types: Sequence[str],
+    keep: Keep | None = None,
 ) -> list[BaseRoute]:
-    """The pages' routes, relative to where they are mounted."""
-    pages = Pages(workshop, rate_check, language=language, request_types=request_types)
+    """The pages' routes, relative to where they are mounted (``keep``: where the catalog's
+    pages may be kept, to be sent again while nothing is written)."""
+    pages = Pages(workshop, rate_check, language=language, request_types=request_types, keep=keep)
     static = StaticFiles(packages=[("openworkshop_web", "static")])
     out: list[BaseRoute] = []
     for path, endpoint, name in (
@@ -56,10 +58,11 @@ def web_routes(
     *,
     language: Language,
     request_types: Sequence[str],
+    keep: Keep | None = None,
 ) -> list[BaseRoute]:
     """The pages at ``PREFIX`` (``/web`` answers the catalog too): what ``create_app`` adds to
     the API's routes."""
-    pages = routes(workshop, rate_check, language=language, request_types=request_types)
+    pages = routes(workshop, rate_check, language=language, request_types=request_types, keep=keep)
     mount = Mount(PREFIX, routes=pages)
 
     async def bare(request: Request) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from importlib.resources import files
 from typing import Any, Final
 
@@ -58,6 +58,9 @@ FILTERS_MAX_AGE: Final = 10.0
 RateCheck = Callable[[Request], None]
 Language = Callable[[str | None], str]
 """The language for an ``Accept-Language`` header (``None`` when there is none)."""
+Keep = Callable[[Request, Hashable | None, Response], None]
+"""Keeps a page built from reads made after the catalog's version was taken (the HTTP
+adapter's kept answers: sent again while nothing is written)."""
 
 
 def _environment() -> jinja2.Environment:
@@ -87,8 +90,10 @@ class Pages:
         *,
         language: Language,
         request_types: Sequence[str],
+        keep: Keep | None = None,
     ) -> None:
         self.workshop = workshop
+        self.keep = keep
         self.rate_check = rate_check
         self.language = language
         """The language of a request's ``Accept-Language`` header (the HTTP adapter's)."""
@@ -128,22 +133,23 @@ class Pages:
         found = await self.workshop.list_resources(query)
         return {r.owner_id: url for r in found.items if (url := safe_url(r.url))}
 
-    async def _all_games(self) -> list[Game]:
+    async def _all_games(self, version: Hashable | None = None) -> list[Game]:
         async def load() -> list[Game]:
             page = await self.workshop.list_games(GameCriteria(page=Paging(page_size=50)))
             return page.items
 
-        return await self._games.get(None, load)
+        return await self._games.get(None, load, version)
 
-    async def _game_tags(self, game_id: int) -> list[Tag]:
+    async def _game_tags(self, game_id: int, version: Hashable | None = None) -> list[Tag]:
         async def load() -> list[Tag]:
             return (await self.workshop.list_tags(game_id, PageQuery(page_size=50))).items
 
-        return await self._tags.get(game_id, load)
+        return await self._tags.get(game_id, load, version)
 
     # --- the catalog -----------------------------------------------------------------------
 
     async def catalog(self, request: Request) -> Response:
+        version = self.workshop.catalog_version()  # before any read: see Keep
         params: dict[str, list[str]] = {}
         for name, value in request.query_params.multi_items():
             if name in CATALOG_PARAMS and value.strip():
@@ -159,10 +165,10 @@ class Pages:
         query = ModListQuery.from_params(params)
         found = await self.workshop.list_mods(query.criteria)
         logos = await self._logos([m.id for m in found.items])
-        games = await self._all_games()
-        tags = await self._game_tags(query.games[0]) if len(query.games) == 1 else []
+        games = await self._all_games(version)
+        tags = await self._game_tags(query.games[0], version) if len(query.games) == 1 else []
         pages = max(1, math.ceil(found.total / CATALOG_PAGE_SIZE))
-        return self._render(
+        page = self._render(
             request,
             "catalog.html",
             mods=found.items,
@@ -178,6 +184,9 @@ class Pages:
             page=query.page.page + 1,
             pages=pages,
         )
+        if self.keep is not None:
+            self.keep(request, version, page)
+        return page
 
     # --- a mod -----------------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ async def test_off_keeps_nothing(make_api: MakeApi) -> None:
 
 
 def test_the_store_is_bounded_least_recently_used_first() -> None:
-    from openworkshop_http.kept import ENTRY_OVERHEAD, AnswerCache
+    from openworkshop_http.kept import CONTENT_TYPE, ENTRY_OVERHEAD, AnswerCache
 
     body = b"x" * 1000
     cache = AnswerCache(max_bytes=10 * (1000 + 12 + ENTRY_OVERHEAD))
@@ -144,7 +144,7 @@ def test_the_store_is_bounded_least_recently_used_first() -> None:
     cache.put("/info/mod/10", 1, body, "/info/mod/")
     assert len(cache) == 10
     assert cache.get("/info/mod/01", 1) is None  # the least recently used went
-    assert cache.get("/info/mod/00", 1) == (body, "/info/mod/")
+    assert cache.get("/info/mod/00", 1) == (body, "/info/mod/", (CONTENT_TYPE,))
     assert cache.get("/info/mod/00", 2) is None  # another version: nothing is sent
     cache.put("/info/mod/11", 2, body, "/info/mod/")
     assert len(cache) == 1  # a new version empties the store
@@ -163,3 +163,33 @@ async def test_a_kept_answer_is_logged(cached: Api, caplog: pytest.LogCaptureFix
     assert len(lines) == 1
     assert lines[-1].split('"')[1] == f"GET {url}"
     assert f" 200 {len(answer.content)} " in lines[-1]
+
+
+async def test_the_catalog_page_is_kept_per_language_and_never_stale(cached: Api) -> None:
+    """The web catalog's page is kept like the JSON listing, one per language (its key has
+    the language ``Accept-Language`` picks), with its own headers; it is not counted in the
+    statistics; a new mod shows in the next page, and so does a new game in its filter."""
+    kept = cached.app.state.kept
+    en, ru = {"Accept-Language": "en-US,en"}, {"Accept-Language": "ru"}
+    first = await cached.client.get("/web/", headers=en)
+    assert first.status_code == 200 and first.headers["content-language"] == "en"
+    hits = kept.hits
+    again = await cached.client.get("/web/", headers=en)
+    assert kept.hits == hits + 1
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["content-language"] == "en" and again.headers["vary"] == "Accept-Language"
+    russian = await cached.client.get("/web/", headers=ru)
+    assert russian.headers["content-language"] == "ru" and russian.content != first.content
+    counts = {r["type"] for r in (await cached.client.get("/statistics/hour")).json()}
+    assert not any(t.startswith("/web") for t in counts)
+    import datetime as dt
+
+    from openworkshop import Game
+
+    game = Game(id=777, name="A new game", creation_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    await cached.workshop.storage.put_game(game, [])
+    mod = Mod(id=2_000_000_099, name="Zebra newly here", state=ModState.READY, game_id=777)
+    assert await cached.workshop.storage.put_mod(mod, expect=None)
+    page = (await cached.client.get("/web/", headers=en)).text
+    assert "Zebra newly here" in page and "A new game" in page
