@@ -1,6 +1,7 @@
 """Catalog benchmark: /list/mods/ on the SQLite adapter against the original server's queries.
 
     .venv/bin/python bench/catalog.py [--mods 1000000] [--samples 100] [--original-samples 5]
+        [--storage postgres [--postgres-url URL]]
 
 Builds a synthetic catalog (``--mods`` mods, 2,000 games, 20,000 tags, 5 tags per mod, names
 made of realistic words, skewed like a real workshop: a few games hold most mods, a few tags
@@ -18,12 +19,20 @@ names and words taken from existing mods) next to the original's pattern on the 
 queries, and checks that both return the same total and page. Also prints build times and
 file sizes. Asserts nothing. Targets (issue 3): every shape p95 <= 15 ms; >= 20x the
 original on substring and multi-tag filters.
+
+With ``--storage postgres`` the same catalog is also loaded into PostgreSQL
+(``PostgresStorage.bulk_load``: COPY, indexes built after) and every shape's queries run on
+it too, printed beside SQLite's in the same run (target, issue 14: every shape p95 <= 50 ms),
+with its answers checked against SQLite's. The PostgreSQL server is ``--postgres-url``, or a
+throwaway cluster of Debian's binaries started for the run (``openworkshop_postgres.cluster``,
+``shared_buffers=1GB``, ``fsync=off``) and removed after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import math
@@ -37,6 +46,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from openworkshop.criteria import ModCriteria, ModSort, Paging
 from openworkshop.domain import Game, Genre, Mod
@@ -438,17 +449,74 @@ def quantiles(samples: list[float]) -> tuple[float, float]:
     return p50, p95
 
 
-async def measure(args: argparse.Namespace, ours: Path, original: Path, shapes: Shapes) -> None:
+async def build_postgres(catalog: Catalog, url: str) -> tuple[float, str]:
+    """Bulk-load the same catalog into PostgreSQL; the seconds it took and its size."""
+    from openworkshop_postgres import PostgresStorage
+
+    tags: dict[int, list[str]] = {}
+    deps: dict[int, list[int]] = {}
+
+    def mods() -> Iterator[Mod]:
+        for mod, names, dependencies in catalog.mods():
+            tags[mod.id] = names
+            if dependencies:
+                deps[mod.id] = dependencies
+            yield mod
+
+    games = [
+        (Game(id=g, name=n), [Genre(id=1 + i % 30, name=f"Genre {1 + i % 30}")])
+        for i, (g, n) in enumerate(zip(catalog.game_ids, catalog.game_names, strict=True))
+    ]
+    storage = PostgresStorage(url)
+    await storage.open()
+    started = time.perf_counter()
+    await storage.bulk_load(games=games, mods=mods(), tags=tags, dependencies=deps)
+    seconds = time.perf_counter() - started
+    await storage.close()
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cursor = await conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        row = await cursor.fetchone()
+    return seconds, str(row[0] if row else "?")
+
+
+async def postgres_tags(url: str, sqlite_path: Path) -> dict[int, int]:
+    """SQLite's tag ids -> PostgreSQL's, by (game, name)."""
+    import psycopg
+
+    conn = sqlite3.connect(sqlite_path)
+    theirs = {(g, n): i for i, g, n in conn.execute("SELECT id, game_id, name FROM tags")}
+    conn.close()
+    async with await psycopg.AsyncConnection.connect(url) as pg:
+        cursor = await pg.execute("SELECT id, game_id, name FROM tags")
+        rows = await cursor.fetchall()
+    return {theirs[(g, n)]: i for i, g, n in rows if (g, n) in theirs}
+
+
+async def measure(
+    args: argparse.Namespace, ours: Path, original: Path, shapes: Shapes, postgres_url: str | None
+) -> None:
     storage = SqliteStorage(ours)
     await storage.open()
+    pg_storage = None
+    pg_tag: dict[int, int] = {}
+    if postgres_url is not None:
+        from openworkshop_postgres import PostgresStorage
+
+        pg_storage = PostgresStorage(postgres_url)
+        await pg_storage.open()
+        pg_tag = await postgres_tags(postgres_url, ours)
     conn = sqlite3.connect(original)
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA mmap_size = 1073741824")
+    pg_head = f" {'pg p50':>8} {'p95':>8}" if pg_storage is not None else ""
     print(
-        f"\n{'shape':32} {'ours p50':>9} {'p95':>8} {'orig p50':>10} {'p95':>9} "
+        f"\n{'shape':32} {'ours p50':>9} {'p95':>8}{pg_head} {'orig p50':>10} {'p95':>9} "
         f"{'x p50':>7}  matches p50 / max"
     )
     mismatches = 0
+    pg_mismatches = 0
     for label, make in shapes.all().items():
         queries = [make() for _ in range(args.samples)]
         for query in queries[:5]:  # warm the caches
@@ -460,6 +528,34 @@ async def measure(args: argparse.Namespace, ours: Path, original: Path, shapes: 
             page = await storage.list_mods(query)
             ours_ms.append((time.perf_counter() - started) * 1000)
             totals.append(page.total)
+        pg_cell = ""
+        if pg_storage is not None:
+            pg_queries = [
+                attrs.evolve(q, tags=tuple(pg_tag.get(t, -1) for t in q.tags)) for q in queries
+            ]
+            for query in pg_queries[:5]:
+                await pg_storage.list_mods(query)
+            pg_ms: list[float] = []
+            for query, pg_query in zip(queries, pg_queries, strict=True):
+                started = time.perf_counter()
+                page = await pg_storage.list_mods(pg_query)
+                pg_ms.append((time.perf_counter() - started) * 1000)
+                expected = await storage.list_mods(query)
+                if (page.total, [m.id for m in page.items]) != (
+                    expected.total,
+                    [m.id for m in expected.items],
+                ):
+                    pg_mismatches += 1
+                    if pg_mismatches <= 5:
+                        print(
+                            f"  PG MISMATCH {label} {query}: SQLite {expected.total} "
+                            f"{[m.id for m in expected.items][:5]}, PostgreSQL {page.total} "
+                            f"{[m.id for m in page.items][:5]}"
+                        )
+            g50, g95 = quantiles(pg_ms)
+            pg_cell = f" {g50:>8.2f} {g95:>8.2f}"
+            if g95 > 50:
+                pg_cell += "!"
         original_ms: list[float] = []
         if not label.startswith("q="):  # the original had no full-text search
             for query in queries[: args.original_samples]:
@@ -478,8 +574,14 @@ async def measure(args: argparse.Namespace, ours: Path, original: Path, shapes: 
             versus = f"{'n/a':>10} {'':>9} {'':>7}"
         flag = "" if p95 <= 15 else "  > 15 ms"
         matched = f"{statistics.median(totals):>9,.0f} / {max(totals):,}"
-        print(f"{label:32} {p50:>9.2f} {p95:>8.2f} {versus}  {matched}{flag}", flush=True)
+        print(f"{label:32} {p50:>9.2f} {p95:>8.2f}{pg_cell} {versus}  {matched}{flag}", flush=True)
     print(f"\nresults checked against the original's pattern: {mismatches} mismatches")
+    if pg_storage is not None:
+        print(
+            f"PostgreSQL's results checked against SQLite's: {pg_mismatches} mismatches "
+            "(! marks a p95 over 50 ms)"
+        )
+        await pg_storage.close()
     conn.close()
     await storage.close()
 
@@ -508,7 +610,37 @@ def main() -> None:
         "--original-samples", type=int, default=5, help="of those, run on the original's pattern"
     )
     parser.add_argument("--dir", type=Path, default=None, help="keep the databases here")
+    parser.add_argument(
+        "--storage",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: also measure PostgresStorage beside SQLite, on the same catalog",
+    )
+    parser.add_argument(
+        "--postgres-url", default=None, help="an empty database (default: a throwaway cluster)"
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        postgres_url = None
+        if args.storage == "postgres":
+            postgres_url = args.postgres_url or stack.enter_context(_throwaway_cluster())
+        _main(args, postgres_url)
+
+
+@contextlib.contextmanager
+def _throwaway_cluster() -> Iterator[str]:
+    from openworkshop_postgres.cluster import find_bin, running_cluster
+
+    bin_dir = find_bin()
+    if bin_dir is None:
+        sys.exit("--storage postgres: no PostgreSQL installed (apt-get install postgresql)")
+    # (a server given memory, as one serving a catalog this size would be)
+    settings = {"shared_buffers": "1GB", "effective_cache_size": "4GB", "work_mem": "16MB"}
+    with running_cluster(bin_dir, settings=settings) as cluster:
+        yield cluster.url
+
+
+def _main(args: argparse.Namespace, postgres_url: str | None) -> None:
     folder = args.dir or Path(tempfile.mkdtemp(prefix="ow-bench-catalog-"))
     folder.mkdir(parents=True, exist_ok=True)
     ours, original = folder / "catalog.sqlite3", folder / "original.sqlite3"
@@ -528,7 +660,16 @@ def main() -> None:
     seconds = build_original(catalog, original, tag_ids)
     print(f"built the original's tables: {seconds:,.1f} s, {size_of(original)}")
 
-    asyncio.run(measure(args, ours, original, Shapes(catalog, facts, by_game)))
+    if postgres_url is not None:
+        seconds, size = asyncio.run(build_postgres(catalog, postgres_url))
+        print(f"built PostgreSQL (PostgresStorage.bulk_load, COPY): {seconds:,.1f} s, {size}")
+        import psycopg
+
+        with psycopg.connect(postgres_url) as pg:
+            version = pg.execute("SHOW server_version").fetchone()
+        print(f"PostgreSQL {version[0] if version else '?'}")
+
+    asyncio.run(measure(args, ours, original, Shapes(catalog, facts, by_game), postgres_url))
     if args.dir is None:
         for path in folder.iterdir():
             path.unlink()

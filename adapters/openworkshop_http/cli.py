@@ -1,8 +1,8 @@
 """The ``openworkshop`` command: ``serve``, ``worker``, ``demo`` and ``fake-steam``.
 
 Settings come from ``OPENWORKSHOP_*`` environment variables (``wiring.ServerSettings.from_env``);
-the flags ``--host``, ``--port``, ``--data-dir``, ``--ssl-certfile``, ``--ssl-keyfile`` and
-``--server`` override them.
+the flags ``--host``, ``--port``, ``--data-dir``, ``--database``, ``--ssl-certfile``,
+``--ssl-keyfile`` and ``--server`` override them.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ from openworkshop_http.servers import (
     serve,
 )
 from openworkshop_http.settings import HttpSettings
-from openworkshop_http.wiring import ServerSettings, demo_workshop, server_workshop
+from openworkshop_http.wiring import (
+    ServerSettings,
+    demo_workshop,
+    describe_database,
+    server_workshop,
+)
 
 __all__ = ["main"]
 
@@ -63,6 +68,12 @@ _DEFAULTS = HttpSettings()
 """The defaults the flags' help names (declared once, in ``HttpSettings``)."""
 
 
+_DATABASE_HELP = (
+    "the catalog's database: sqlite:///path or postgresql://user@host/db "
+    "(default: openworkshop.sqlite3 in the data folder; OPENWORKSHOP_DATABASE)"
+)
+
+
 def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--host", help=f"address to listen on (default {_DEFAULTS.host})")
     parser.add_argument(
@@ -71,6 +82,7 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
         help=f"port to listen on (default {_DEFAULTS.port}; 0 picks a free one)",
     )
     parser.add_argument("--data-dir", type=Path, help=what)
+    parser.add_argument("--database", help=_DATABASE_HELP)
     parser.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", type=Path, help="... and this private key")
     parser.add_argument(
@@ -98,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser(
         "serve",
         help="run the server",
-        description="Run the server: SQLite storage and archives in the data folder, mods "
-        "from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
+        description="Run the server: SQLite storage (or the --database given) and archives "
+        "in the data folder, mods from Steam. Settings: OPENWORKSHOP_* variables (docs/settings.md).",
     )
     _add_server_flags(serve_cmd, what=f"data folder (default ./{_DEFAULTS.data_dir})")
     serve_cmd.add_argument(
@@ -118,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     worker_cmd.add_argument(
         "--data-dir", type=Path, help=f"data folder (default ./{_DEFAULTS.data_dir})"
     )
+    worker_cmd.add_argument("--database", help=_DATABASE_HELP)
     worker_cmd.add_argument(
         "--log-level",
         default="info",
@@ -152,6 +165,7 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> ServerSettings:
         "ssl_certfile": args.ssl_certfile,
         "ssl_keyfile": args.ssl_keyfile,
         "server": args.server,
+        "database": args.database,
     }
     settings = ServerSettings.from_env(os.environ, **flags, **overrides)
     port = check_address(settings.http.host, settings.http.port)
@@ -175,7 +189,8 @@ async def _serve(args: argparse.Namespace) -> None:
     async with server_workshop(settings, workers=not args.no_worker) as workshop:
         print(
             f"Open Workshop {_version()} on {_base_url(settings.http)}, "
-            f"data in {settings.http.data_dir.resolve()}",
+            f"data in {settings.http.data_dir.resolve()}, catalog in "
+            f"{describe_database(settings.http.database, settings.http.data_dir)}",
             flush=True,
         )
         if not workshop.steam.can_download:
@@ -184,7 +199,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _worker(args: argparse.Namespace) -> None:
-    settings = ServerSettings.from_env(os.environ, data_dir=args.data_dir)
+    settings = ServerSettings.from_env(os.environ, data_dir=args.data_dir, database=args.database)
     async with server_workshop(settings) as workshop:
         if not workshop.steam.can_download:
             named = settings.steam.steamcmd or "steamcmd"
@@ -193,7 +208,8 @@ async def _worker(args: argparse.Namespace) -> None:
                 "(docs/deploy.md) or set OPENWORKSHOP_STEAMCMD to its path"
             )
         print(
-            f"Open Workshop {_version()} worker, data in {settings.http.data_dir.resolve()}",
+            f"Open Workshop {_version()} worker, data in {settings.http.data_dir.resolve()}, "
+            f"catalog in {describe_database(settings.http.database, settings.http.data_dir)}",
             flush=True,
         )
         stopped = asyncio.Event()

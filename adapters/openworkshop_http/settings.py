@@ -14,7 +14,25 @@ import attrs
 from openworkshop.settings import SettingsError, duration, one_of, setting
 from openworkshop_http.servers import DEFAULT_SERVER, SERVERS
 
-__all__ = ["HttpSettings"]
+__all__ = ["DATABASE_SCHEMES", "HttpSettings"]
+
+
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+"""What ``OPENWORKSHOP_DATABASE`` may start with."""
+
+
+def _check_database(
+    instance: object, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is None:
+        return
+    if not value.startswith(DATABASE_SCHEMES):
+        raise SettingsError(
+            f"OPENWORKSHOP_DATABASE: {value!r} is no database URL: sqlite:///path/to/file "
+            "or postgresql://user@host/database"
+        )
+    if value.startswith("sqlite:///") and not value.removeprefix("sqlite:///"):
+        raise SettingsError("OPENWORKSHOP_DATABASE: sqlite:/// needs a file's path after it")
 
 
 def _check_port(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -24,7 +42,7 @@ def _check_port(instance: object, attribute: attrs.Attribute[int], value: int) -
 
 @attrs.frozen(kw_only=True)
 class HttpSettings:
-    """The server's address, data folder, ASGI server and proxy settings."""
+    """The server's address, data folder, database, ASGI server and proxy settings."""
 
     host: str = setting(env="OPENWORKSHOP_HOST", default="127.0.0.1", help="Address to listen on.")
     port: int = setting(
@@ -37,6 +55,16 @@ class HttpSettings:
         env="OPENWORKSHOP_DATA_DIR",
         default=Path("openworkshop-data"),
         help="Folder for the SQLite database, the archives and steamcmd's downloads.",
+    )
+    database: str | None = setting(
+        env="OPENWORKSHOP_DATABASE",
+        default=None,
+        help="Where the catalog, the queue and the statistics live, as a URL: "
+        "`sqlite:///path/to/file.sqlite3` (`sqlite:////abs/path` for an absolute one) or "
+        "`postgresql://user:password@host:5432/database` (a libpq URL; several server "
+        "processes, on several machines, may share it; docs/storage.md). Unset: the SQLite "
+        "file `openworkshop.sqlite3` in the data folder. The `--database` flag overrides it.",
+        validator=_check_database,
     )
     server: str = setting(
         env="OPENWORKSHOP_SERVER",

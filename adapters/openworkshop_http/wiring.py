@@ -1,4 +1,4 @@
-"""Putting a server together: the SQLite storage, archives on disk and a Steam source, all in
+"""Putting a server together: the storage (SQLite by default, PostgreSQL by URL), archives on disk and a Steam source, all in
 one data folder; and the same wired to the shipped fake Steam for ``openworkshop demo``.
 
 This module is where the adapters meet (they do not import each other).
@@ -41,10 +41,12 @@ __all__ = [
     "ServerSettings",
     "StateLog",
     "demo_workshop",
+    "describe_database",
     "prepare_data_dir",
     "server_workshop",
     "settings_classes",
     "settings_reference",
+    "storage_for",
     "with_settings_reference",
 ]
 
@@ -124,10 +126,34 @@ def _steam_source(settings: ServerSettings) -> Any:
     )
 
 
-def _storage(path: Path) -> Any:
-    from openworkshop_sqlite import SqliteStorage
+def storage_for(database: str | None, data_dir: Path) -> Any:
+    """The store ``OPENWORKSHOP_DATABASE`` names (``HttpSettings.database``): SQLite at a
+    ``sqlite:///`` path, PostgreSQL at a ``postgresql://`` URL, or (unset) the SQLite file in
+    the data folder. Nothing is opened here."""
+    if database is None or database.startswith("sqlite:///"):
+        from openworkshop_sqlite import SqliteStorage
 
-    return StateLog(SqliteStorage(path))
+        path = data_dir / DATABASE_NAME if database is None else Path(database[len("sqlite:///") :])
+        return SqliteStorage(path)
+    from openworkshop_postgres import PostgresStorage
+
+    return PostgresStorage(database)
+
+
+def describe_database(database: str | None, data_dir: Path) -> str:
+    """Where the catalog lives, for the start banner (a PostgreSQL URL without its password)."""
+    if database is None or database.startswith("sqlite:///"):
+        path = data_dir / DATABASE_NAME if database is None else Path(database[len("sqlite:///") :])
+        return f"SQLite {path.resolve()}"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(database)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"PostgreSQL {host}{port}{parts.path or '/'}"
+    except ValueError:
+        return "PostgreSQL"
 
 
 class DataFolderError(WorkshopError, OSError):
@@ -198,15 +224,16 @@ class StateLog:
 async def server_workshop(
     settings: ServerSettings, *, workers: bool = True
 ) -> AsyncIterator[Workshop]:
-    """A started ``Workshop`` over ``settings.http.data_dir`` (created on first start): SQLite
-    in ``openworkshop.sqlite3``, archives in ``archives/``, steamcmd's downloads in
-    ``downloads/``, and Steam as the settings say. ``workers=False``: it serves only, and
-    the downloads are left to other processes on the same storage (``openworkshop worker``)."""
+    """A started ``Workshop`` over ``settings.http.data_dir`` (created on first start): the
+    store ``settings.http.database`` names (by default SQLite in ``openworkshop.sqlite3``),
+    archives in ``archives/``, steamcmd's downloads in ``downloads/``, and Steam as the
+    settings say. ``workers=False``: it serves only, and the downloads are left to other
+    processes on the same storage (``openworkshop worker``)."""
     data_dir = settings.http.data_dir
     prepare_data_dir(data_dir)
     steam = _steam_source(settings)
     workshop = Workshop(
-        storage=_storage(data_dir / DATABASE_NAME),
+        storage=StateLog(storage_for(settings.http.database, data_dir)),
         steam=steam,
         archives=FileArchiveStore(data_dir / "archives"),
         settings=settings.core,

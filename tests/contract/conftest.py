@@ -11,14 +11,19 @@ from openworkshop.ports import Storage
 from openworkshop.testing import MemoryStorage
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     if request.param == "memory":
         store: Storage = MemoryStorage()
-    else:
+    elif request.param == "sqlite":
         from openworkshop_sqlite import SqliteStorage
 
         store = SqliteStorage(tmp_path / "catalog.sqlite3")
+    else:
+        from openworkshop_postgres import PostgresStorage
+
+        url = request.getfixturevalue("postgres_url")
+        store = PostgresStorage(url, schema=request.getfixturevalue("postgres_schema"))
     await store.open()
     try:
         yield store

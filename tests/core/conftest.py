@@ -1,5 +1,5 @@
 """Fixtures for the core's tests: a Workshop over the in-memory fakes, with the storage
-parametrized over the in-memory and the SQLite implementations."""
+parametrized over the in-memory, the SQLite and the PostgreSQL implementations."""
 
 from __future__ import annotations
 
@@ -20,10 +20,15 @@ from openworkshop.testing import (
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     if request.param == "memory":
         return MemoryStorage()
+    if request.param == "postgres":
+        from openworkshop_postgres import PostgresStorage
+
+        url = request.getfixturevalue("postgres_url")
+        return PostgresStorage(url, schema=request.getfixturevalue("postgres_schema"))
     from openworkshop_sqlite import SqliteStorage
 
     return SqliteStorage(tmp_path / "catalog.sqlite3")

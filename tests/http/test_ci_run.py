@@ -1,4 +1,4 @@
-"""``.ci/run``'s install step (nginx, chromium + chromium-driver) with a stand-in ``apt-get`` on
+"""``.ci/run``'s install step (nginx, chromium + chromium-driver, postgresql) with a stand-in ``apt-get`` on
 the PATH: a held dpkg lock is waited for and retried, told apart from a missing root; under
 CI (``CI=true``) a package that cannot be installed stops the run."""
 
@@ -28,9 +28,15 @@ def bin_dir(tmp_path: Path) -> Path:
 
 
 def _run(
-    bin_dir: Path, tmp_path: Path, *, browser: bool = True, ci: bool = False
+    bin_dir: Path,
+    tmp_path: Path,
+    *,
+    browser: bool = True,
+    postgres: bool = True,
+    ci: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``.ci/run``'s install step; ``browser``: chromium and chromedriver are there."""
+    """``.ci/run``'s install step; ``browser``: chromium and chromedriver are there;
+    ``postgres``: an initdb is."""
     present = "/bin/sh" if browser else str(tmp_path / "missing")
     env = {
         "CHROMIUM_BIN": present,
@@ -41,6 +47,7 @@ def _run(
         "CI_RUN_INSTALL_ONLY": "1",
         "CI_APT_RETRY_PAUSE": "0",
         "CI_APT_ATTEMPTS": "3",
+        "PG_INITDB_GLOB": "/bin/s[h]" if postgres else str(tmp_path / "pg/*/bin/initdb"),
     }
     if ci:
         env["CI"] = "true"
@@ -137,3 +144,42 @@ def test_under_ci_an_install_that_leaves_chromium_missing_stops_the_run(
     done = _run(bin_dir, tmp_path, browser=False, ci=True)
     assert done.returncode == 1
     assert "is still missing after the install" in done.stderr, done.stderr
+
+
+def test_postgresql_is_installed_when_no_initdb_is_found(bin_dir: Path, tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    _tool(bin_dir, "id", "echo 0\n")
+    _tool(bin_dir, "apt-get", f'echo "$*" >> {calls}\n')
+    done = _run(bin_dir, tmp_path, postgres=False)
+    assert done.returncode == 0, done.stderr
+    assert calls.read_text().splitlines()[-1].endswith("install -y -qq nginx-light postgresql")
+    assert "installed nginx-light postgresql for their tests" in done.stdout
+
+
+def test_outside_ci_a_missing_postgresql_only_skips_its_tests(
+    bin_dir: Path, tmp_path: Path
+) -> None:
+    _tool(bin_dir, "id", "echo 1000\n")
+    _tool(bin_dir, "sudo", "exit 1\n")
+    done = _run(bin_dir, tmp_path, postgres=False)
+    assert done.returncode == 0
+    assert "installing nginx postgresql needs root" in done.stderr, done.stderr
+    assert "the PostgreSQL store's tests will be skipped" in done.stderr
+
+
+@pytest.mark.parametrize("failure", ["apt error", "installed nothing"])
+def test_under_ci_a_missing_postgresql_stops_the_run(
+    bin_dir: Path, tmp_path: Path, failure: str
+) -> None:
+    _tool(bin_dir, "id", "echo 0\n")
+    if failure == "apt error":
+        _tool(bin_dir, "apt-get", 'echo "E: Unable to locate package postgresql" >&2; exit 100\n')
+    else:
+        _tool(bin_dir, "apt-get", "exit 0\n")  # says it worked, installs nothing
+    done = _run(bin_dir, tmp_path, postgres=False, ci=True)
+    assert done.returncode == 1, done.stderr
+    if failure == "apt error":
+        assert "CI=true and nginx-light postgresql could not be installed" in done.stderr
+    else:
+        assert "bin/initdb after the install: stopping" in done.stderr, done.stderr
+    assert "will be skipped" not in done.stderr

@@ -1,6 +1,6 @@
 """Several processes on one database: two ``openworkshop serve`` nodes (the first a worker too,
 as by default; the second ``--no-worker``) and one ``openworkshop worker``, sharing one SQLite
-file and one data folder, with
+file (or one PostgreSQL database) and one data folder, with
 the fake Steam and a fake steamcmd that stops one large mod halfway until the test opens its
 gate. 30 mods are requested across both nodes; the process downloading the large mod is
 killed with SIGKILL mid-batch. Every mod still reaches condition 0 with the fake Steam's
@@ -59,10 +59,22 @@ def _parent_of(pid: int) -> int | None:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
 def test_two_nodes_and_a_worker_survive_a_killed_process(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, database: str
 ) -> None:
     folder = tmp_path_factory.mktemp("nodes")
+    shared: dict[str, str] = {}
+    if database == "postgres":  # every process on one PostgreSQL database
+        import uuid
+
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        name = f"nodes_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+        shared["OPENWORKSHOP_DATABASE"] = url.replace("/postgres?", f"/{name}?")
     gate = folder / "gate"
     gate.mkdir()
     for mod_id in MODS:
@@ -79,6 +91,7 @@ def test_two_nodes_and_a_worker_survive_a_killed_process(
         "OPENWORKSHOP_LEASE": "6",
         "OPENWORKSHOP_PROGRESS_INTERVAL": "0.05",
         "OPENWORKSHOP_DATA_DIR": str(folder / "data"),
+        **shared,
     }
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{p}" for p in ports]

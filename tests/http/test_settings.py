@@ -155,3 +155,30 @@ def test_the_server_is_a_setting_and_the_flag_overrides_it(
     monkeypatch.setenv("OPENWORKSHOP_SERVER", "hypercorn")
     with pytest.raises(SettingsError, match="OPENWORKSHOP_SERVER"):
         cli._settings(cli._parser().parse_args(["serve", "--port", "0"]))
+
+
+def test_the_database_is_one_url() -> None:
+    """OPENWORKSHOP_DATABASE (or --database) picks the store: unset, the SQLite file in the
+    data folder; sqlite:///path, that file; postgresql://…, PostgreSQL. Anything else is
+    refused when the settings are read, naming the variable."""
+    from openworkshop_http.wiring import storage_for
+    from openworkshop_postgres import PostgresStorage
+    from openworkshop_sqlite import SqliteStorage
+
+    data = Path("/srv/ow")
+    default = storage_for(ServerSettings.from_env({}).http.database, data)
+    assert isinstance(default, SqliteStorage) and default.path == data / "openworkshop.sqlite3"
+    env = {"OPENWORKSHOP_DATABASE": "sqlite:///other/catalog.db"}
+    chosen = storage_for(ServerSettings.from_env(env).http.database, data)
+    assert isinstance(chosen, SqliteStorage) and chosen.path == Path("other/catalog.db")
+    for url in ("postgresql://ow@db.example/ow", "postgres://ow:secret@db:5433/ow"):
+        store = storage_for(
+            ServerSettings.from_env({"OPENWORKSHOP_DATABASE": url}).http.database, data
+        )
+        assert isinstance(store, PostgresStorage)
+        assert "secret" not in repr(store)
+    overridden = ServerSettings.from_env(env, database="postgresql://ow@db/ow")
+    assert overridden.http.database == "postgresql://ow@db/ow"
+    for bad in ("mysql://x/y", "sqlite://relative", "sqlite:///", "/var/lib/ow.sqlite3"):
+        with pytest.raises(SettingsError, match="OPENWORKSHOP_DATABASE"):
+            ServerSettings.from_env({"OPENWORKSHOP_DATABASE": bad})
