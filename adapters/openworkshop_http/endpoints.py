@@ -74,16 +74,21 @@ def wants_stream(request: Request) -> bool:
     return any(part.split(";")[0].strip() == EVENT_STREAM for part in accept.split(","))
 
 
-def sse_event(row: dict[str, Any]) -> bytes:
-    """One event of a ``text/event-stream``: its cursor as ``id``, its type, its JSON."""
+def sse_message(event: str, row: dict[str, Any], *, cursor: str | None = None) -> bytes:
+    """One message of a ``text/event-stream``: its ``id`` (a cursor to resume after, when
+    the stream has one), its ``event`` type and its JSON ``data``."""
     data = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {row['id']}\nevent: {row['type']}\ndata: {data}\n\n".encode()
+    head = "" if cursor is None else f"id: {cursor}\n"
+    return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
-def sse_progress(row: dict[str, Any]) -> bytes:
-    """One event of ``/progress``'s stream: a mod's progress, with its ``id``."""
-    data = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-    return f"event: progress\ndata: {data}\n\n".encode()
+def event_stream(messages: AsyncIterator[bytes]) -> StreamingResponse:
+    """A ``text/event-stream`` answer, uncached and unbuffered by a proxy (nginx)."""
+    return StreamingResponse(
+        messages,
+        media_type=EVENT_STREAM,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 HEARTBEAT: Final = b": heartbeat\n\n"
@@ -318,11 +323,7 @@ class Endpoints:
         page = await self.workshop.events(query)  # a cursor gone is 410 before any stream
         if not stream:
             return JSONResponse(views.event_page(page.events, page.cursor, page.more))
-        return StreamingResponse(
-            self._tail(query, page),
-            media_type=EVENT_STREAM,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return event_stream(self._tail(query, page))
 
     async def _tail(self, query: EventsQuery, page: Any) -> AsyncIterator[bytes]:
         """Every event after the cursor, then each new one, read every ``events_poll``
@@ -332,7 +333,8 @@ class Endpoints:
         quiet_since = time.monotonic()
         while True:
             for event in page.events:
-                yield sse_event(views.event_row(event))
+                row = views.event_row(event)
+                yield sse_message(row["type"], row, cursor=row["id"])
             if page.events:
                 quiet_since = time.monotonic()
             if not page.more:
@@ -347,11 +349,7 @@ class Endpoints:
         found = await self.workshop.progress(query)
         if not wants_stream(request):
             return JSONResponse(views.progress_map(found))
-        return StreamingResponse(
-            self._follow(query, found),
-            media_type=EVENT_STREAM,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return event_stream(self._follow(query, found))
 
     async def _follow(self, query: ProgressQuery, found: dict[int, Any]) -> AsyncIterator[bytes]:
         """Each mod's progress at once, then at each change, read every ``progress_poll``
@@ -366,7 +364,7 @@ class Endpoints:
                 if sent.get(mod_id) != row:
                     sent[mod_id] = row
                     quiet_since = time.monotonic()
-                    yield sse_progress(row)
+                    yield sse_message("progress", row)
             going = tuple(i for i in query.mod_ids if sent[i]["phase"] not in _FINAL)
             if not going:
                 return

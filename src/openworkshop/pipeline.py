@@ -451,7 +451,7 @@ class Pipeline:
         mod: Mod,
         details: ItemDetails,
         outcome: DownloadOutcome | None,
-        meter: _Meter | None = None,
+        meter: _Meter,
     ) -> None:
         if outcome is None or outcome.path is None:
             reason = outcome.reason if outcome is not None else FailureReason.UNKNOWN
@@ -465,7 +465,7 @@ class Pipeline:
         key = archive_key(mod.id, details.time_updated, self.clock.now())
         try:
             limit = self.settings.max_mod_size
-            told = None if meter is None else meter.packing(mod.id)
+            told = meter.packing(mod.id)
             packed = await self.archives.put(key, lambda out: _pack(path, out, limit, told))
         except ModTooLarge as exc:
             await self._fail(mod, FailureReason.TOO_LARGE, str(exc))
@@ -626,9 +626,7 @@ class Pipeline:
         await self.queue.apply(Transition.of(mod, mod.failed(now=now), failure=failure))
 
 
-def _pack(
-    folder: Path, out: object, max_size: int, progress: Callable[[int, int], None] | None
-) -> None:
+def _pack(folder: Path, out: object, max_size: int, progress: Callable[[int, int], None]) -> None:
     pack_folder(folder, out, max_size=max_size, progress=progress)  # type: ignore[arg-type]
 
 
