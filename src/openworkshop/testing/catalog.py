@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
@@ -34,6 +34,11 @@ def blob_bytes(seed: str, size: int) -> Iterator[bytes]:
         yield hashlib.shake_256(shake.digest(16) + index.to_bytes(8, "big")).digest(n)
         done += n
         index += 1
+
+
+def _opened(path: Path, *, anew: bool) -> IO[bytes]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("wb" if anew else "ab")
 
 
 @attrs.frozen(kw_only=True)
@@ -69,38 +74,39 @@ class CatalogItem:
 
     def materialize(self, folder: Path) -> int:
         """Write the item's files under ``folder``; return the bytes written."""
-        total = 0
-        for rel, chunks in self.iter_files():
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    total += len(chunk)
-        return total
+        return self.write_part(folder, 0)
 
     def write_part(self, folder: Path, start: int, stop: int | None = None) -> int:
         """Write bytes ``start`` to ``stop`` (``None``: the end) of the item's files, taken
         one after the other in :meth:`iter_files` order, under ``folder``, as a download
-        that stops and goes on does; return the bytes written. ``write_part(f, 0)`` is
-        :meth:`materialize`."""
+        that stops and goes on does: a file whose first byte is in the part is written
+        anew, one begun by an earlier part is appended to. Return the bytes written."""
         written = 0
         offset = 0
         for rel, chunks in self.iter_files():
-            target = folder / rel
-            if offset >= start and (stop is None or offset < stop) and not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.touch()
-            for chunk in chunks:
-                lo, hi = offset, offset + len(chunk)
-                offset = hi
-                a, b = max(lo, start), hi if stop is None else min(hi, stop)
-                if a >= b:
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with target.open("ab") as out:
+            first = offset
+            out = None
+            try:
+                for chunk in chunks:
+                    lo, hi = offset, offset + len(chunk)
+                    offset = hi
+                    a, b = max(lo, start), hi if stop is None else min(hi, stop)
+                    if a >= b:
+                        continue
+                    if out is None:
+                        out = _opened(folder / rel, anew=a == first)
                     out.write(chunk[a - lo : b - lo])
-                written += b - a
+                    written += b - a
+                if (
+                    out is None
+                    and first == offset
+                    and start <= first
+                    and (stop is None or first < stop)
+                ):
+                    _opened(folder / rel, anew=True).close()  # an empty file of this part
+            finally:
+                if out is not None:
+                    out.close()
         return written
 
     def content_size(self) -> int:
