@@ -77,6 +77,12 @@ async def test_thirty_percent_faults(tmp_path: Path) -> None:
                 assert failure is not None, f"{mod_id} vanished without a reason"
                 outcomes[mod_id] = failure.reason.value
             for mod_id in ids[:3]:  # steamcmd failures end clearly
+                # ... unless the last attempt never reached steamcmd: its details call was
+                # answered with an injected rate limit, and that is the reason kept
+                last = [r for r in fake.requests if r.endpoint == "details" and mod_id in r.ids()]
+                if last and last[-1].fault == "rate_limit":
+                    assert outcomes[mod_id] == FailureReason.RATE_LIMITED.value
+                    continue
                 assert outcomes[mod_id] in {
                     FailureReason.TIMEOUT.value,
                     FailureReason.NO_CONNECTION.value,

@@ -123,6 +123,8 @@ class RecordedRequest:
     query: tuple[tuple[str, str], ...]
     form: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    fault: FaultKind | None = None
+    """The fault it was answered with (``latency`` only delays an answer: not named)."""
 
     def ids(self) -> list[int]:
         """The ``publishedfileids[i]`` (or ``appids``/``id``) this request asked for."""
@@ -338,6 +340,7 @@ class FakeSteam:
                 posted = await request.post()
                 form = tuple((k, str(v)) for k, v in posted.items())
             self.calls[name] += 1
+            rolled = self._roll(name)
             self.requests.append(
                 RecordedRequest(
                     endpoint=name,
@@ -346,9 +349,10 @@ class FakeSteam:
                     query=tuple(request.query.items()),
                     form=form,
                     headers=tuple(request.headers.items()),
+                    fault=next((f.kind for f in rolled if f.kind != "latency"), None),
                 )
             )
-            for fault in self._roll(name):
+            for fault in rolled:
                 if fault.kind == "latency":
                     await asyncio.sleep(fault.seconds)
                     continue
